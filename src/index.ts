@@ -1,1 +1,38 @@
-export const x = 1;
+/**
+ * backprop: multilayer perceptrons trained by gradient descent and
+ * backpropagation, in the notation of the course notes.
+ *
+ * @example
+ * ```ts
+ * import { Network } from 'backprop';
+ * const net = new Network({ inputs: 2, layers: [{ units: 4, activation: 'tanh' }, { units: 1, activation: 'sigmoid' }], seed: 1 });
+ * const history = await net.fit(inputs, targets, { mode: 'minibatch', batchSize: 4, learningRate: 0.5, epochs: 500 });
+ * ```
+ *
+ * @module
+ */
+export * from './activations.js';
+export type * from './backend/backend.js';
+export { getBackend, jsBackend, setBackend } from './backend/index.js';
+export type { MatrixInput, ShapedArray } from './data/tensor.js';
+export { toMatrix, toRows } from './data/tensor.js';
+export type { Dataset, GeneratorName, GeneratorOptions } from './datasets/generators.js';
+export * as datasets from './datasets/generators.js';
+export { BackpropError, DivergenceError, ModelFormatError } from './errors.js';
+export { type ExplainOptions, explain, formatExplain, type LayerTrace, type StepTrace } from './explain.js';
+export { INIT_NAMES, type InitName } from './init.js';
+export * from './losses.js';
+export * from './model/format.js';
+export { type Layer, type LayerSpec, Network, type NetworkOptions } from './network.js';
+export * from './optimizers.js';
+export {
+  backward,
+  createGradients,
+  createWorkspace,
+  forward,
+  type Gradients,
+  type Workspace,
+} from './propagation.js';
+export { Random } from './random.js';
+export { type FitOptions, fit, type History } from './train/fit.js';
+export * from './train/trainer.js';

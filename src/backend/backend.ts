@@ -87,7 +87,13 @@ export interface Backend {
    * Jacobian product J^T upstream of each row. `upstream` is -dJ/d(out) and
    * `delta` becomes -dJ/dv. `delta` may be the same matrix as `upstream`.
    */
-  activationBackward(activation: ActivationName, v: Matrix, out: Matrix, upstream: Matrix, delta: Matrix): void;
+  activationBackward(
+    activation: ActivationName,
+    v: Matrix,
+    out: Matrix,
+    upstream: Matrix,
+    delta: Matrix,
+  ): void;
 
   /**
    * The sum over rows of the loss L(i) of each example, from the output layer's

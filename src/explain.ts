@@ -1,0 +1,265 @@
+/**
+ * The step trace (SPEC section 5): one step of plain gradient descent on a set
+ * of examples, with every intermediate value in the notes' terms, and its
+ * rendering as text a learner can follow by hand.
+ *
+ * @module
+ */
+import { activation as activationRecord } from './activations.js';
+import { type MatrixInput, shapeOf, toMatrix, toRows } from './data/tensor.js';
+import { BackpropError } from './errors.js';
+import {
+  checkLossFits,
+  type LossSpec,
+  loss as lossRecord,
+  type Reduction,
+  reductionScale,
+  resolveLoss,
+} from './losses.js';
+import type { Network } from './network.js';
+import { backward, createGradients, createWorkspace, forward, freeWorkspace } from './propagation.js';
+
+/** Options of {@link explain}. */
+export interface ExplainOptions {
+  /** Loss name or `sse`/`mse`. */
+  loss: LossSpec;
+  /** Default `mean` (implied by `sse`/`mse`). */
+  reduction?: Reduction;
+  /** eta: one number or one per layer. */
+  learningRate: number | readonly number[];
+}
+
+/** Layer n of a step trace; rows are examples, columns are nodes. */
+export interface LayerTrace {
+  /** v^(n): examples x units. */
+  v: number[][];
+  /** x^(n)_out = psi(v^(n)): examples x units. */
+  out: number[][];
+  /** delta^(n) = -dJ/dv^(n) (carrying the 1/n of a mean): examples x units. */
+  delta: number[][];
+  /** dJ/dw^(n): fan-in x units. */
+  gradWeights: number[][];
+  /** dJ/db^(n): units. */
+  gradBiases: number[];
+  /** w^(n) - eta^(n) dJ/dw^(n): fan-in x units. */
+  weights: number[][];
+  /** b^(n) - eta^(n) dJ/db^(n): units. */
+  biases: number[];
+}
+
+/** The step trace of SPEC section 5. */
+export interface StepTrace {
+  /** J, with the chosen loss and reduction, before the step. */
+  loss: number;
+  layers: LayerTrace[];
+}
+
+function rates(net: Network, learningRate: number | readonly number[]): number[] {
+  const layers = net.layers.length;
+  const list =
+    typeof learningRate === 'number' ? new Array(layers).fill(learningRate) : [...(learningRate ?? [])];
+  if (list.length !== layers) {
+    throw new BackpropError(
+      `learningRate: expected one number or ${layers} (one per layer), got ${list.length}`,
+    );
+  }
+  list.forEach((eta, i) => {
+    if (typeof eta !== 'number' || !Number.isFinite(eta) || eta <= 0) {
+      throw new BackpropError(
+        `learningRate[${i}] (eta^(${i + 1})): expected a positive number, got ${String(eta)}`,
+      );
+    }
+  });
+  return list;
+}
+
+/**
+ * One step of plain gradient descent on `inputs` (n x m_0) and `targets`
+ * (n x m_N), without changing the network: the cost J before the step, and per
+ * layer v, out, delta, the gradients and the weights after
+ * w - eta^(n) dJ/dw.
+ */
+export function explain(
+  net: Network,
+  inputs: MatrixInput,
+  targets: MatrixInput,
+  options: ExplainOptions,
+): StepTrace {
+  if (typeof options !== 'object' || options === null) throw new BackpropError('explain: expected options');
+  const { loss, reduction } = resolveLoss(options.loss, options.reduction);
+  checkLossFits(loss, net.outputActivation);
+  const eta = rates(net, options.learningRate);
+  const [rows] = shapeOf(inputs, 'inputs');
+  const [targetRows] = shapeOf(targets, 'targets');
+  if (rows === 0) throw new BackpropError('inputs: no examples');
+  if (targetRows !== rows) throw new BackpropError(`targets: ${targetRows} rows for ${rows} rows of inputs`);
+  const { backend, dtype } = net;
+  const x = toMatrix(inputs, backend, dtype, 'inputs', net.inputs);
+  const t = toMatrix(targets, backend, dtype, 'targets', net.outputs);
+  const ws = createWorkspace(net, rows);
+  const grads = createGradients(net);
+  try {
+    const out = forward(net, ws, x);
+    const last = net.layers.length - 1;
+    const sum = backend.lossSum(loss, net.outputActivation, ws.v[last], out, t);
+    const scale = reductionScale(reduction, rows);
+    backward(net, ws, x, t, loss, scale, grads);
+    const round = dtype === 'float32' ? Math.fround : (a: number) => a;
+    return {
+      loss: sum * scale,
+      layers: net.layers.map((layer, n) => {
+        const w = layer.weights.data;
+        const b = layer.biases.data;
+        const gw = grads.weights[n].data;
+        const gb = grads.biases[n].data;
+        const units = layer.units;
+        return {
+          v: toRows(ws.v[n]),
+          out: toRows(ws.out[n]),
+          delta: toRows(ws.delta[n]),
+          gradWeights: toRows(grads.weights[n]),
+          gradBiases: Array.from(gb),
+          weights: Array.from({ length: layer.fanIn }, (_, m) =>
+            Array.from({ length: units }, (_, i) => round(w[m * units + i] - eta[n] * gw[m * units + i])),
+          ),
+          biases: Array.from({ length: units }, (_, i) => round(b[i] - eta[n] * gb[i])),
+        };
+      }),
+    };
+  } finally {
+    freeWorkspace(backend, ws);
+    for (const m of [x, t, ...grads.weights, ...grads.biases]) backend.free(m);
+  }
+}
+
+/** Formatting of numbers in the text trace: 6 significant digits unless asked otherwise. */
+function fmt(x: number, digits: number): string {
+  if (x === 0) return '0';
+  const s = Number(x.toPrecision(digits)).toString();
+  return x < 0 ? `(${s})` : s;
+}
+
+/**
+ * The step trace as text in the notes' notation, for a learner to follow by
+ * hand: the forward pass node by node, each delta with its formula, each
+ * gradient and each update with its layer's eta.
+ */
+export function formatExplain(
+  net: Network,
+  inputs: MatrixInput,
+  targets: MatrixInput,
+  options: ExplainOptions,
+  { digits = 6, trace = explain(net, inputs, targets, options) }: { digits?: number; trace?: StepTrace } = {},
+): string {
+  const { loss, reduction } = resolveLoss(options.loss, options.reduction);
+  const eta = rates(net, options.learningRate);
+  const x = toMatrix(inputs, net.backend, 'float64', 'inputs', net.inputs);
+  const d = toMatrix(targets, net.backend, 'float64', 'targets', net.outputs);
+  const X = toRows(x);
+  const D = toRows(d);
+  net.backend.free(x);
+  net.backend.free(d);
+  const f = (v: number) => fmt(v, digits);
+  const n = X.length;
+  const N = net.layers.length;
+  const lines: string[] = [];
+  const record = lossRecord(loss);
+  const scaleText = reduction === 'mean' ? `(1/${n}) ` : '';
+  lines.push(
+    `One step of gradient descent on ${n} example${n === 1 ? '' : 's'}; loss ${loss}: ${record.formula}; ` +
+      `cost J = ${reduction === 'mean' ? '(1/n) ' : ''}sum_i L(i) (${reduction}).`,
+  );
+  lines.push('');
+  lines.push('Forward pass');
+  for (let i = 0; i < n; i++) {
+    lines.push(`  example ${i + 1}: x = [${X[i].map(f).join(', ')}], d = [${D[i].map(f).join(', ')}]`);
+    let below = X[i];
+    net.layers.forEach((layer, li) => {
+      const L = li + 1;
+      const w = layer.weights.data;
+      const b = layer.biases.data;
+      const act = activationRecord(layer.activation);
+      const lt = trace.layers[li];
+      for (let j = 0; j < layer.units; j++) {
+        const terms = below.map((xm, m) => `${f(w[m * layer.units + j])}*${f(xm)}`).join(' + ');
+        lines.push(
+          `    v^(${L})_${j + 1} = w^(${L})_0,${j + 1} + sum_m w^(${L})_m,${j + 1} x_m = ${f(b[j])} + ${terms} = ${f(lt.v[i][j])}`,
+        );
+        lines.push(
+          `    x^(${L})_out,${j + 1} = psi(v^(${L})_${j + 1}) = ${f(lt.out[i][j])}   [${act.formula}]`,
+        );
+      }
+      below = lt.out[i];
+    });
+  }
+  lines.push('');
+  lines.push(`Cost J = ${f(trace.loss)}`);
+  lines.push('');
+  lines.push('Backward pass (delta = -dJ/dv)');
+  const output = net.layers[N - 1];
+  const fused =
+    (loss === 'binary-cross-entropy' && output.activation === 'sigmoid') ||
+    (loss === 'cross-entropy' && output.activation === 'softmax');
+  for (let i = 0; i < n; i++) {
+    lines.push(`  example ${i + 1}`);
+    const lt = trace.layers[N - 1];
+    for (let j = 0; j < output.units; j++) {
+      const dj = D[i][j];
+      const yj = lt.out[i][j];
+      let formula: string;
+      if (fused) formula = `${scaleText}(d_${j + 1} - y_${j + 1}) = ${scaleText}(${f(dj)} - ${f(yj)})`;
+      else if (output.activation === 'softmax')
+        formula = `${scaleText}sum_k (-dL/dy_k) d y_k / d v_${j + 1} (softmax Jacobian)`;
+      else {
+        const factor = loss === 'squared' ? '2 ' : '';
+        const dpsi = activationRecord(output.activation).derivative(lt.v[i][j], yj);
+        formula =
+          loss === 'squared' || loss === 'half-squared'
+            ? `${scaleText}${factor}(d_${j + 1} - y_${j + 1}) psi'(v^(${N})_${j + 1}) = ${scaleText}${factor}(${f(dj)} - ${f(yj)}) * ${f(dpsi)}`
+            : `${scaleText}(-dL/dy_${j + 1}) psi'(v^(${N})_${j + 1}) = ${scaleText}${f(-record.gradient(dj, yj))} * ${f(dpsi)}`;
+      }
+      lines.push(`    delta^(${N})_${j + 1} = ${formula} = ${f(lt.delta[i][j])}`);
+    }
+    for (let L = N - 1; L >= 1; L--) {
+      const layer = net.layers[L - 1];
+      const above = net.layers[L];
+      const wa = above.weights.data;
+      const la = trace.layers[L];
+      const lh = trace.layers[L - 1];
+      for (let h = 0; h < layer.units; h++) {
+        const sum = la.delta[i].map((dj, j) => `${f(dj)}*${f(wa[h * above.units + j])}`).join(' + ');
+        const dpsi =
+          layer.activation === 'softmax'
+            ? NaN
+            : activationRecord(layer.activation).derivative(lh.v[i][h], lh.out[i][h]);
+        const factor = layer.activation === 'softmax' ? '(softmax Jacobian)' : f(dpsi);
+        lines.push(
+          `    delta^(${L})_${h + 1} = psi'(v^(${L})_${h + 1}) sum_j delta^(${L + 1})_j w^(${L + 1})_${h + 1},j = ${factor} * (${sum}) = ${f(lh.delta[i][h])}`,
+        );
+      }
+    }
+  }
+  lines.push('');
+  lines.push(
+    'Gradients and updates: w <- w - eta^(n) dJ/dw, with dJ/dw^(n)_mi = -sum_i delta^(n)_i x^(n-1)_out,m',
+  );
+  net.layers.forEach((layer, li) => {
+    const L = li + 1;
+    const lt = trace.layers[li];
+    const w = layer.weights.data;
+    const b = layer.biases.data;
+    lines.push(`  layer ${L} (${layer.activation}, eta^(${L}) = ${f(eta[li])})`);
+    for (let j = 0; j < layer.units; j++) {
+      lines.push(
+        `    w^(${L})_0,${j + 1}: dJ/dw = ${f(lt.gradBiases[j])}; ${f(b[j])} - ${f(eta[li])} * ${f(lt.gradBiases[j])} = ${f(lt.biases[j])}`,
+      );
+      for (let m = 0; m < layer.fanIn; m++) {
+        const g = lt.gradWeights[m][j];
+        lines.push(
+          `    w^(${L})_${m + 1},${j + 1}: dJ/dw = ${f(g)}; ${f(w[m * layer.units + j])} - ${f(eta[li])} * ${f(g)} = ${f(lt.weights[m][j])}`,
+        );
+      }
+    }
+  });
+  return lines.join('\n');
+}

@@ -1,0 +1,171 @@
+/**
+ * Optimizers: what turns the gradients dJ/dW of a step into new weights. Each
+ * keeps only its state (velocities, moment estimates); the update rules
+ * themselves are kernels of the backend, plain functions of weights, gradients
+ * and hyperparameters. eta is per layer (eta^(n)).
+ *
+ * | name | update of w with gradient g = dJ/dw (+ lambda w with weight decay) |
+ * |---|---|
+ * | `sgd` | w <- w - eta g: the notes' steepest descent, w + eta sum delta x_out |
+ * | `momentum` | b <- mu b + g; w <- w - eta b |
+ * | `nesterov` | b <- mu b + g; w <- w - eta (g + mu b) |
+ * | `adam` | m, s moment estimates with bias correction (Kingma and Ba) |
+ * | `rmsprop` | s <- rho s + (1 - rho) g^2; w <- w - eta g / (sqrt(s) + eps) |
+ *
+ * The formulas, defaults and the order of operations are PyTorch's, so float64
+ * training matches `torch.optim` to rounding. Weight decay applies to biases
+ * too, as `torch.optim` does with `weight_decay`.
+ *
+ * @module
+ */
+import type { Backend, Matrix } from './backend/backend.js';
+import { BackpropError } from './errors.js';
+
+/** Names of the optimizers. */
+export type OptimizerName = 'sgd' | 'momentum' | 'nesterov' | 'adam' | 'rmsprop';
+
+/** Every optimizer name. */
+export const OPTIMIZER_NAMES: readonly OptimizerName[] = ['sgd', 'momentum', 'nesterov', 'adam', 'rmsprop'];
+
+/** Hyperparameters of the optimizers, with PyTorch's defaults. */
+export interface OptimizerSettings {
+  name: OptimizerName;
+  /** mu of momentum and Nesterov; default 0.9. */
+  momentum: number;
+  /** beta1 of Adam; default 0.9. */
+  beta1: number;
+  /** beta2 of Adam; default 0.999. */
+  beta2: number;
+  /** eps of Adam and RMSProp; default 1e-8. */
+  epsilon: number;
+  /** rho (PyTorch's alpha) of RMSProp; default 0.99. */
+  rho: number;
+  /** lambda of L2 weight decay, added to the gradient; default 0. */
+  weightDecay: number;
+}
+
+/** Default hyperparameters. */
+export const OPTIMIZER_DEFAULTS: Omit<OptimizerSettings, 'name'> = {
+  momentum: 0.9,
+  beta1: 0.9,
+  beta2: 0.999,
+  epsilon: 1e-8,
+  rho: 0.99,
+  weightDecay: 0,
+};
+
+/** The default learning rate of each optimizer when none is given. */
+export function defaultLearningRate(name: OptimizerName): number {
+  return name === 'adam' || name === 'rmsprop' ? 0.001 : 0.1;
+}
+
+function inRange(value: number, what: string, low: number, high: number, closedHigh = false): void {
+  if (
+    typeof value !== 'number' ||
+    !Number.isFinite(value) ||
+    value < low ||
+    (closedHigh ? value > high : value >= high)
+  ) {
+    throw new BackpropError(
+      `${what}: expected a number in [${low}, ${high}${closedHigh ? ']' : ')'}, got ${String(value)}`,
+    );
+  }
+}
+
+/** Checks settings, naming the bad one. */
+export function checkOptimizerSettings(s: OptimizerSettings): void {
+  if (!OPTIMIZER_NAMES.includes(s.name)) {
+    throw new BackpropError(
+      `optimizer: unknown '${String(s.name)}', expected one of ${OPTIMIZER_NAMES.join(', ')}`,
+    );
+  }
+  inRange(s.momentum, 'momentum', 0, 1);
+  inRange(s.beta1, 'beta1', 0, 1);
+  inRange(s.beta2, 'beta2', 0, 1);
+  inRange(s.rho, 'rho', 0, 1);
+  if (!(s.epsilon > 0) || !Number.isFinite(s.epsilon)) {
+    throw new BackpropError(`epsilon: expected a positive number, got ${String(s.epsilon)}`);
+  }
+  if (!(s.weightDecay >= 0) || !Number.isFinite(s.weightDecay)) {
+    throw new BackpropError(`weightDecay: expected a number of at least 0, got ${String(s.weightDecay)}`);
+  }
+}
+
+/** The state of an optimizer over a list of parameter matrices (weights and biases of each layer). */
+export class Optimizer {
+  /** Updates done so far (Adam's t). */
+  t = 0;
+  /** First state buffer per parameter (velocity, or Adam's m, or RMSProp's s). */
+  private readonly first: Matrix[] = [];
+  /** Second state buffer per parameter (Adam's s). */
+  private readonly second: Matrix[] = [];
+
+  constructor(
+    readonly settings: OptimizerSettings,
+    private readonly backend: Backend,
+    params: readonly Matrix[],
+  ) {
+    checkOptimizerSettings(settings);
+    const { name } = settings;
+    if (name !== 'sgd') {
+      for (const p of params) this.first.push(backend.matrix(p.rows, p.cols, p.dtype));
+    }
+    if (name === 'adam') {
+      for (const p of params) this.second.push(backend.matrix(p.rows, p.cols, p.dtype));
+    }
+  }
+
+  /** Starts a step: Adam's t counts steps, not parameters. */
+  beginStep(): void {
+    this.t++;
+  }
+
+  /** Updates parameter `i` from its gradient with rate eta. */
+  update(i: number, w: Matrix, g: Matrix, eta: number): void {
+    const s = this.settings;
+    const b = this.backend;
+    switch (s.name) {
+      case 'sgd':
+        b.sgd(w, g, eta, s.weightDecay);
+        break;
+      case 'momentum':
+      case 'nesterov':
+        b.momentum(w, g, this.first[i], eta, s.momentum, s.name === 'nesterov', s.weightDecay);
+        break;
+      case 'adam':
+        b.adam(w, g, this.first[i], this.second[i], eta, s.beta1, s.beta2, s.epsilon, this.t, s.weightDecay);
+        break;
+      case 'rmsprop':
+        b.rmsprop(w, g, this.first[i], eta, s.rho, s.epsilon, s.weightDecay);
+        break;
+    }
+  }
+
+  /** The state as plain numbers, for a checkpoint. */
+  getState(): { t: number; first: number[][]; second: number[][] } {
+    return {
+      t: this.t,
+      first: this.first.map((m) => Array.from(m.data)),
+      second: this.second.map((m) => Array.from(m.data)),
+    };
+  }
+
+  /** Restores a state from {@link Optimizer.getState}. */
+  setState(state: { t: number; first: number[][]; second: number[][] }): void {
+    if (state.first.length !== this.first.length || state.second.length !== this.second.length) {
+      throw new BackpropError('checkpoint: optimizer state does not match this optimizer');
+    }
+    this.t = state.t;
+    state.first.forEach((values, i) => {
+      this.first[i].data.set(values);
+    });
+    state.second.forEach((values, i) => {
+      this.second[i].data.set(values);
+    });
+  }
+
+  /** Gives the state buffers back to the backend. */
+  free(): void {
+    for (const m of [...this.first, ...this.second]) this.backend.free(m);
+  }
+}

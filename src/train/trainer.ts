@@ -1,0 +1,771 @@
+/**
+ * The training step, written once and shared by {@link fit}, the command line
+ * and the playground's worker: a {@link Trainer} holds the data, the buffers, the
+ * optimizer state and the stopping rules, and advances one update
+ * ({@link Trainer.step}) or one epoch ({@link Trainer.runEpoch}) at a time.
+ *
+ * Modes (SPEC section 3), for n training examples:
+ * - `batch`: one update per epoch from all n examples (the notes' batch mode);
+ * - `sequential`: one update per example (stochastic gradient descent);
+ * - `minibatch`: one update per batch of B examples, the last batch smaller.
+ *
+ * Each update minimises the cost of its own examples, J = scale sum_i L(i), with
+ * scale 1/(examples in the update) for a `mean` reduction and 1 for `sum`.
+ *
+ * After the first step of each batch size, a step allocates nothing: every
+ * buffer is made once and reused.
+ *
+ * @module
+ */
+import { activation as activationRecord } from '../activations.js';
+import type { Matrix } from '../backend/backend.js';
+import { copyRows, isShaped, type MatrixInput, shapeOf, toMatrix } from '../data/tensor.js';
+import { BackpropError, DivergenceError } from '../errors.js';
+import {
+  checkLossFits,
+  defaultLoss,
+  type LossName,
+  type LossSpec,
+  type Reduction,
+  reductionScale,
+  resolveLoss,
+} from '../losses.js';
+import type { Network } from '../network.js';
+import {
+  defaultLearningRate,
+  OPTIMIZER_DEFAULTS,
+  OPTIMIZER_NAMES,
+  Optimizer,
+  type OptimizerName,
+  type OptimizerSettings,
+} from '../optimizers.js';
+import {
+  backward,
+  createGradients,
+  createWorkspace,
+  forward,
+  forwardInChunks,
+  freeWorkspace,
+  type Gradients,
+  type Workspace,
+} from '../propagation.js';
+import { Random } from '../random.js';
+
+/** How examples are grouped into updates. */
+export type Mode = 'batch' | 'sequential' | 'minibatch';
+
+/** Every mode name. */
+export const MODES: readonly Mode[] = ['batch', 'sequential', 'minibatch'];
+
+/** A chunk of a stream of training data. */
+export interface DataChunk {
+  inputs: MatrixInput;
+  targets: MatrixInput;
+}
+
+/** A stream of chunks: an (async) iterable, or a function returning a fresh one for each epoch. */
+export type DataStream =
+  | Iterable<DataChunk>
+  | AsyncIterable<DataChunk>
+  | (() => Iterable<DataChunk> | AsyncIterable<DataChunk>);
+
+/** Training inputs: a matrix (with targets given separately) or a stream of chunks. */
+export type TrainingSource = MatrixInput | DataStream;
+
+/** Options of training; every one has a default. */
+export interface TrainOptions {
+  /** Loss name or `sse`/`mse`; default from the output activation (cross-entropy for softmax, binary cross-entropy for sigmoid, mse otherwise). */
+  loss?: LossSpec;
+  /** `mean` (default) or `sum`. */
+  reduction?: Reduction;
+  /** `batch`, `sequential` or `minibatch` (default). */
+  mode?: Mode;
+  /** B of minibatch mode; default min(32, n). */
+  batchSize?: number;
+  /** eta: one number, or one per layer (eta^(1), ..., eta^(N)); default 0.1 for sgd/momentum/nesterov, 0.001 for adam/rmsprop. */
+  learningRate?: number | readonly number[];
+  /** Default `sgd`, plain steepest descent. */
+  optimizer?: OptimizerName;
+  /** mu of momentum/Nesterov; default 0.9. */
+  momentum?: number;
+  /** Adam's beta1; default 0.9. */
+  beta1?: number;
+  /** Adam's beta2; default 0.999. */
+  beta2?: number;
+  /** eps of Adam/RMSProp; default 1e-8. */
+  epsilon?: number;
+  /** RMSProp's rho; default 0.99. */
+  rho?: number;
+  /** L2 weight decay lambda, added to every gradient as lambda w; default 0. */
+  weightDecay?: number;
+  /** Shuffle the examples at the start of each epoch (seeded); default true. Batch mode never needs it. */
+  shuffle?: boolean;
+  /** Seed of shuffling and of the validation split; default the network's seed. */
+  seed?: number;
+  /** Maximum number of epochs; default 100. */
+  epochs?: number;
+  /** Stop when the monitored cost (validation if any, else training) is at or below this. */
+  tolerance?: number;
+  /** Fraction of the examples held out for validation, chosen at random (seeded); default 0. */
+  validationSplit?: number;
+  /** Examples for validation, instead of a split. */
+  validationData?: { inputs: MatrixInput; targets: MatrixInput };
+  /** Stop after this many epochs without an improvement of at least `minDelta`, and restore the best weights. */
+  patience?: number;
+  /** Improvement that counts for `patience`; default 0. */
+  minDelta?: number;
+}
+
+/** What one epoch did. */
+export interface EpochInfo {
+  /** 1-based epoch number. */
+  epoch: number;
+  /**
+   * J over the training examples, from the loss of each example at the moment it
+   * was used in this epoch (before the update it took part in).
+   */
+  cost: number;
+  /** J over the validation examples after the epoch. */
+  validationCost?: number;
+  /** Share of training examples classified right (classification only), at the moment they were used. */
+  accuracy?: number;
+  /** Share of validation examples classified right after the epoch. */
+  validationAccuracy?: number;
+  /** Updates done in this epoch. */
+  updates: number;
+  /** Examples used in this epoch. */
+  examples: number;
+  /** Seconds this epoch took. */
+  seconds: number;
+  /** Seconds since training started. */
+  elapsedSeconds: number;
+}
+
+/** Why training stopped. */
+export type StopReason = 'epochs' | 'tolerance' | 'patience' | 'abort' | 'callback';
+
+/** Settings after defaults, as saved in a model file. */
+export interface ResolvedSettings {
+  loss: LossName;
+  reduction: Reduction;
+  mode: Mode;
+  batchSize: number;
+  learningRate: number[];
+  optimizer: OptimizerSettings;
+  shuffle: boolean;
+  seed: number;
+  epochs: number;
+  tolerance?: number;
+  patience?: number;
+  minDelta: number;
+  validationSplit: number;
+}
+
+/** A trainer's whole state as plain JSON, to resume exactly where it stopped. */
+export interface TrainerCheckpoint {
+  kind: 'backprop-checkpoint';
+  version: 1;
+  epoch: number;
+  cursor: number;
+  order: number[] | null;
+  random: number[];
+  running: { loss: number; correct: number; seen: number; updates: number; seconds: number };
+  weights: { weights: number[]; biases: number[] }[];
+  optimizer: ReturnType<Optimizer['getState']>;
+  best: {
+    cost: number;
+    epoch: number;
+    since: number;
+    weights: { weights: number[]; biases: number[] }[] | null;
+  };
+  history: EpochInfo[];
+  stopReason: StopReason | null;
+}
+
+interface Batch {
+  ws: Workspace;
+  x: Matrix;
+  t: Matrix;
+}
+
+function isStream(x: unknown): x is DataStream {
+  if (typeof x === 'function') return true;
+  if (x === null || typeof x !== 'object' || Array.isArray(x) || isShaped(x)) return false;
+  return Symbol.iterator in x || Symbol.asyncIterator in x;
+}
+
+function positiveNumber(x: unknown, what: string): number {
+  if (typeof x !== 'number' || !Number.isFinite(x) || x <= 0) {
+    throw new BackpropError(`${what}: expected a positive number, got ${String(x)}`);
+  }
+  return x;
+}
+
+function wholeNumber(x: unknown, what: string, min = 1): number {
+  if (typeof x !== 'number' || !Number.isInteger(x) || x < min) {
+    throw new BackpropError(`${what}: expected a whole number of at least ${min}, got ${String(x)}`);
+  }
+  return x;
+}
+
+function now(): number {
+  return globalThis.performance ? globalThis.performance.now() : Date.now();
+}
+
+/**
+ * Checks options against the network and the number of examples n (unknown for
+ * a stream) and fills in the defaults.
+ */
+export function resolveSettings(net: Network, options: TrainOptions, n: number | null): ResolvedSettings {
+  if (typeof options !== 'object' || options === null) throw new BackpropError('options: expected an object');
+  const output = net.outputActivation;
+  const { loss, reduction } = resolveLoss(options.loss ?? defaultLoss(output), options.reduction);
+  checkLossFits(loss, output);
+  const mode = options.mode ?? 'minibatch';
+  if (!MODES.includes(mode))
+    throw new BackpropError(`mode: unknown '${String(mode)}', expected batch, sequential or minibatch`);
+  const optimizerName = options.optimizer ?? 'sgd';
+  if (!OPTIMIZER_NAMES.includes(optimizerName)) {
+    throw new BackpropError(
+      `optimizer: unknown '${String(optimizerName)}', expected one of ${OPTIMIZER_NAMES.join(', ')}`,
+    );
+  }
+  let batchSize: number;
+  if (mode === 'sequential') batchSize = 1;
+  else if (mode === 'batch') {
+    if (n === null)
+      throw new BackpropError(
+        'mode: batch mode needs the whole data set in memory; use minibatch on a stream',
+      );
+    batchSize = n;
+  } else {
+    batchSize = wholeNumber(options.batchSize ?? Math.min(32, n ?? 32), 'batchSize');
+    if (n !== null && batchSize > n) {
+      throw new BackpropError(`batchSize: ${batchSize} is more than the ${n} training examples`);
+    }
+  }
+  const rate = options.learningRate ?? defaultLearningRate(optimizerName);
+  const layers = net.layers.length;
+  let learningRate: number[];
+  if (typeof rate === 'number') learningRate = new Array(layers).fill(positiveNumber(rate, 'learningRate'));
+  else if (Array.isArray(rate)) {
+    if (rate.length !== layers) {
+      throw new BackpropError(
+        `learningRate: expected one number or ${layers} (one per layer), got ${rate.length}`,
+      );
+    }
+    learningRate = rate.map((r, i) => positiveNumber(r, `learningRate[${i}] (eta^(${i + 1}))`));
+  } else
+    throw new BackpropError(`learningRate: expected a number or an array of numbers, got ${String(rate)}`);
+  const optimizer: OptimizerSettings = {
+    name: optimizerName,
+    momentum: options.momentum ?? OPTIMIZER_DEFAULTS.momentum,
+    beta1: options.beta1 ?? OPTIMIZER_DEFAULTS.beta1,
+    beta2: options.beta2 ?? OPTIMIZER_DEFAULTS.beta2,
+    epsilon: options.epsilon ?? OPTIMIZER_DEFAULTS.epsilon,
+    rho: options.rho ?? OPTIMIZER_DEFAULTS.rho,
+    weightDecay: options.weightDecay ?? OPTIMIZER_DEFAULTS.weightDecay,
+  };
+  const validationSplit = options.validationSplit ?? 0;
+  if (typeof validationSplit !== 'number' || !(validationSplit >= 0 && validationSplit < 1)) {
+    throw new BackpropError(`validationSplit: expected a fraction in [0, 1), got ${String(validationSplit)}`);
+  }
+  if (validationSplit > 0 && options.validationData) {
+    throw new BackpropError('validationSplit: give either validationSplit or validationData, not both');
+  }
+  const tolerance = options.tolerance;
+  if (tolerance !== undefined && (typeof tolerance !== 'number' || !(tolerance >= 0))) {
+    throw new BackpropError(`tolerance: expected a number of at least 0, got ${String(tolerance)}`);
+  }
+  const minDelta = options.minDelta ?? 0;
+  if (typeof minDelta !== 'number' || !(minDelta >= 0)) {
+    throw new BackpropError(`minDelta: expected a number of at least 0, got ${String(minDelta)}`);
+  }
+  const shuffle = options.shuffle ?? true;
+  if (typeof shuffle !== 'boolean')
+    throw new BackpropError(`shuffle: expected true or false, got ${String(shuffle)}`);
+  return {
+    loss,
+    reduction,
+    mode,
+    batchSize,
+    learningRate,
+    optimizer,
+    shuffle,
+    seed: options.seed === undefined ? (net.seed ?? 0) : wholeNumber(options.seed, 'seed', 0),
+    epochs: wholeNumber(options.epochs ?? 100, 'epochs'),
+    tolerance,
+    patience: options.patience === undefined ? undefined : wholeNumber(options.patience, 'patience'),
+    minDelta,
+    validationSplit,
+  };
+}
+
+/**
+ * Trains a network step by step. Create it with the data and options, then
+ * call {@link Trainer.step} or {@link Trainer.runEpoch} until {@link Trainer.stopReason}
+ * is set (or call {@link fit}, which does that and yields to the event loop).
+ *
+ * @example
+ * ```ts
+ * const trainer = new Trainer(net, inputs, targets, { mode: 'sequential', learningRate: 0.05 });
+ * while (!trainer.stopReason) console.log(trainer.runEpoch().cost);
+ * trainer.dispose();
+ * ```
+ */
+export class Trainer {
+  readonly settings: ResolvedSettings;
+  /** Epochs completed. */
+  epoch = 0;
+  /** What each completed epoch did. */
+  readonly history: EpochInfo[] = [];
+  /** Set once a stopping rule has fired; training is over then. */
+  stopReason: StopReason | null = null;
+  /** The epoch whose weights were the best so far (with patience). */
+  bestEpoch = 0;
+  /** Whether outputs are classes, so that accuracy applies. */
+  readonly classification: boolean;
+
+  private readonly backend;
+  private readonly n: number | null;
+  private readonly x: Matrix | null = null;
+  private readonly t: Matrix | null = null;
+  private readonly stream: DataStream | null = null;
+  private readonly valX: Matrix | null = null;
+  private readonly valT: Matrix | null = null;
+  private readonly order: Uint32Array;
+  private readonly random: Random;
+  private readonly grads: Gradients;
+  private readonly optimizer: Optimizer;
+  private readonly params: Matrix[];
+  private readonly snapshot: Matrix[];
+  private best: Matrix[] | null = null;
+  private bestCost = Number.POSITIVE_INFINITY;
+  private sinceBest = 0;
+  private readonly batches = new Map<number, Batch>();
+  private cursor = 0;
+  private running = { loss: 0, correct: 0, seen: 0, updates: 0, seconds: 0 };
+  private epochStart = 0;
+  private elapsed = 0;
+
+  constructor(
+    readonly net: Network,
+    inputs: TrainingSource,
+    targets: MatrixInput | null,
+    options: TrainOptions = {},
+  ) {
+    this.backend = net.backend;
+    const { backend, dtype } = net;
+    if (isStream(inputs)) {
+      if (targets !== null && targets !== undefined) {
+        throw new BackpropError(
+          'targets: give null when the inputs are a stream of { inputs, targets } chunks',
+        );
+      }
+      this.n = null;
+      this.stream = inputs;
+      this.settings = resolveSettings(net, options, null);
+      if (this.settings.validationSplit > 0) {
+        throw new BackpropError('validationSplit: a stream cannot be split; give validationData');
+      }
+    } else {
+      if (targets === null || targets === undefined) throw new BackpropError('targets: missing');
+      const [rows, cols] = shapeOf(inputs, 'inputs');
+      const [targetRows, targetCols] = shapeOf(targets, 'targets');
+      if (rows === 0) throw new BackpropError('inputs: no examples to train on');
+      if (cols !== net.inputs)
+        throw new BackpropError(`inputs: the network has ${net.inputs} inputs, the data ${cols} columns`);
+      if (targetRows !== rows)
+        throw new BackpropError(`targets: ${targetRows} rows for ${rows} rows of inputs`);
+      if (targetCols !== net.outputs) {
+        throw new BackpropError(
+          `targets: the network has ${net.outputs} outputs, the targets ${targetCols} columns`,
+        );
+      }
+      const split = options.validationSplit ?? 0;
+      const validationRows =
+        typeof split === 'number' && split > 0 && split < 1 ? Math.round(rows * split) : 0;
+      if (validationRows >= rows) throw new BackpropError('validationSplit: leaves no examples to train on');
+      this.n = rows - validationRows;
+      this.settings = resolveSettings(net, options, this.n);
+      const allX = toMatrix(inputs, backend, dtype, 'inputs', net.inputs);
+      const allT = toMatrix(targets, backend, dtype, 'targets', net.outputs);
+      if (validationRows > 0) {
+        // A seeded random split: data files are often sorted by class.
+        const perm = new Random(this.settings.seed ^ 0x5eed).shuffle(
+          Uint32Array.from({ length: rows }, (_, i) => i),
+        );
+        const trainIdx = perm.subarray(0, this.n).sort();
+        const valIdx = perm.subarray(this.n).sort();
+        this.x = backend.matrix(this.n, net.inputs, dtype);
+        this.t = backend.matrix(this.n, net.outputs, dtype);
+        this.valX = backend.matrix(validationRows, net.inputs, dtype);
+        this.valT = backend.matrix(validationRows, net.outputs, dtype);
+        backend.gatherRows(allX, trainIdx, 0, this.n, this.x);
+        backend.gatherRows(allT, trainIdx, 0, this.n, this.t);
+        backend.gatherRows(allX, valIdx, 0, validationRows, this.valX);
+        backend.gatherRows(allT, valIdx, 0, validationRows, this.valT);
+        backend.free(allX);
+        backend.free(allT);
+      } else {
+        this.x = allX;
+        this.t = allT;
+      }
+    }
+    if (options.validationData) {
+      const v = options.validationData;
+      const [vr] = shapeOf(v.inputs, 'validationData.inputs');
+      const [tr] = shapeOf(v.targets, 'validationData.targets');
+      if (vr !== tr) throw new BackpropError(`validationData.targets: ${tr} rows for ${vr} rows of inputs`);
+      this.valX = toMatrix(v.inputs, backend, dtype, 'validationData.inputs', net.inputs);
+      this.valT = toMatrix(v.targets, backend, dtype, 'validationData.targets', net.outputs);
+    }
+    this.order = new Uint32Array(this.n ?? 0);
+    this.random = new Random(this.settings.seed);
+    this.grads = createGradients(net);
+    this.params = net.layers.flatMap((l) => [l.weights, l.biases]);
+    this.optimizer = new Optimizer(this.settings.optimizer, backend, this.params);
+    this.snapshot = this.params.map((p) => backend.matrix(p.rows, p.cols, p.dtype));
+    const { loss } = this.settings;
+    this.classification =
+      loss === 'cross-entropy' || loss === 'binary-cross-entropy' || net.outputActivation === 'softmax';
+    activationRecord(net.outputActivation);
+  }
+
+  /** Number of training examples (null for a stream). */
+  get examples(): number | null {
+    return this.n;
+  }
+
+  /** Whether a step has been taken in the current epoch and the epoch is not over. */
+  get midEpoch(): boolean {
+    return this.cursor > 0;
+  }
+
+  private batch(rows: number): Batch {
+    let b = this.batches.get(rows);
+    if (!b) {
+      const { backend, dtype } = this.net;
+      b = {
+        ws: createWorkspace(this.net, rows),
+        x: backend.matrix(rows, this.net.inputs, dtype),
+        t: backend.matrix(rows, this.net.outputs, dtype),
+      };
+      this.batches.set(rows, b);
+    }
+    return b;
+  }
+
+  private beginEpoch(): void {
+    if (this.stopReason)
+      throw new BackpropError(`training has stopped (${this.stopReason}); make a new Trainer`);
+    this.epochStart = now();
+    this.running = { loss: 0, correct: 0, seen: 0, updates: 0, seconds: 0 };
+    for (let i = 0; i < this.params.length; i++) this.backend.copy(this.params[i], this.snapshot[i]);
+    const order = this.order;
+    for (let i = 0; i < order.length; i++) order[i] = i;
+    if (this.settings.shuffle && this.settings.mode !== 'batch') this.random.shuffle(order);
+  }
+
+  /** Counts right answers in the first `rows` rows of out against targets. */
+  private countCorrect(out: Matrix, t: Matrix, rows: number): number {
+    const cols = out.cols;
+    const Y = out.data;
+    const T = t.data;
+    let correct = 0;
+    for (let r = 0; r < rows; r++) {
+      const o = r * cols;
+      if (cols === 1) {
+        if (Y[o] >= 0.5 === T[o] >= 0.5) correct++;
+        continue;
+      }
+      let bestY = 0;
+      let bestT = 0;
+      for (let k = 1; k < cols; k++) {
+        if (Y[o + k] > Y[o + bestY]) bestY = k;
+        if (T[o + k] > T[o + bestT]) bestT = k;
+      }
+      if (bestY === bestT) correct++;
+    }
+    return correct;
+  }
+
+  /** One update from the examples in `b` (all its rows). */
+  private update(b: Batch): void {
+    const { net, settings, backend } = this;
+    const rows = b.ws.rows;
+    const out = forward(net, b.ws, b.x);
+    const last = net.layers.length - 1;
+    const loss = backend.lossSum(settings.loss, net.outputActivation, b.ws.v[last], out, b.t);
+    if (!Number.isFinite(loss)) this.diverge(loss);
+    this.running.loss += loss;
+    if (this.classification) this.running.correct += this.countCorrect(out, b.t, rows);
+    this.running.seen += rows;
+    backward(net, b.ws, b.x, b.t, settings.loss, reductionScale(settings.reduction, rows), this.grads);
+    this.optimizer.beginStep();
+    const eta = settings.learningRate;
+    for (let n = 0; n <= last; n++) {
+      this.optimizer.update(2 * n, net.layers[n].weights, this.grads.weights[n], eta[n]);
+      this.optimizer.update(2 * n + 1, net.layers[n].biases, this.grads.biases[n], eta[n]);
+    }
+    this.running.updates++;
+  }
+
+  private diverge(cost: number): never {
+    for (let i = 0; i < this.params.length; i++) this.backend.copy(this.snapshot[i], this.params[i]);
+    this.cursor = 0;
+    this.stopReason = 'abort';
+    throw new DivergenceError(this.epoch + 1, cost, this.history);
+  }
+
+  /**
+   * One update on the next batch of in-memory data. Returns the epoch's
+   * {@link EpochInfo} when this update completed an epoch, else null.
+   */
+  step(): EpochInfo | null {
+    const x = this.x;
+    const t = this.t;
+    if (!x || !t || this.n === null)
+      throw new BackpropError('step: the data is a stream; use runEpochAsync()');
+    if (this.cursor === 0) this.beginEpoch();
+    const count = Math.min(this.settings.batchSize, this.n - this.cursor);
+    const b = this.batch(count);
+    this.backend.gatherRows(x, this.order, this.cursor, count, b.x);
+    this.backend.gatherRows(t, this.order, this.cursor, count, b.t);
+    this.update(b);
+    this.cursor += count;
+    if (this.cursor < this.n) return null;
+    this.cursor = 0;
+    return this.endEpoch();
+  }
+
+  /** The rest of the current epoch (a whole one if none is under way) on in-memory data. */
+  runEpoch(): EpochInfo {
+    for (;;) {
+      const info = this.step();
+      if (info) return info;
+    }
+  }
+
+  /** One whole epoch, on a stream or on in-memory data. */
+  async runEpochAsync(): Promise<EpochInfo> {
+    if (!this.stream) return this.runEpoch();
+    this.beginEpoch();
+    const size = this.settings.batchSize;
+    const full = this.batch(size);
+    let filled = 0;
+    const source = typeof this.stream === 'function' ? this.stream() : this.stream;
+    let index = 0;
+    for await (const chunk of source as AsyncIterable<DataChunk>) {
+      const what = `chunk ${index++}`;
+      if (typeof chunk !== 'object' || chunk === null)
+        throw new BackpropError(`${what}: expected { inputs, targets }`);
+      const [rows, cols] = shapeOf(chunk.inputs, `${what}.inputs`);
+      const [targetRows, targetCols] = shapeOf(chunk.targets, `${what}.targets`);
+      if (rows > 0 && cols !== this.net.inputs) {
+        throw new BackpropError(
+          `${what}.inputs: the network has ${this.net.inputs} inputs, the chunk ${cols} columns`,
+        );
+      }
+      if (targetRows !== rows)
+        throw new BackpropError(`${what}.targets: ${targetRows} rows for ${rows} rows of inputs`);
+      if (rows > 0 && targetCols !== this.net.outputs) {
+        throw new BackpropError(
+          `${what}.targets: the network has ${this.net.outputs} outputs, the chunk ${targetCols} columns`,
+        );
+      }
+      let from = 0;
+      while (from < rows) {
+        const count = Math.min(size - filled, rows - from);
+        copyRows(chunk.inputs, from, count, full.x, `${what}.inputs`, filled);
+        copyRows(chunk.targets, from, count, full.t, `${what}.targets`, filled);
+        filled += count;
+        from += count;
+        if (filled === size) {
+          this.update(full);
+          filled = 0;
+        }
+      }
+    }
+    if (filled > 0) {
+      const rest = this.batch(filled);
+      const identity = Uint32Array.from({ length: filled }, (_, i) => i);
+      this.backend.gatherRows(full.x, identity, 0, filled, rest.x);
+      this.backend.gatherRows(full.t, identity, 0, filled, rest.t);
+      this.update(rest);
+    }
+    if (this.running.seen === 0) throw new BackpropError('inputs: the stream gave no examples');
+    return this.endEpoch();
+  }
+
+  /** J and accuracy of the network on `x`, `t`, without training. */
+  private measure(x: Matrix, t: Matrix): { cost: number; accuracy?: number } {
+    const { net, settings, backend } = this;
+    let total = 0;
+    let correct = 0;
+    const last = net.layers.length - 1;
+    const targetChunk = new Map<number, Matrix>();
+    const order = Uint32Array.from({ length: x.rows }, (_, i) => i);
+    forwardInChunks(net, x, 1024, (out, start, ws) => {
+      let tc = targetChunk.get(out.rows);
+      if (!tc) {
+        tc = backend.matrix(out.rows, t.cols, t.dtype);
+        targetChunk.set(out.rows, tc);
+      }
+      backend.gatherRows(t, order, start, out.rows, tc);
+      total += backend.lossSum(settings.loss, net.outputActivation, ws.v[last], out, tc);
+      if (this.classification) correct += this.countCorrect(out, tc, out.rows);
+    });
+    for (const m of targetChunk.values()) backend.free(m);
+    const cost = settings.reduction === 'mean' ? total / x.rows : total;
+    return this.classification ? { cost, accuracy: correct / x.rows } : { cost };
+  }
+
+  /** The cost J (with the training loss and reduction) and accuracy of the network on other data. */
+  evaluate(inputs: MatrixInput, targets: MatrixInput): { cost: number; accuracy?: number } {
+    const { backend, dtype } = this.net;
+    const x = toMatrix(inputs, backend, dtype, 'inputs', this.net.inputs);
+    const t = toMatrix(targets, backend, dtype, 'targets', this.net.outputs);
+    try {
+      if (x.rows !== t.rows) throw new BackpropError(`targets: ${t.rows} rows for ${x.rows} rows of inputs`);
+      return this.measure(x, t);
+    } finally {
+      backend.free(x);
+      backend.free(t);
+    }
+  }
+
+  private endEpoch(): EpochInfo {
+    const { settings, running } = this;
+    this.epoch++;
+    const seen = running.seen;
+    const cost = settings.reduction === 'mean' ? running.loss / seen : running.loss;
+    if (!Number.isFinite(cost)) this.diverge(cost);
+    const seconds = (now() - this.epochStart) / 1000;
+    this.elapsed += seconds;
+    const info: EpochInfo = {
+      epoch: this.epoch,
+      cost,
+      updates: running.updates,
+      examples: seen,
+      seconds,
+      elapsedSeconds: this.elapsed,
+    };
+    if (this.classification) info.accuracy = running.correct / seen;
+    if (this.valX && this.valT) {
+      const v = this.measure(this.valX, this.valT);
+      info.validationCost = v.cost;
+      if (v.accuracy !== undefined) info.validationAccuracy = v.accuracy;
+    }
+    this.history.push(info);
+    const monitored = info.validationCost ?? info.cost;
+    if (settings.patience !== undefined) {
+      if (monitored < this.bestCost - settings.minDelta || this.best === null) {
+        this.bestCost = monitored;
+        this.bestEpoch = this.epoch;
+        this.sinceBest = 0;
+        this.best ??= this.params.map((p) => this.backend.matrix(p.rows, p.cols, p.dtype));
+        for (let i = 0; i < this.params.length; i++) this.backend.copy(this.params[i], this.best[i]);
+      } else this.sinceBest++;
+    }
+    if (settings.tolerance !== undefined && monitored <= settings.tolerance) this.stopReason = 'tolerance';
+    else if (settings.patience !== undefined && this.sinceBest >= settings.patience)
+      this.stopReason = 'patience';
+    else if (this.epoch >= settings.epochs) this.stopReason = 'epochs';
+    if (this.stopReason === 'patience' || (this.stopReason === 'epochs' && this.best)) this.restoreBest();
+    return info;
+  }
+
+  /** Puts the best weights seen (with patience) back into the network. */
+  restoreBest(): void {
+    if (!this.best) return;
+    for (let i = 0; i < this.params.length; i++) this.backend.copy(this.best[i], this.params[i]);
+  }
+
+  /** Stops training from outside (an abort signal, a callback). */
+  stop(reason: StopReason): void {
+    this.stopReason ??= reason;
+  }
+
+  /** The whole state, to save and later continue with {@link Trainer.restore} to exactly the same result. */
+  checkpoint(): TrainerCheckpoint {
+    const pack = (ms: Matrix[]) =>
+      this.net.layers.map((_, n) => ({
+        weights: Array.from(ms[2 * n].data),
+        biases: Array.from(ms[2 * n + 1].data),
+      }));
+    return {
+      kind: 'backprop-checkpoint',
+      version: 1,
+      epoch: this.epoch,
+      cursor: this.cursor,
+      order: this.cursor > 0 ? Array.from(this.order) : null,
+      random: this.random.getState(),
+      running: { ...this.running },
+      weights: pack(this.params),
+      optimizer: this.optimizer.getState(),
+      best: {
+        cost: this.bestCost,
+        epoch: this.bestEpoch,
+        since: this.sinceBest,
+        weights: this.best ? pack(this.best) : null,
+      },
+      history: this.history.map((h) => ({ ...h })),
+      stopReason: this.stopReason,
+    };
+  }
+
+  /** Continues from a {@link Trainer.checkpoint} made with the same data and options. */
+  restore(cp: TrainerCheckpoint): void {
+    if (cp?.kind !== 'backprop-checkpoint' || cp.version !== 1) {
+      throw new BackpropError('checkpoint: not a backprop checkpoint of version 1');
+    }
+    if (cp.weights.length !== this.net.layers.length) {
+      throw new BackpropError(
+        `checkpoint: ${cp.weights.length} layers, the network has ${this.net.layers.length}`,
+      );
+    }
+    const unpack = (src: TrainerCheckpoint['weights'], into: Matrix[]) =>
+      src.forEach((l, n) => {
+        if (l.weights.length !== into[2 * n].data.length || l.biases.length !== into[2 * n + 1].data.length) {
+          throw new BackpropError(`checkpoint: layer ${n + 1} does not match the network's shape`);
+        }
+        into[2 * n].data.set(l.weights);
+        into[2 * n + 1].data.set(l.biases);
+      });
+    unpack(cp.weights, this.params);
+    this.optimizer.setState(cp.optimizer);
+    this.random.setState(cp.random);
+    this.epoch = cp.epoch;
+    this.cursor = cp.cursor;
+    if (cp.order) this.order.set(cp.order);
+    this.running = { ...cp.running };
+    this.bestCost = cp.best.cost ?? Number.POSITIVE_INFINITY;
+    this.bestEpoch = cp.best.epoch;
+    this.sinceBest = cp.best.since;
+    if (cp.best.weights) {
+      this.best ??= this.params.map((p) => this.backend.matrix(p.rows, p.cols, p.dtype));
+      unpack(cp.best.weights, this.best);
+    }
+    this.history.length = 0;
+    this.history.push(...cp.history);
+    this.elapsed = cp.history.at(-1)?.elapsedSeconds ?? 0;
+    this.stopReason = cp.stopReason;
+    for (let i = 0; i < this.params.length; i++) this.backend.copy(this.params[i], this.snapshot[i]);
+  }
+
+  /** Gives every buffer back to the backend. The trainer cannot be used afterwards. */
+  dispose(): void {
+    const b = this.backend;
+    for (const batch of this.batches.values()) {
+      freeWorkspace(b, batch.ws);
+      b.free(batch.x);
+      b.free(batch.t);
+    }
+    this.batches.clear();
+    for (const m of [this.x, this.t, this.valX, this.valT, ...this.snapshot, ...(this.best ?? [])])
+      if (m) b.free(m);
+    for (const m of [...this.grads.weights, ...this.grads.biases]) b.free(m);
+    this.optimizer.free();
+  }
+}
