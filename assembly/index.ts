@@ -1,0 +1,733 @@
+// The float32 kernels of backprop's WebAssembly backend (src/backend/wasm).
+//
+// Every function works on raw pointers into the linear memory, which the
+// TypeScript side owns and allocates: this module has no allocator and no
+// runtime. Matrices are row-major float32; a layer's weights are fan-in x units.
+// One source builds three modules: plain SIMD, relaxed SIMD (fused multiply-add
+// where the engine has it) and a threads build on shared memory.
+//
+// Activation codes: 0 linear, 1 sigmoid, 2 tanh, 3 relu, 4 leaky-relu, 5 elu,
+// 6 softplus, 7 gelu, 8 softmax. Loss codes: 0 squared, 1 half-squared,
+// 2 binary-cross-entropy, 3 cross-entropy.
+
+// Register block of the matrix product: 4 rows of C by 8 columns (two vectors),
+// eight accumulators, which fit the 16 vector registers of x86-64 with room for
+// the operands. KC is the depth of one cache block: a packed KC x 8 panel of B
+// (8 KiB) stays in L1 while every row block of A streams past it.
+const MR: i32 = 4;
+const NR: i32 = 8;
+const KC: i32 = 256;
+const MC: i32 = 128;
+
+/** Bytes of scratch one caller of gemm must provide: packed panels of B and A and a tile. */
+export const GEMM_SCRATCH_BYTES: i32 = KC * NR * 4 + MR * NR * 4 + MC * KC * 4;
+
+const LEAKY_SLOPE: f32 = 0.01;
+
+// a * b + c, fused when the relaxed-SIMD build is compiled.
+// @ts-expect-error: decorator
+@inline
+function madd(a: v128, b: v128, c: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_madd(a, b, c);
+  return f32x4.add(f32x4.mul(a, b), c);
+}
+
+// Writes one row of a tile: c <- alpha acc + cScale c, or alpha acc when cScale
+// is 0 (so NaN in the old C does not survive, as beta = 0 promises).
+// @ts-expect-error: decorator
+@inline
+function storeRow(
+  c: usize,
+  acc0: v128,
+  acc1: v128,
+  nr: i32,
+  alpha: v128,
+  cScale: f32,
+  tile: usize,
+): void {
+  let r0 = f32x4.mul(acc0, alpha);
+  let r1 = f32x4.mul(acc1, alpha);
+  if (nr == NR) {
+    if (cScale != 0) {
+      const s = f32x4.splat(cScale);
+      r0 = madd(v128.load(c), s, r0);
+      r1 = madd(v128.load(c, 16), s, r1);
+    }
+    v128.store(c, r0);
+    v128.store(c, r1, 16);
+    return;
+  }
+  v128.store(tile, r0);
+  v128.store(tile, r1, 16);
+  for (let j = 0; j < nr; j++) {
+    const p = c + (<usize>j << 2);
+    const x = load<f32>(tile + (<usize>j << 2));
+    store<f32>(p, cScale != 0 ? cScale * load<f32>(p) + x : x);
+  }
+}
+
+// The 4 x 8 micro-kernel over kc steps. A is read through strides (so either
+// orientation works without packing: each element is one splat load); B is a
+// panel whose rows of 8 are ldb bytes apart.
+// @ts-expect-error: decorator
+@inline
+function kernel4x8(
+  kc: i32,
+  a: usize,
+  aRow: usize,
+  aStep: usize,
+  b: usize,
+  ldb: usize,
+  c: usize,
+  ldc: usize,
+  nr: i32,
+  alpha: v128,
+  cScale: f32,
+  tile: usize,
+): void {
+  let c00 = f32x4.splat(0);
+  let c01 = f32x4.splat(0);
+  let c10 = f32x4.splat(0);
+  let c11 = f32x4.splat(0);
+  let c20 = f32x4.splat(0);
+  let c21 = f32x4.splat(0);
+  let c30 = f32x4.splat(0);
+  let c31 = f32x4.splat(0);
+  let pa = a;
+  let pb = b;
+  const aRow2 = aRow << 1;
+  const aRow3 = aRow2 + aRow;
+  for (let k = 0; k < kc; k++) {
+    const b0 = v128.load(pb);
+    const b1 = v128.load(pb, 16);
+    const a0 = v128.load32_splat(pa);
+    const a1 = v128.load32_splat(pa + aRow);
+    const a2 = v128.load32_splat(pa + aRow2);
+    const a3 = v128.load32_splat(pa + aRow3);
+    c00 = madd(a0, b0, c00);
+    c01 = madd(a0, b1, c01);
+    c10 = madd(a1, b0, c10);
+    c11 = madd(a1, b1, c11);
+    c20 = madd(a2, b0, c20);
+    c21 = madd(a2, b1, c21);
+    c30 = madd(a3, b0, c30);
+    c31 = madd(a3, b1, c31);
+    pa += aStep;
+    pb += ldb;
+  }
+  storeRow(c, c00, c01, nr, alpha, cScale, tile);
+  storeRow(c + ldc, c10, c11, nr, alpha, cScale, tile);
+  storeRow(c + 2 * ldc, c20, c21, nr, alpha, cScale, tile);
+  storeRow(c + 3 * ldc, c30, c31, nr, alpha, cScale, tile);
+}
+
+// One row of C by 8 columns, for the rows left over after the 4-row blocks.
+// @ts-expect-error: decorator
+@inline
+function kernel1x8(
+  kc: i32,
+  a: usize,
+  aStep: usize,
+  b: usize,
+  ldb: usize,
+  c: usize,
+  nr: i32,
+  alpha: v128,
+  cScale: f32,
+  tile: usize,
+): void {
+  let c0 = f32x4.splat(0);
+  let c1 = f32x4.splat(0);
+  let d0 = f32x4.splat(0);
+  let d1 = f32x4.splat(0);
+  let pa = a;
+  let pb = b;
+  let k = 0;
+  // Two independent chains hide the latency of the adds.
+  for (; k + 1 < kc; k += 2) {
+    const a0 = v128.load32_splat(pa);
+    const a1 = v128.load32_splat(pa + aStep);
+    c0 = madd(a0, v128.load(pb), c0);
+    c1 = madd(a0, v128.load(pb, 16), c1);
+    d0 = madd(a1, v128.load(pb + ldb), d0);
+    d1 = madd(a1, v128.load(pb + ldb, 16), d1);
+    pa += aStep << 1;
+    pb += ldb << 1;
+  }
+  if (k < kc) {
+    const a0 = v128.load32_splat(pa);
+    c0 = madd(a0, v128.load(pb), c0);
+    c1 = madd(a0, v128.load(pb, 16), c1);
+  }
+  storeRow(c, f32x4.add(c0, d0), f32x4.add(c1, d1), nr, alpha, cScale, tile);
+}
+
+/**
+ * C[i0..i1, j0..j1] <- alpha op(A) op(B) + beta C over that block, C being M x N
+ * and the depth K. op(A)[i, k] is A[i, k] (A is M x K) or A[k, i] with transA
+ * (A is K x M); op(B)[k, j] is B[k, j] (K x N) or B[j, k] with transB (N x K).
+ * A caller splitting the work over threads gives each its own block and scratch;
+ * every element is summed in the same order whatever the split.
+ */
+export function gemm(
+  transA: bool,
+  transB: bool,
+  M: i32,
+  N: i32,
+  K: i32,
+  alpha: f32,
+  a: usize,
+  b: usize,
+  beta: f32,
+  c: usize,
+  i0: i32,
+  i1: i32,
+  j0: i32,
+  j1: i32,
+  scratch: usize,
+): void {
+  const ldc = <usize>N << 2;
+  if (K == 0 || alpha == 0) {
+    for (let i = i0; i < i1; i++) {
+      const row = c + <usize>i * ldc;
+      for (let j = j0; j < j1; j++) {
+        const p = row + (<usize>j << 2);
+        store<f32>(p, beta == 0 ? 0 : beta * load<f32>(p));
+      }
+    }
+    return;
+  }
+  // Byte strides of op(A) along i and k.
+  const aRow: usize = transA ? 4 : <usize>K << 2;
+  const aStep: usize = transA ? <usize>M << 2 : 4;
+  const valpha = f32x4.splat(alpha);
+  const panel = scratch;
+  const tile = panel + <usize>(KC * NR * 4);
+  const aPack = tile + <usize>(MR * NR * 4);
+  // A transposed is read down its columns, ldA = M floats apart: a power-of-two M
+  // maps every row of a block to the same cache set, so blocks of MC rows are
+  // first packed as 4-wide strips. Untransposed A is read in place.
+  const mc = transA ? MC : i1 - i0;
+  for (let kk = 0; kk < K; kk += KC) {
+    const kc = min(KC, K - kk);
+    const cScale: f32 = kk == 0 ? beta : 1;
+    for (let ii = i0; ii < i1; ii += mc) {
+      const iEnd = min(ii + mc, i1);
+      const iFull = ii + ((iEnd - ii) & ~(MR - 1));
+      if (transA) {
+        for (let i = ii; i < iFull; i += MR) {
+          const dst = aPack + <usize>((i - ii) * kc) * 4;
+          const src = a + <usize>kk * aStep + (<usize>i << 2);
+          for (let k = 0; k < kc; k++) v128.store(dst + (<usize>k << 4), v128.load(src + <usize>k * aStep));
+        }
+      }
+      for (let j = j0; j < j1; j += NR) {
+        const nr = min(NR, j1 - j);
+        let bp: usize;
+        let ldb: usize;
+        if (!transB && nr == NR && iEnd - ii < 2 * MR) {
+          // A few rows of C (one example at a time): packing would cost as much as
+          // the product, and B's rows are already contiguous runs of 8.
+          bp = b + ((<usize>kk * <usize>N + <usize>j) << 2);
+          ldb = <usize>N << 2;
+        } else {
+          packB(transB, b, N, K, kk, kc, j, nr, panel);
+          bp = panel;
+          ldb = <usize>NR << 2;
+        }
+        const cj = c + (<usize>j << 2);
+        let i = ii;
+        for (; i < iFull; i += MR) {
+          const cp = cj + <usize>i * ldc;
+          if (transA) {
+            const ap = aPack + <usize>((i - ii) * kc) * 4;
+            kernel4x8(kc, ap, 4, 16, bp, ldb, cp, ldc, nr, valpha, cScale, tile);
+          } else {
+            const ap = a + <usize>i * aRow + <usize>kk * aStep;
+            kernel4x8(kc, ap, aRow, aStep, bp, ldb, cp, ldc, nr, valpha, cScale, tile);
+          }
+        }
+        for (; i < iEnd; i++) {
+          const ap = a + <usize>i * aRow + <usize>kk * aStep;
+          kernel1x8(kc, ap, aStep, bp, ldb, cj + <usize>i * ldc, nr, valpha, cScale, tile);
+        }
+      }
+    }
+  }
+}
+
+// op(B)[kk..kk+kc, j..j+8] into a contiguous kc x 8 panel, zero-padded past nr:
+// contiguous for the kernel, and free of the cache-set conflicts of a power-of-two ldb.
+function packB(transB: bool, b: usize, N: i32, K: i32, kk: i32, kc: i32, j: i32, nr: i32, panel: usize): void {
+  if (!transB && nr == NR) {
+    for (let k = 0; k < kc; k++) {
+      const src = b + ((<usize>(kk + k) * <usize>N + <usize>j) << 2);
+      const dst = panel + (<usize>(k * NR) << 2);
+      v128.store(dst, v128.load(src));
+      v128.store(dst, v128.load(src, 16), 16);
+    }
+    return;
+  }
+  for (let k = 0; k < kc; k++) {
+    const dst = panel + (<usize>(k * NR) << 2);
+    v128.store(dst, f32x4.splat(0));
+    v128.store(dst, f32x4.splat(0), 16);
+  }
+  if (transB) {
+    for (let jj = 0; jj < nr; jj++) {
+      const src = b + ((<usize>(j + jj) * <usize>K + <usize>kk) << 2);
+      for (let k = 0; k < kc; k++) {
+        store<f32>(panel + (<usize>(k * NR + jj) << 2), load<f32>(src + (<usize>k << 2)));
+      }
+    }
+  } else {
+    for (let k = 0; k < kc; k++) {
+      const src = b + ((<usize>(kk + k) * <usize>N + <usize>j) << 2);
+      for (let jj = 0; jj < nr; jj++) {
+        store<f32>(panel + (<usize>(k * NR + jj) << 2), load<f32>(src + (<usize>jj << 2)));
+      }
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Activations
+
+// @ts-expect-error: decorator
+@inline
+function sigmoidf(v: f32): f32 {
+  if (v >= 0) return 1 / (1 + Mathf.exp(-v));
+  const e = Mathf.exp(v);
+  return e / (1 + e);
+}
+
+// @ts-expect-error: decorator
+@inline
+function softplusf(v: f32): f32 {
+  return max(v, 0) + Mathf.log1p(Mathf.exp(-abs(v)));
+}
+
+// The error function by the series erf(x) = 2/sqrt(pi) e^(-x^2) sum_n 2^n x^(2n+1) / (2n+1)!!,
+// in float64 as the reference computes it, so exact GELU agrees.
+function erf(x: f64): f64 {
+  const ax = abs(x);
+  if (ax >= 6) return x < 0 ? -1 : 1;
+  let term = ax;
+  let sum = ax;
+  const x2 = 2 * ax * ax;
+  for (let n = 1; n < 200; n++) {
+    term *= x2 / <f64>(2 * n + 1);
+    sum += term;
+    if (term < sum * 1e-17) break;
+  }
+  const r = (2 / Math.sqrt(Math.PI)) * Math.exp(-ax * ax) * sum;
+  return x < 0 ? -r : r;
+}
+
+function psi(act: i32, v: f32): f32 {
+  switch (act) {
+    case 1:
+      return sigmoidf(v);
+    case 2:
+      return Mathf.tanh(v);
+    case 3:
+      return v > 0 ? v : 0;
+    case 4:
+      return v > 0 ? v : LEAKY_SLOPE * v;
+    case 5:
+      return v > 0 ? v : Mathf.expm1(v);
+    case 6:
+      return softplusf(v);
+    case 7: {
+      const x = <f64>v;
+      return <f32>(0.5 * x * (1 + erf(x * Math.SQRT1_2)));
+    }
+    default:
+      return v;
+  }
+}
+
+function derivative(act: i32, v: f32, out: f32): f32 {
+  switch (act) {
+    case 1:
+      return out * (1 - out);
+    case 2:
+      return 1 - out * out;
+    case 3:
+      return v > 0 ? 1 : 0;
+    case 4:
+      return v > 0 ? 1 : LEAKY_SLOPE;
+    case 5:
+      return v > 0 ? 1 : Mathf.exp(v);
+    case 6:
+      return sigmoidf(v);
+    case 7: {
+      const x = <f64>v;
+      return <f32>(0.5 * (1 + erf(x * Math.SQRT1_2)) + (x / Math.sqrt(2 * Math.PI)) * Math.exp(-0.5 * x * x));
+    }
+    default:
+      return 1;
+  }
+}
+
+function softmaxRow(v: usize, out: usize, n: i32): void {
+  let mx = -Infinity;
+  for (let j = 0; j < n; j++) mx = max(mx, <f64>load<f32>(v + (<usize>j << 2)));
+  let sum: f64 = 0;
+  for (let j = 0; j < n; j++) {
+    const e = Math.exp(<f64>load<f32>(v + (<usize>j << 2)) - mx);
+    store<f32>(out + (<usize>j << 2), <f32>e);
+    sum += e;
+  }
+  const inv = 1 / sum;
+  for (let j = 0; j < n; j++) {
+    const p = out + (<usize>j << 2);
+    store<f32>(p, <f32>(<f64>load<f32>(p) * inv));
+  }
+}
+
+function logSumExpRow(v: usize, n: i32): f64 {
+  let mx = -Infinity;
+  for (let j = 0; j < n; j++) mx = max(mx, <f64>load<f32>(v + (<usize>j << 2)));
+  if (!isFinite(mx)) return mx;
+  let sum: f64 = 0;
+  for (let j = 0; j < n; j++) sum += Math.exp(<f64>load<f32>(v + (<usize>j << 2)) - mx);
+  return mx + Math.log(sum);
+}
+
+/** v <- v + 1 b^T, then out <- psi(v), on rows x cols matrices (rows [r0, r1) only). */
+export function biasActivate(act: i32, v: usize, biases: usize, out: usize, cols: i32, r0: i32, r1: i32): void {
+  const ld = <usize>cols << 2;
+  const n4 = cols & ~3;
+  for (let r = r0; r < r1; r++) {
+    const vr = v + <usize>r * ld;
+    const or = out + <usize>r * ld;
+    let j = 0;
+    if (act == 3) {
+      // ReLU, the common hidden layer, vectorised in one pass.
+      const zero = f32x4.splat(0);
+      for (; j < n4; j += 4) {
+        const o = <usize>j << 2;
+        const x = f32x4.add(v128.load(vr + o), v128.load(biases + o));
+        v128.store(vr + o, x);
+        v128.store(or + o, f32x4.max(x, zero));
+      }
+    } else {
+      for (; j < n4; j += 4) {
+        const o = <usize>j << 2;
+        v128.store(vr + o, f32x4.add(v128.load(vr + o), v128.load(biases + o)));
+      }
+    }
+    for (; j < cols; j++) {
+      const o = <usize>j << 2;
+      const x = load<f32>(vr + o) + load<f32>(biases + o);
+      store<f32>(vr + o, x);
+      if (act == 3) store<f32>(or + o, x > 0 ? x : 0);
+    }
+    if (act == 3) continue;
+    if (act == 8) {
+      softmaxRow(vr, or, cols);
+    } else if (act == 0) {
+      memory.copy(or, vr, ld);
+    } else {
+      for (let jj = 0; jj < cols; jj++) {
+        const o = <usize>jj << 2;
+        store<f32>(or + o, psi(act, load<f32>(vr + o)));
+      }
+    }
+  }
+}
+
+/** delta <- psi'(v) * upstream, or per row the softmax Jacobian product; delta may alias upstream. */
+export function activationBackward(act: i32, v: usize, out: usize, up: usize, delta: usize, rows: i32, cols: i32): void {
+  const n = rows * cols;
+  if (act == 8) {
+    const ld = <usize>cols << 2;
+    for (let r = 0; r < rows; r++) {
+      const o = out + <usize>r * ld;
+      const u = up + <usize>r * ld;
+      const d = delta + <usize>r * ld;
+      let dot: f64 = 0;
+      for (let j = 0; j < cols; j++) dot += <f64>load<f32>(o + (<usize>j << 2)) * <f64>load<f32>(u + (<usize>j << 2));
+      for (let j = 0; j < cols; j++) {
+        const p = <usize>j << 2;
+        store<f32>(d + p, <f32>(<f64>load<f32>(o + p) * (<f64>load<f32>(u + p) - dot)));
+      }
+    }
+    return;
+  }
+  const n4 = n & ~3;
+  let i = 0;
+  if (act == 0) {
+    if (up != delta) memory.copy(delta, up, <usize>n << 2);
+    return;
+  }
+  if (act == 3) {
+    const zero = f32x4.splat(0);
+    for (; i < n4; i += 4) {
+      const o = <usize>i << 2;
+      const mask = f32x4.gt(v128.load(v + o), zero);
+      v128.store(delta + o, v128.and(v128.load(up + o), mask));
+    }
+  } else if (act == 1 || act == 2) {
+    const one = f32x4.splat(1);
+    for (; i < n4; i += 4) {
+      const o = <usize>i << 2;
+      const y = v128.load(out + o);
+      const d = act == 1 ? f32x4.mul(y, f32x4.sub(one, y)) : f32x4.sub(one, f32x4.mul(y, y));
+      v128.store(delta + o, f32x4.mul(d, v128.load(up + o)));
+    }
+  }
+  for (; i < n; i++) {
+    const o = <usize>i << 2;
+    store<f32>(delta + o, derivative(act, load<f32>(v + o), load<f32>(out + o)) * load<f32>(up + o));
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Losses
+
+/** sum over all examples of L(i); fused sigmoid + BCE and softmax + CE work from v. */
+export function lossSum(loss: i32, act: i32, v: usize, out: usize, t: usize, rows: i32, cols: i32): f64 {
+  const n = rows * cols;
+  let total: f64 = 0;
+  if (loss == 2 && act == 1) {
+    for (let i = 0; i < n; i++) {
+      const o = <usize>i << 2;
+      const x = <f64>load<f32>(v + o);
+      total += max(x, 0) + Math.log1p(Math.exp(-abs(x))) - <f64>load<f32>(t + o) * x;
+    }
+    return total;
+  }
+  if (loss == 3 && act == 8) {
+    const ld = <usize>cols << 2;
+    for (let r = 0; r < rows; r++) {
+      const vr = v + <usize>r * ld;
+      const tr = t + <usize>r * ld;
+      const lse = logSumExpRow(vr, cols);
+      for (let k = 0; k < cols; k++) {
+        const d = <f64>load<f32>(tr + (<usize>k << 2));
+        if (d != 0) total += d * (lse - <f64>load<f32>(vr + (<usize>k << 2)));
+      }
+    }
+    return total;
+  }
+  for (let i = 0; i < n; i++) {
+    const o = <usize>i << 2;
+    const d = <f64>load<f32>(t + o);
+    const y = <f64>load<f32>(out + o);
+    const e = d - y;
+    switch (loss) {
+      case 0:
+        total += e * e;
+        break;
+      case 1:
+        total += 0.5 * e * e;
+        break;
+      case 2:
+        total -= d * Math.log(y) + (1 - d) * Math.log(1 - y);
+        break;
+      default:
+        if (d != 0) total -= d * Math.log(y);
+    }
+  }
+  return total;
+}
+
+/** delta = -scale dL/dv of the output layer; fused for sigmoid + BCE and softmax + CE. */
+export function lossDelta(
+  loss: i32,
+  act: i32,
+  v: usize,
+  out: usize,
+  t: usize,
+  scale: f32,
+  delta: usize,
+  rows: i32,
+  cols: i32,
+): void {
+  const n = rows * cols;
+  if (loss == 3 && act == 8) {
+    // dL/dv_k = y_k sum_j d_j - d_k, which is y_k - d_k for one-hot targets.
+    const ld = <usize>cols << 2;
+    for (let r = 0; r < rows; r++) {
+      const tr = t + <usize>r * ld;
+      const yr = out + <usize>r * ld;
+      const dr = delta + <usize>r * ld;
+      let sumD: f32 = 0;
+      for (let k = 0; k < cols; k++) sumD += load<f32>(tr + (<usize>k << 2));
+      for (let k = 0; k < cols; k++) {
+        const o = <usize>k << 2;
+        store<f32>(dr + o, scale * (load<f32>(tr + o) - load<f32>(yr + o) * sumD));
+      }
+    }
+    return;
+  }
+  const fused = loss == 2 && act == 1;
+  for (let i = 0; i < n; i++) {
+    const o = <usize>i << 2;
+    const d = load<f32>(t + o);
+    const y = load<f32>(out + o);
+    let g: f32;
+    if (fused || loss == 1) g = d - y;
+    else if (loss == 0) g = 2 * (d - y);
+    else if (loss == 2) g = d / y - (1 - d) / (1 - y);
+    else g = d == 0 ? 0 : d / y;
+    store<f32>(delta + o, scale * g);
+  }
+  if (!fused) activationBackward(act, v, out, delta, delta, rows, cols);
+}
+
+/** out <- alpha (sum of the rows of a) + beta out, out being 1 x cols. */
+export function sumRows(alpha: f32, a: usize, beta: f32, out: usize, rows: i32, cols: i32): void {
+  const ld = <usize>cols << 2;
+  const n4 = cols & ~3;
+  const va = f32x4.splat(alpha);
+  const vb = f32x4.splat(beta);
+  let j = 0;
+  for (; j < n4; j += 4) {
+    const o = <usize>j << 2;
+    let acc = f32x4.splat(0);
+    for (let r = 0; r < rows; r++) acc = f32x4.add(acc, v128.load(a + <usize>r * ld + o));
+    const prev = beta == 0 ? f32x4.splat(0) : f32x4.mul(vb, v128.load(out + o));
+    v128.store(out + o, f32x4.add(prev, f32x4.mul(va, acc)));
+  }
+  for (; j < cols; j++) {
+    const o = <usize>j << 2;
+    let acc: f32 = 0;
+    for (let r = 0; r < rows; r++) acc += load<f32>(a + <usize>r * ld + o);
+    store<f32>(out + o, (beta == 0 ? 0 : beta * load<f32>(out + o)) + alpha * acc);
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Optimizers, vectorised four at a time with a scalar tail. g' = g + lambda w.
+
+/** w <- w - eta (g + lambda w). */
+export function sgd(w: usize, g: usize, n: i32, eta: f32, lambda: f32): void {
+  const n4 = n & ~3;
+  const ve = f32x4.splat(eta);
+  const vl = f32x4.splat(lambda);
+  let i = 0;
+  for (; i < n4; i += 4) {
+    const o = <usize>i << 2;
+    const wi = v128.load(w + o);
+    const gi = lambda == 0 ? v128.load(g + o) : madd(vl, wi, v128.load(g + o));
+    v128.store(w + o, f32x4.sub(wi, f32x4.mul(ve, gi)));
+  }
+  for (; i < n; i++) {
+    const o = <usize>i << 2;
+    const wi = load<f32>(w + o);
+    store<f32>(w + o, wi - eta * (load<f32>(g + o) + lambda * wi));
+  }
+}
+
+/** b <- mu b + g', then w <- w - eta b, or with Nesterov w <- w - eta (g' + mu b). */
+export function momentum(w: usize, g: usize, b: usize, n: i32, eta: f32, mu: f32, nesterov: bool, lambda: f32): void {
+  const n4 = n & ~3;
+  const ve = f32x4.splat(eta);
+  const vm = f32x4.splat(mu);
+  const vl = f32x4.splat(lambda);
+  let i = 0;
+  for (; i < n4; i += 4) {
+    const o = <usize>i << 2;
+    const wi = v128.load(w + o);
+    const gi = lambda == 0 ? v128.load(g + o) : madd(vl, wi, v128.load(g + o));
+    const bi = madd(vm, v128.load(b + o), gi);
+    v128.store(b + o, bi);
+    const step = nesterov ? madd(vm, bi, gi) : bi;
+    v128.store(w + o, f32x4.sub(wi, f32x4.mul(ve, step)));
+  }
+  for (; i < n; i++) {
+    const o = <usize>i << 2;
+    const wi = load<f32>(w + o);
+    const gi = load<f32>(g + o) + lambda * wi;
+    const bi = mu * load<f32>(b + o) + gi;
+    store<f32>(b + o, bi);
+    store<f32>(w + o, wi - eta * (nesterov ? gi + mu * bi : bi));
+  }
+}
+
+/**
+ * Adam: m <- beta1 m + (1 - beta1) g', s <- beta2 s + (1 - beta2) g'^2,
+ * w <- w - stepSize m / (sqrt(s) / correction2 + eps), where the caller gives
+ * stepSize = eta / (1 - beta1^t) and correction2 = sqrt(1 - beta2^t).
+ */
+export function adam(
+  w: usize,
+  g: usize,
+  m: usize,
+  s: usize,
+  n: i32,
+  stepSize: f32,
+  beta1: f32,
+  beta2: f32,
+  eps: f32,
+  correction2: f32,
+  lambda: f32,
+): void {
+  const n4 = n & ~3;
+  const vl = f32x4.splat(lambda);
+  const vOne1 = f32x4.splat(1 - beta1);
+  const vB2 = f32x4.splat(beta2);
+  const vOne2 = f32x4.splat(1 - beta2);
+  const vStep = f32x4.splat(stepSize);
+  const vInvC2 = f32x4.splat(1 / correction2);
+  const vEps = f32x4.splat(eps);
+  let i = 0;
+  for (; i < n4; i += 4) {
+    const o = <usize>i << 2;
+    const wi = v128.load(w + o);
+    const gi = lambda == 0 ? v128.load(g + o) : madd(vl, wi, v128.load(g + o));
+    const mOld = v128.load(m + o);
+    const mi = madd(vOne1, f32x4.sub(gi, mOld), mOld);
+    const si = madd(vOne2, f32x4.mul(gi, gi), f32x4.mul(vB2, v128.load(s + o)));
+    v128.store(m + o, mi);
+    v128.store(s + o, si);
+    const denom = madd(f32x4.sqrt(si), vInvC2, vEps);
+    v128.store(w + o, f32x4.sub(wi, f32x4.div(f32x4.mul(vStep, mi), denom)));
+  }
+  for (; i < n; i++) {
+    const o = <usize>i << 2;
+    const wi = load<f32>(w + o);
+    const gi = load<f32>(g + o) + lambda * wi;
+    const mOld = load<f32>(m + o);
+    const mi = mOld + (1 - beta1) * (gi - mOld);
+    const si = beta2 * load<f32>(s + o) + (1 - beta2) * gi * gi;
+    store<f32>(m + o, mi);
+    store<f32>(s + o, si);
+    store<f32>(w + o, wi - (stepSize * mi) / (Mathf.sqrt(si) / correction2 + eps));
+  }
+}
+
+/** RMSProp: s <- rho s + (1 - rho) g'^2, w <- w - eta g' / (sqrt(s) + eps). */
+export function rmsprop(w: usize, g: usize, s: usize, n: i32, eta: f32, rho: f32, eps: f32, lambda: f32): void {
+  const n4 = n & ~3;
+  const vl = f32x4.splat(lambda);
+  const vRho = f32x4.splat(rho);
+  const vOne = f32x4.splat(1 - rho);
+  const vEta = f32x4.splat(eta);
+  const vEps = f32x4.splat(eps);
+  let i = 0;
+  for (; i < n4; i += 4) {
+    const o = <usize>i << 2;
+    const wi = v128.load(w + o);
+    const gi = lambda == 0 ? v128.load(g + o) : madd(vl, wi, v128.load(g + o));
+    const si = madd(vOne, f32x4.mul(gi, gi), f32x4.mul(vRho, v128.load(s + o)));
+    v128.store(s + o, si);
+    v128.store(w + o, f32x4.sub(wi, f32x4.div(f32x4.mul(vEta, gi), f32x4.add(f32x4.sqrt(si), vEps))));
+  }
+  for (; i < n; i++) {
+    const o = <usize>i << 2;
+    const wi = load<f32>(w + o);
+    const gi = load<f32>(g + o) + lambda * wi;
+    const si = rho * load<f32>(s + o) + (1 - rho) * gi * gi;
+    store<f32>(s + o, si);
+    store<f32>(w + o, wi - (eta * gi) / (Mathf.sqrt(si) + eps));
+  }
+}
+
+/** Where the memory the TypeScript side may allocate begins (above this module's static data). */
+export function heapBase(): usize {
+  return __heap_base;
+}

@@ -1,0 +1,510 @@
+/**
+ * The WebAssembly SIMD backend: float32 matrices live in one WebAssembly linear
+ * memory, and every kernel of {@link Backend} runs in the AssemblyScript module
+ * built from `assembly/index.ts`, on pointers, without copying. `float64`
+ * matrices stay on the plain TypeScript backend (the kernels are float32 only),
+ * so a backend serves both dtypes and a caller never has to know.
+ *
+ * @module
+ */
+import type { ActivationName, Backend, DType, LossName, Matrix } from '../backend.js';
+import { jsBackend } from '../js.js';
+
+/** The exports of the kernel module (see assembly/index.ts for the formulas). */
+export interface KernelExports {
+  readonly GEMM_SCRATCH_BYTES: WebAssembly.Global;
+  heapBase(): number;
+  gemm(
+    transA: boolean,
+    transB: boolean,
+    M: number,
+    N: number,
+    K: number,
+    alpha: number,
+    a: number,
+    b: number,
+    beta: number,
+    c: number,
+    i0: number,
+    i1: number,
+    j0: number,
+    j1: number,
+    scratch: number,
+  ): void;
+  biasActivate(
+    act: number,
+    v: number,
+    biases: number,
+    out: number,
+    cols: number,
+    r0: number,
+    r1: number,
+  ): void;
+  activationBackward(
+    act: number,
+    v: number,
+    out: number,
+    up: number,
+    delta: number,
+    rows: number,
+    cols: number,
+  ): void;
+  lossSum(loss: number, act: number, v: number, out: number, t: number, rows: number, cols: number): number;
+  lossDelta(
+    loss: number,
+    act: number,
+    v: number,
+    out: number,
+    t: number,
+    scale: number,
+    delta: number,
+    rows: number,
+    cols: number,
+  ): void;
+  sumRows(alpha: number, a: number, beta: number, out: number, rows: number, cols: number): void;
+  sgd(w: number, g: number, n: number, eta: number, lambda: number): void;
+  momentum(
+    w: number,
+    g: number,
+    b: number,
+    n: number,
+    eta: number,
+    mu: number,
+    nesterov: boolean,
+    lambda: number,
+  ): void;
+  adam(
+    w: number,
+    g: number,
+    m: number,
+    s: number,
+    n: number,
+    stepSize: number,
+    beta1: number,
+    beta2: number,
+    eps: number,
+    correction2: number,
+    lambda: number,
+  ): void;
+  rmsprop(
+    w: number,
+    g: number,
+    s: number,
+    n: number,
+    eta: number,
+    rho: number,
+    eps: number,
+    lambda: number,
+  ): void;
+}
+
+/** Splits large products over worker threads; see pool.ts. */
+export interface WorkerPool {
+  /** Runs the product over the pool and returns true, or returns false when it is too small to be worth it. */
+  gemm(
+    transA: boolean,
+    transB: boolean,
+    m: number,
+    n: number,
+    k: number,
+    alpha: number,
+    a: number,
+    b: number,
+    beta: number,
+    c: number,
+    scratch: number,
+  ): boolean;
+  /** Stops the workers. */
+  terminate(): void;
+}
+
+/** Activation codes of assembly/index.ts. */
+const ACTIVATION_CODES: Record<ActivationName, number> = {
+  linear: 0,
+  sigmoid: 1,
+  tanh: 2,
+  relu: 3,
+  'leaky-relu': 4,
+  elu: 5,
+  softplus: 6,
+  gelu: 7,
+  softmax: 8,
+};
+
+/** Loss codes of assembly/index.ts. */
+const LOSS_CODES: Record<LossName, number> = {
+  squared: 0,
+  'half-squared': 1,
+  'binary-cross-entropy': 2,
+  'cross-entropy': 3,
+};
+
+function activationCode(name: ActivationName): number {
+  const code = ACTIVATION_CODES[name];
+  if (code === undefined) throw new Error(`unknown activation '${String(name)}'`);
+  return code;
+}
+
+function lossCode(name: LossName): number {
+  const code = LOSS_CODES[name];
+  if (code === undefined) throw new Error(`unknown loss '${String(name)}'`);
+  return code;
+}
+
+// Every allocation is a multiple of a cache line, so SIMD loads never straddle
+// one at a row start and matrices never share a line (no false sharing across threads).
+const ALIGN = 64;
+const PAGE = 65536;
+
+/** A float32 matrix in the linear memory: `ptr` is its byte address. */
+export class WasmMatrix implements Matrix {
+  readonly dtype = 'float32' as const;
+  #view: Float32Array;
+  #generation: number;
+
+  constructor(
+    readonly owner: WasmBackend,
+    readonly rows: number,
+    readonly cols: number,
+    readonly ptr: number,
+    readonly bytes: number,
+  ) {
+    this.#generation = owner.generation;
+    this.#view = new Float32Array(owner.memory.buffer, ptr, rows * cols);
+  }
+
+  /** A view of the storage, rebuilt only after the memory has grown. */
+  get data(): Float32Array {
+    if (this.#generation !== this.owner.generation) {
+      this.#generation = this.owner.generation;
+      this.#view = new Float32Array(this.owner.memory.buffer, this.ptr, this.rows * this.cols);
+    }
+    return this.#view;
+  }
+}
+
+function sameShape(a: Matrix, b: Matrix, what: string): void {
+  if (a.rows !== b.rows || a.cols !== b.cols) {
+    throw new Error(`${what}: shapes ${a.rows}x${a.cols} and ${b.rows}x${b.cols} differ`);
+  }
+}
+
+/**
+ * The {@link Backend} over one WebAssembly instance. Build it with
+ * `createWasmBackend()` (src/backend/wasm/index.ts), which picks the module.
+ */
+export class WasmBackend implements Backend {
+  readonly name: string;
+  /** Bumped whenever the memory grows, which detaches (or, shared, outdates) old views. */
+  generation = 0;
+  /** A float32 view of the whole memory, for copies and fills without a call into wasm. */
+  heap: Float32Array;
+  #top: number;
+  readonly #free = new Map<number, number[]>();
+  readonly #scratch: number;
+
+  constructor(
+    readonly memory: WebAssembly.Memory,
+    readonly kernels: KernelExports,
+    name: string,
+    /** The worker pool that splits large products, when threads are on. */
+    readonly pool?: WorkerPool,
+  ) {
+    this.name = name;
+    this.heap = new Float32Array(memory.buffer);
+    this.#top = Math.ceil(kernels.heapBase() / ALIGN) * ALIGN;
+    this.#scratch = this.#allocate(kernels.GEMM_SCRATCH_BYTES.value as number);
+  }
+
+  /** Bytes of linear memory handed out so far (live or on a free list). */
+  get reservedBytes(): number {
+    return this.#top;
+  }
+
+  #allocate(bytes: number): number {
+    const size = Math.max(ALIGN, Math.ceil(bytes / ALIGN) * ALIGN);
+    const list = this.#free.get(size);
+    if (list && list.length > 0) return list.pop()!;
+    const ptr = this.#top;
+    const end = ptr + size;
+    if (end > this.memory.buffer.byteLength) {
+      const have = this.memory.buffer.byteLength;
+      // Grow geometrically so that building a network grows the memory a few times, not per layer.
+      const want = Math.max(end, have * 1.5);
+      this.memory.grow(Math.ceil((want - have) / PAGE));
+      this.generation++;
+      this.heap = new Float32Array(this.memory.buffer);
+    }
+    this.#top = end;
+    return ptr;
+  }
+
+  #ptr(m: Matrix): number {
+    if (!(m instanceof WasmMatrix) || m.owner !== this) {
+      throw new Error(`${this.name}: a ${m.dtype} matrix not allocated by this backend`);
+    }
+    return m.ptr;
+  }
+
+  matrix(rows: number, cols: number, dtype: DType): Matrix {
+    if (dtype === 'float64') return jsBackend.matrix(rows, cols, dtype);
+    if (dtype !== 'float32') throw new Error(`matrix: unknown dtype '${String(dtype)}'`);
+    if (!Number.isInteger(rows) || !Number.isInteger(cols) || rows < 0 || cols < 0) {
+      throw new Error(`matrix: ${rows}x${cols} is not a shape`);
+    }
+    const bytes = rows * cols * 4;
+    const ptr = this.#allocate(bytes);
+    this.heap.fill(0, ptr >> 2, (ptr + bytes) >> 2);
+    return new WasmMatrix(this, rows, cols, ptr, bytes);
+  }
+
+  free(m: Matrix): void {
+    if (m.dtype === 'float64') {
+      jsBackend.free(m);
+      return;
+    }
+    const ptr = this.#ptr(m);
+    const size = Math.max(ALIGN, Math.ceil((m as WasmMatrix).bytes / ALIGN) * ALIGN);
+    let list = this.#free.get(size);
+    if (!list) this.#free.set(size, (list = []));
+    list.push(ptr);
+  }
+
+  copy(src: Matrix, dst: Matrix): void {
+    if (src.dtype === 'float64') {
+      jsBackend.copy(src, dst);
+      return;
+    }
+    sameShape(src, dst, 'copy');
+    const s = this.#ptr(src) >> 2;
+    this.heap.copyWithin(this.#ptr(dst) >> 2, s, s + src.rows * src.cols);
+  }
+
+  fill(m: Matrix, value: number): void {
+    if (m.dtype === 'float64') {
+      jsBackend.fill(m, value);
+      return;
+    }
+    const p = this.#ptr(m) >> 2;
+    this.heap.fill(value, p, p + m.rows * m.cols);
+  }
+
+  gatherRows(src: Matrix, indices: Uint32Array, start: number, count: number, dst: Matrix): void {
+    if (src.dtype === 'float64') {
+      jsBackend.gatherRows(src, indices, start, count, dst);
+      return;
+    }
+    const cols = src.cols;
+    const s = this.#ptr(src) >> 2;
+    const d = this.#ptr(dst) >> 2;
+    if (count > dst.rows || dst.cols !== cols) {
+      throw new Error(`gatherRows: ${count} rows of ${cols} do not fit a ${dst.rows}x${dst.cols} matrix`);
+    }
+    const heap = this.heap;
+    for (let r = 0; r < count; r++) {
+      const row = indices[start + r];
+      if (!(row < src.rows)) throw new Error(`gatherRows: row ${row} of a ${src.rows}-row matrix`);
+      const from = s + row * cols;
+      heap.copyWithin(d + r * cols, from, from + cols);
+    }
+  }
+
+  gemm(transA: boolean, transB: boolean, alpha: number, a: Matrix, b: Matrix, beta: number, c: Matrix): void {
+    if (a.dtype === 'float64') {
+      jsBackend.gemm(transA, transB, alpha, a, b, beta, c);
+      return;
+    }
+    const m = transA ? a.cols : a.rows;
+    const k = transA ? a.rows : a.cols;
+    const kb = transB ? b.cols : b.rows;
+    const n = transB ? b.rows : b.cols;
+    if (k !== kb || c.rows !== m || c.cols !== n) {
+      throw new Error(
+        `gemm: op(A) is ${m}x${k}, op(B) is ${kb}x${n}, C is ${c.rows}x${c.cols}: the shapes do not chain`,
+      );
+    }
+    const pa = this.#ptr(a);
+    const pb = this.#ptr(b);
+    const pc = this.#ptr(c);
+    if (this.pool?.gemm(transA, transB, m, n, k, alpha, pa, pb, beta, pc, this.#scratch)) return;
+    this.kernels.gemm(transA, transB, m, n, k, alpha, pa, pb, beta, pc, 0, m, 0, n, this.#scratch);
+  }
+
+  biasActivate(activation: ActivationName, v: Matrix, biases: Matrix, out: Matrix): void {
+    if (v.dtype === 'float64') {
+      jsBackend.biasActivate(activation, v, biases, out);
+      return;
+    }
+    sameShape(v, out, 'biasActivate');
+    if (biases.rows * biases.cols !== v.cols) {
+      throw new Error(`biasActivate: ${biases.rows}x${biases.cols} biases for ${v.cols} nodes`);
+    }
+    this.kernels.biasActivate(
+      activationCode(activation),
+      this.#ptr(v),
+      this.#ptr(biases),
+      this.#ptr(out),
+      v.cols,
+      0,
+      v.rows,
+    );
+  }
+
+  activationBackward(
+    activation: ActivationName,
+    v: Matrix,
+    out: Matrix,
+    upstream: Matrix,
+    delta: Matrix,
+  ): void {
+    if (v.dtype === 'float64') {
+      jsBackend.activationBackward(activation, v, out, upstream, delta);
+      return;
+    }
+    sameShape(v, delta, 'activationBackward');
+    this.kernels.activationBackward(
+      activationCode(activation),
+      this.#ptr(v),
+      this.#ptr(out),
+      this.#ptr(upstream),
+      this.#ptr(delta),
+      v.rows,
+      v.cols,
+    );
+  }
+
+  lossSum(loss: LossName, activation: ActivationName, v: Matrix, out: Matrix, targets: Matrix): number {
+    if (v.dtype === 'float64') return jsBackend.lossSum(loss, activation, v, out, targets);
+    sameShape(out, targets, 'loss');
+    return this.kernels.lossSum(
+      lossCode(loss),
+      activationCode(activation),
+      this.#ptr(v),
+      this.#ptr(out),
+      this.#ptr(targets),
+      out.rows,
+      out.cols,
+    );
+  }
+
+  lossDelta(
+    loss: LossName,
+    activation: ActivationName,
+    v: Matrix,
+    out: Matrix,
+    targets: Matrix,
+    scale: number,
+    delta: Matrix,
+  ): void {
+    if (v.dtype === 'float64') {
+      jsBackend.lossDelta(loss, activation, v, out, targets, scale, delta);
+      return;
+    }
+    sameShape(out, targets, 'loss');
+    sameShape(out, delta, 'loss');
+    this.kernels.lossDelta(
+      lossCode(loss),
+      activationCode(activation),
+      this.#ptr(v),
+      this.#ptr(out),
+      this.#ptr(targets),
+      scale,
+      this.#ptr(delta),
+      out.rows,
+      out.cols,
+    );
+  }
+
+  sumRows(alpha: number, a: Matrix, beta: number, out: Matrix): void {
+    if (a.dtype === 'float64') {
+      jsBackend.sumRows(alpha, a, beta, out);
+      return;
+    }
+    if (out.rows * out.cols !== a.cols)
+      throw new Error(`sumRows: ${out.rows}x${out.cols} for ${a.cols} columns`);
+    this.kernels.sumRows(alpha, this.#ptr(a), beta, this.#ptr(out), a.rows, a.cols);
+  }
+
+  sgd(w: Matrix, g: Matrix, eta: number, lambda: number): void {
+    if (w.dtype === 'float64') {
+      jsBackend.sgd(w, g, eta, lambda);
+      return;
+    }
+    sameShape(w, g, 'sgd');
+    this.kernels.sgd(this.#ptr(w), this.#ptr(g), w.rows * w.cols, eta, lambda);
+  }
+
+  momentum(
+    w: Matrix,
+    g: Matrix,
+    b: Matrix,
+    eta: number,
+    mu: number,
+    nesterov: boolean,
+    lambda: number,
+  ): void {
+    if (w.dtype === 'float64') {
+      jsBackend.momentum(w, g, b, eta, mu, nesterov, lambda);
+      return;
+    }
+    sameShape(w, g, 'momentum');
+    sameShape(w, b, 'momentum');
+    this.kernels.momentum(
+      this.#ptr(w),
+      this.#ptr(g),
+      this.#ptr(b),
+      w.rows * w.cols,
+      eta,
+      mu,
+      nesterov,
+      lambda,
+    );
+  }
+
+  adam(
+    w: Matrix,
+    g: Matrix,
+    m: Matrix,
+    s: Matrix,
+    eta: number,
+    beta1: number,
+    beta2: number,
+    eps: number,
+    t: number,
+    lambda: number,
+  ): void {
+    if (w.dtype === 'float64') {
+      jsBackend.adam(w, g, m, s, eta, beta1, beta2, eps, t, lambda);
+      return;
+    }
+    sameShape(w, g, 'adam');
+    sameShape(w, m, 'adam');
+    sameShape(w, s, 'adam');
+    // The bias corrections in float64, once per call, as the reference computes them.
+    const stepSize = eta / (1 - beta1 ** t);
+    const correction2 = Math.sqrt(1 - beta2 ** t);
+    this.kernels.adam(
+      this.#ptr(w),
+      this.#ptr(g),
+      this.#ptr(m),
+      this.#ptr(s),
+      w.rows * w.cols,
+      stepSize,
+      beta1,
+      beta2,
+      eps,
+      correction2,
+      lambda,
+    );
+  }
+
+  rmsprop(w: Matrix, g: Matrix, s: Matrix, eta: number, rho: number, eps: number, lambda: number): void {
+    if (w.dtype === 'float64') {
+      jsBackend.rmsprop(w, g, s, eta, rho, eps, lambda);
+      return;
+    }
+    sameShape(w, g, 'rmsprop');
+    sameShape(w, s, 'rmsprop');
+    this.kernels.rmsprop(this.#ptr(w), this.#ptr(g), this.#ptr(s), w.rows * w.cols, eta, rho, eps, lambda);
+  }
+}

@@ -1,0 +1,81 @@
+/**
+ * What the running engine offers the wasm backend, found by validating the
+ * modules themselves (so the answer is exactly "can this build run here").
+ *
+ * @module
+ */
+import { RELAXED_WASM, SIMD_WASM, THREADS_WASM } from './modules.generated.js';
+
+/** The WebAssembly features the backend can use in this engine. */
+export interface WasmFeatures {
+  /** WebAssembly with 128-bit SIMD: the backend runs at all. */
+  readonly simd: boolean;
+  /**
+   * Relaxed SIMD (fused multiply-add). Chrome 114+ and Node 22+ have it; Node 20
+   * only with `--experimental-wasm-relaxed-simd`.
+   */
+  readonly relaxedSimd: boolean;
+  /**
+   * Shared memory and workers: SharedArrayBuffer (in a browser only on a
+   * cross-origin isolated page), a shared WebAssembly memory, and the threads build.
+   */
+  readonly threads: boolean;
+}
+
+/** Decodes base64 without Node's Buffer, so the same code runs in a browser. */
+export function decodeBase64(text: string): Uint8Array<ArrayBuffer> {
+  const binary = atob(text);
+  const bytes = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+  return bytes;
+}
+
+const cache = new Map<string, Uint8Array<ArrayBuffer>>();
+
+/** The bytes of one build, decoded once. */
+export function moduleBytes(build: 'simd' | 'relaxed' | 'threads'): Uint8Array<ArrayBuffer> {
+  let bytes = cache.get(build);
+  if (!bytes) {
+    bytes = decodeBase64(build === 'simd' ? SIMD_WASM : build === 'relaxed' ? RELAXED_WASM : THREADS_WASM);
+    cache.set(build, bytes);
+  }
+  return bytes;
+}
+
+function validates(build: 'simd' | 'relaxed' | 'threads'): boolean {
+  try {
+    return typeof WebAssembly === 'object' && WebAssembly.validate(moduleBytes(build));
+  } catch {
+    return false;
+  }
+}
+
+function sharedMemoryWorks(): boolean {
+  if (typeof SharedArrayBuffer === 'undefined' || typeof Atomics === 'undefined') return false;
+  try {
+    const memory = new WebAssembly.Memory({ initial: 1, maximum: 1, shared: true });
+    return memory.buffer instanceof SharedArrayBuffer;
+  } catch {
+    return false;
+  }
+}
+
+let detected: WasmFeatures | undefined;
+
+/**
+ * Detects, once, which builds of the kernels this engine can run.
+ *
+ * @example
+ * if (!wasmFeatures().relaxedSimd) console.log('no fused multiply-add: run node with --experimental-wasm-relaxed-simd');
+ */
+export function wasmFeatures(): WasmFeatures {
+  if (!detected) {
+    const simd = validates('simd');
+    detected = {
+      simd,
+      relaxedSimd: simd && validates('relaxed'),
+      threads: simd && sharedMemoryWorks() && validates('threads'),
+    };
+  }
+  return detected;
+}
