@@ -1,0 +1,18 @@
+/**
+ * Models that travel: a model file (SPEC section 4) to and from ONNX, the
+ * TensorFlow.js layers format and safetensors laid out for a PyTorch
+ * `nn.Sequential`. Browser-safe: every function works on bytes and objects, none
+ * touches the file system.
+ *
+ * @module
+ */
+export { InteropError, type TensorDType } from './common.js';
+export { fromOnnx, ONNX_METADATA_KEY, type OnnxExportOptions, toOnnx } from './onnx.js';
+export {
+  fromSafetensors,
+  parseLayerSpec,
+  SAFETENSORS_METADATA,
+  type SafetensorsExportOptions,
+  toSafetensors,
+} from './safetensors.js';
+export { fromTfjs, type TfjsExportOptions, type TfjsModelJson, type TfjsWeightSpec, toTfjs } from './tfjs.js';
