@@ -174,6 +174,8 @@ export function isActivationName(name: unknown): name is ActivationName {
 
 /** The record of activation `name`; throws naming the known ones otherwise. */
 export function activation(name: ActivationName): Activation {
+  const record = records[name];
+  if (record !== undefined && record.name === name) return record;
   if (!isActivationName(name)) {
     throw new Error(`unknown activation '${String(name)}': expected one of ${ACTIVATION_NAMES.join(', ')}`);
   }

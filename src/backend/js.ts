@@ -138,9 +138,11 @@ export const jsBackend: Backend = {
     const cols = src.cols;
     const S = src.data;
     const D = dst.data;
+    // A plain loop: subarray() would allocate a view per row.
     for (let r = 0; r < count; r++) {
       const from = indices[start + r] * cols;
-      D.set(S.subarray(from, from + cols), r * cols);
+      const to = r * cols;
+      for (let c = 0; c < cols; c++) D[to + c] = S[from + c];
     }
   },
 

@@ -344,7 +344,7 @@ export class Trainer {
   private sinceBest = 0;
   private readonly batches = new Map<number, Batch>();
   private cursor = 0;
-  private running = { loss: 0, correct: 0, seen: 0, updates: 0, seconds: 0 };
+  private readonly running = { loss: 0, correct: 0, seen: 0, updates: 0, seconds: 0 };
   private epochStart = 0;
   private elapsed = 0;
 
@@ -460,7 +460,8 @@ export class Trainer {
     if (this.stopReason)
       throw new BackpropError(`training has stopped (${this.stopReason}); make a new Trainer`);
     this.epochStart = now();
-    this.running = { loss: 0, correct: 0, seen: 0, updates: 0, seconds: 0 };
+    const running = this.running;
+    running.loss = running.correct = running.seen = running.updates = running.seconds = 0;
     for (let i = 0; i < this.params.length; i++) this.backend.copy(this.params[i], this.snapshot[i]);
     const order = this.order;
     for (let i = 0; i < order.length; i++) order[i] = i;
@@ -739,7 +740,7 @@ export class Trainer {
     this.epoch = cp.epoch;
     this.cursor = cp.cursor;
     if (cp.order) this.order.set(cp.order);
-    this.running = { ...cp.running };
+    Object.assign(this.running, cp.running);
     this.bestCost = cp.best.cost ?? Number.POSITIVE_INFINITY;
     this.bestEpoch = cp.best.epoch;
     this.sinceBest = cp.best.since;
