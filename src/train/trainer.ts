@@ -50,6 +50,7 @@ import {
   type Workspace,
 } from '../propagation.js';
 import { Random } from '../random.js';
+import { smallStep, useSmallPath } from './small.js';
 
 /** How examples are grouped into updates. */
 export type Mode = 'batch' | 'sequential' | 'minibatch';
@@ -114,6 +115,11 @@ export interface TrainOptions {
   patience?: number;
   /** Improvement that counts for `patience`; default 0. */
   minDelta?: number;
+  /**
+   * Let small networks trained one example at a time with plain sgd skip kernel
+   * dispatch (same results to the bit); default true. Set false to compare.
+   */
+  inlineSmallNetworks?: boolean;
 }
 
 /** What one epoch did. */
@@ -325,6 +331,11 @@ export class Trainer {
   bestEpoch = 0;
   /** Whether outputs are classes, so that accuracy applies. */
   readonly classification: boolean;
+  /**
+   * Whether updates take the inline path for small networks trained one example
+   * at a time (bit-identical to the general one); see `train/small.ts`.
+   */
+  readonly small: boolean;
 
   private readonly backend;
   private readonly n: number | null;
@@ -430,6 +441,9 @@ export class Trainer {
     this.classification =
       loss === 'cross-entropy' || loss === 'binary-cross-entropy' || net.outputActivation === 'softmax';
     activationRecord(net.outputActivation);
+    this.small =
+      options.inlineSmallNetworks !== false &&
+      useSmallPath(net, backend, this.settings.batchSize, this.settings.optimizer.name, this.settings.optimizer.weightDecay);
   }
 
   /** Number of training examples (null for a stream). */
@@ -495,13 +509,17 @@ export class Trainer {
   private update(b: Batch): void {
     const { net, settings, backend } = this;
     const rows = b.ws.rows;
-    const out = forward(net, b.ws, b.x);
     const last = net.layers.length - 1;
+    if (this.small) {
+      const loss = smallStep(net, b.ws, b.x, b.t, settings.loss, this.grads, settings.learningRate);
+      if (!Number.isFinite(loss)) this.diverge(loss);
+      this.count(loss, b.ws.out[last], b.t, rows);
+      return;
+    }
+    const out = forward(net, b.ws, b.x);
     const loss = backend.lossSum(settings.loss, net.outputActivation, b.ws.v[last], out, b.t);
     if (!Number.isFinite(loss)) this.diverge(loss);
-    this.running.loss += loss;
-    if (this.classification) this.running.correct += this.countCorrect(out, b.t, rows);
-    this.running.seen += rows;
+    this.count(loss, out, b.t, rows);
     backward(net, b.ws, b.x, b.t, settings.loss, reductionScale(settings.reduction, rows), this.grads);
     this.optimizer.beginStep();
     const eta = settings.learningRate;
@@ -509,7 +527,15 @@ export class Trainer {
       this.optimizer.update(2 * n, net.layers[n].weights, this.grads.weights[n], eta[n]);
       this.optimizer.update(2 * n + 1, net.layers[n].biases, this.grads.biases[n], eta[n]);
     }
-    this.running.updates++;
+  }
+
+  /** Adds an update's loss, right answers and examples to the epoch's running totals. */
+  private count(loss: number, out: Matrix, t: Matrix, rows: number): void {
+    const running = this.running;
+    running.loss += loss;
+    if (this.classification) running.correct += this.countCorrect(out, t, rows);
+    running.seen += rows;
+    running.updates++;
   }
 
   private diverge(cost: number): never {
@@ -638,10 +664,14 @@ export class Trainer {
 
   private endEpoch(): EpochInfo {
     const { settings, running } = this;
-    this.epoch++;
     const seen = running.seen;
     const cost = settings.reduction === 'mean' ? running.loss / seen : running.loss;
+    // Checked before counting the epoch, so that the error names this epoch. The
+    // last update can overflow a weight (float32 most easily) although the cost,
+    // measured before it, was finite: that is divergence too.
     if (!Number.isFinite(cost)) this.diverge(cost);
+    if (!this.params.every((p) => p.data.every(Number.isFinite))) this.diverge(Number.NaN);
+    this.epoch++;
     const seconds = (now() - this.epochStart) / 1000;
     this.elapsed += seconds;
     const info: EpochInfo = {
