@@ -443,7 +443,13 @@ export class Trainer {
     activationRecord(net.outputActivation);
     this.small =
       options.inlineSmallNetworks !== false &&
-      useSmallPath(net, backend, this.settings.batchSize, this.settings.optimizer.name, this.settings.optimizer.weightDecay);
+      useSmallPath(
+        net,
+        backend,
+        this.settings.batchSize,
+        this.settings.optimizer.name,
+        this.settings.optimizer.weightDecay,
+      );
   }
 
   /** Number of training examples (null for a stream). */
