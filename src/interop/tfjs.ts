@@ -138,6 +138,19 @@ interface KerasLayer {
   name?: string;
 }
 
+/** The Keras layer classes an MLP can be read from. */
+const LAYER_CLASSES = [
+  'InputLayer',
+  'Dropout',
+  'Flatten',
+  'Dense',
+  'Activation',
+  'ReLU',
+  'LeakyReLU',
+  'ELU',
+  'Softmax',
+];
+
 const READABLE: Record<string, ReadableDType> = { float32: 'float32', float16: 'float16' };
 
 /** Names of the layers whose outputs feed a functional model's layer, in the Keras 2 or 3 forms. */
@@ -231,17 +244,21 @@ export function fromTfjs(
     last.activation = activation;
     lastWasActivation = true;
   };
-  for (const layer of kerasLayers) {
+  const label = (layer: KerasLayer) => {
     const cls = layer.class_name ?? '?';
-    const cfg = layer.config ?? {};
-    const name = (cfg.name as string) ?? layer.name ?? cls;
-    const where = `layer '${name}' (${cls})`;
+    const name = (layer.config?.name as string) ?? layer.name ?? cls;
+    return { cls, name, where: `layer '${name}' (${cls})` };
+  };
+  // The structure first, so that a convolution or a residual join is named before any weight is read.
+  for (const layer of kerasLayers) {
+    const { cls, name, where } = label(layer);
     if (className !== 'Sequential') {
       const inbound = inboundNames(layer);
-      if (inbound.length > 1)
+      if (inbound.length > 1) {
         throw new InteropError(
           `${where} joins ${inbound.length} tensors (${inbound.join(', ')}); an MLP is a chain`,
         );
+      }
       if (cls !== 'InputLayer' && inbound[0] !== previous) {
         throw new InteropError(
           `${where} takes '${inbound[0]}' rather than the layer before it; an MLP is a chain`,
@@ -249,6 +266,15 @@ export function fromTfjs(
       }
       previous = name;
     }
+    if (!LAYER_CLASSES.includes(cls)) {
+      throw new InteropError(
+        `${where} cannot be expressed by a multilayer perceptron, which is a chain of Dense layers`,
+      );
+    }
+  }
+  for (const layer of kerasLayers) {
+    const { cls, name, where } = label(layer);
+    const cfg = layer.config ?? {};
     const shape = (cfg.batch_input_shape ?? cfg.batch_shape ?? cfg.batchInputShape) as
       | (number | null)[]
       | undefined;
