@@ -1,0 +1,363 @@
+/**
+ * End-to-end tests of the playground in headless Chromium: the site is built
+ * with Vite's JS API, served by a plain static file server from a sub-folder
+ * (as any file server would), and driven through playwright-core.
+ */
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, rm } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { extname, join, normalize, resolve } from 'node:path';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import { build } from 'vite';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const CHROMIUM = '/usr/bin/chromium';
+const root = resolve(import.meta.dirname, '..');
+const outDir = join(root, '.tmp', 'web-e2e-site');
+const shots = join(root, 'test-output', 'screenshots');
+
+const TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.json': 'application/json',
+  '.woff2': 'font/woff2',
+  '.woff': 'font/woff',
+  '.ttf': 'font/ttf',
+  '.svg': 'image/svg+xml',
+};
+
+/** A minimal static server that serves `dir` under `/play/`, like any file server in a sub-folder. */
+function serve(dir: string): Promise<{ server: Server; base: string }> {
+  const server = createServer(async (req, res) => {
+    const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
+    if (!path.startsWith('/play/')) {
+      res.writeHead(404).end();
+      return;
+    }
+    let file = normalize(join(dir, path.slice('/play/'.length)));
+    if (!file.startsWith(dir)) {
+      res.writeHead(403).end();
+      return;
+    }
+    if (path.endsWith('/')) file = join(file, 'index.html');
+    try {
+      const body = await readFile(file);
+      res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream' }).end(body);
+    } catch {
+      res.writeHead(404).end();
+    }
+  });
+  return new Promise((done) =>
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as AddressInfo;
+      done({ server, base: `http://127.0.0.1:${port}/play/` });
+    }),
+  );
+}
+
+let browser: Browser;
+let server: Server;
+let base: string;
+
+beforeAll(async () => {
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(
+      `${CHROMIUM} is missing: the playground's end-to-end tests need Debian's chromium (apt-get install -y chromium)`,
+    );
+  }
+  await rm(outDir, { recursive: true, force: true });
+  await build({
+    configFile: join(root, 'web', 'vite.config.ts'),
+    logLevel: 'error',
+    build: { outDir, emptyOutDir: true },
+  });
+  await mkdir(shots, { recursive: true });
+  ({ server, base } = await serve(outDir));
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+}, 120_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await new Promise((done) => (server ? server.close(done) : done(undefined)));
+});
+
+interface Opened {
+  page: Page;
+  errors: string[];
+}
+
+async function open(query = '', viewport = { width: 1360, height: 1000 }, wait = true): Promise<Opened> {
+  const page = await browser.newPage({ viewport, deviceScaleFactor: 1 });
+  const errors: string[] = [];
+  page.on('console', (m) => {
+    if (m.type() === 'error') errors.push(m.text());
+  });
+  page.on('pageerror', (e) => errors.push(String(e)));
+  await page.goto(`${base}${query}`);
+  if (wait) await waitSnapshot(page, (s) => s !== null);
+  return { page, errors };
+}
+
+type Snap = {
+  epoch: number;
+  updates: number;
+  testCost: number | null;
+  testAccuracy: number | null;
+  trainCost: number;
+  trainAccuracy: number | null;
+  running: boolean;
+};
+
+async function snap(page: Page): Promise<Snap | null> {
+  return page.evaluate(
+    () => (window as unknown as { playground: { snapshot: Snap | null } }).playground.snapshot,
+  );
+}
+
+async function waitSnapshot(page: Page, ok: (s: Snap | null) => boolean, timeout = 30_000): Promise<Snap> {
+  const start = Date.now();
+  for (;;) {
+    const s = await snap(page);
+    if (ok(s)) return s!;
+    if (Date.now() - start > timeout) throw new Error(`timed out; last snapshot ${JSON.stringify(s)}`);
+    await page.waitForTimeout(50);
+  }
+}
+
+/** Every weight and bias as the network diagram holds them, keyed `layer:m:i` (m = b for a bias). */
+async function diagramWeights(page: Page): Promise<Record<string, number>> {
+  return page.evaluate(() => {
+    const out: Record<string, number> = {};
+    for (const p of document.querySelectorAll<SVGPathElement>('#diagram path')) {
+      out[`${p.dataset.layer}:${p.dataset.m}:${p.dataset.i}`] = Number(p.dataset.w);
+    }
+    for (const n of document.querySelectorAll<HTMLElement>('#diagram .node')) {
+      if (n.dataset.layer !== '0' && n.dataset.b !== undefined)
+        out[`${n.dataset.layer}:b:${n.dataset.node}`] = Number(n.dataset.b);
+    }
+    return out;
+  });
+}
+
+/** The explain panel's update equations: old and new value of every weight and bias. */
+async function explained(page: Page): Promise<Record<string, { old: number; new: number }>> {
+  return page.evaluate(() => {
+    const out: Record<string, { old: number; new: number }> = {};
+    for (const e of document.querySelectorAll<HTMLElement>('#explain [data-old]')) {
+      out[`${e.dataset.layer}:${e.dataset.m}:${e.dataset.i}`] = {
+        old: Number(e.dataset.old),
+        new: Number(e.dataset.new),
+      };
+    }
+    return out;
+  });
+}
+
+describe('playground in Chromium', () => {
+  it('loads with no console errors and draws the XOR data, network and explain panel', async () => {
+    const { page, errors } = await open();
+    await page.waitForSelector('#explain .katex');
+    await page.waitForTimeout(300);
+    await page.screenshot({ path: join(shots, 'start.png'), fullPage: true });
+    expect(errors).toEqual([]);
+    expect(await page.locator('#diagram .node').count()).toBe(2 + 4 + 1);
+    expect(await page.locator('#diagram path').count()).toBe(2 * 4 + 4 * 1);
+    await page.close();
+  });
+
+  it('trains XOR on a 2-4-1 network to a test cost under 0.05 and accuracy 1', async () => {
+    const { page, errors } = await open(
+      '?data=xor&layers=4:tanh:0.3,1:sigmoid:0.3&n=200&noise=0.1&test=0.5&seed=1',
+    );
+    await page.click('#run');
+    const s = await waitSnapshot(
+      page,
+      (x) => x !== null && x.testCost !== null && x.testCost < 0.05 && x.testAccuracy === 1,
+      60_000,
+    );
+    await page.click('#run');
+    await waitSnapshot(page, (x) => x !== null && !x.running);
+    expect(s.testCost).toBeLessThan(0.05);
+    expect(s.testAccuracy).toBe(1);
+    expect(await page.textContent('#test-acc')).toBe('100.0%');
+    await page.waitForTimeout(200);
+    await page.screenshot({ path: join(shots, 'xor-trained.png'), fullPage: true });
+
+    // Export the trained model (SPEC section 4), reset, and load it back.
+    const trained = await diagramWeights(page);
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('#export')]);
+    const file = join(root, '.tmp', 'web-e2e-model.json');
+    await download.saveAs(file);
+    const model = JSON.parse(await readFile(file, 'utf8'));
+    expect(model.format).toBe('backprop-mlp');
+    expect(model.version).toBe(1);
+    expect(model.inputs).toBe(2);
+    expect(model.layers.map((l: { units: number }) => l.units)).toEqual([4, 1]);
+    expect(model.layers[0].weights[1][2]).toBe(trained['1:1:2']);
+    await page.click('#reset');
+    await waitSnapshot(page, (x) => x !== null && x.epoch === 0);
+    expect((await diagramWeights(page))['1:1:2']).not.toBe(trained['1:1:2']);
+    await page.setInputFiles('#load-model', file);
+    await waitSnapshot(page, (x) => x !== null && x.epoch === 0 && x.testAccuracy === 1);
+    expect(await diagramWeights(page)).toEqual(trained);
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it('trains on a CSV file read in the browser', async () => {
+    const { page, errors } = await open('?data=csv', undefined, false);
+    await page.waitForSelector('#csv-box:not([hidden])');
+    await page.setInputFiles('#csv-file', join(root, 'data', 'iris.csv'));
+    await waitSnapshot(page, (x) => x !== null && x.epoch === 0);
+    expect(await page.textContent('#csv-info')).toMatch(/iris\.csv: 150 rows/);
+    await page.click('#step-epoch');
+    await page.click('#step-epoch');
+    const s = await waitSnapshot(page, (x) => x !== null && x.epoch === 2);
+    expect(s.trainAccuracy).toBeGreaterThan(0.5);
+    expect(await page.locator('#diagram .node').count()).toBe(4 + 8 + 3);
+    await page.screenshot({ path: join(shots, 'csv.png'), fullPage: false });
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it('steps one update to exactly the weights the explain panel shows', async () => {
+    const { page, errors } = await open(
+      '?data=xor&layers=4:tanh:0.5,1:sigmoid:0.5&mode=sequential&opt=sgd&seed=3',
+    );
+    await page.waitForSelector('#explain [data-old]');
+    const before = await diagramWeights(page);
+    const shown = await explained(page);
+    const keys = Object.keys(before).sort();
+    expect(keys.length).toBe(2 * 4 + 4 + 4 * 1 + 1);
+    expect(Object.keys(shown).sort()).toEqual(keys);
+    for (const k of keys) expect(shown[k].old).toBe(before[k]);
+    await page.keyboard.press('u');
+    await waitSnapshot(page, (x) => x !== null && x.updates === 1);
+    const after = await diagramWeights(page);
+    let changed = 0;
+    for (const k of keys) {
+      expect(after[k]).toBeCloseTo(shown[k].new, 12);
+      if (after[k] !== before[k]) changed++;
+    }
+    expect(changed).toBeGreaterThan(0);
+    // The panel now explains the following update, starting from the new weights.
+    await page.waitForFunction((w) => {
+      const e = document.querySelector<HTMLElement>(
+        '#explain [data-layer="2"][data-m="0"][data-i="0"][data-old]',
+      );
+      return e !== null && Number(e.dataset.old) === w;
+    }, after['2:0:0']);
+    await page.screenshot({
+      path: join(shots, 'explain.png'),
+      fullPage: false,
+      clip: await panelClip(page, '.explain'),
+    });
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it('round-trips the whole setup through the URL', async () => {
+    const query =
+      'data=circles&layers=6:relu:0.05,3:elu:0.1,1:sigmoid:0.2&n=300&noise=0.15&test=0.3&loss=binary-cross-entropy' +
+      '&red=sum&mode=minibatch&batch=16&opt=momentum&l2=0.001&tol=0.01&seed=42';
+    const { page, errors } = await open(`?${query}`);
+    await page.waitForTimeout(200);
+    expect(new URL(page.url()).search.slice(1)).toBe(query);
+    expect(await page.inputValue('#mode')).toBe('minibatch');
+    expect(await page.inputValue('#optimizer')).toBe('momentum');
+    expect(await page.inputValue('#batch')).toBe('16');
+    expect(await page.locator('#diagram .node').count()).toBe(2 + 6 + 3 + 1);
+    // Change things through the controls: the URL follows, and opening it gives the same setup.
+    await page.selectOption('#mode', 'sequential');
+    await page.click('#add-layer');
+    await page.fill('#seed', '9');
+    await page.press('#seed', 'Enter');
+    await page.waitForTimeout(200);
+    const url = page.url();
+    expect(url).toContain('mode=sequential');
+    expect(url).toContain('seed=9');
+    const setup = await page.evaluate(
+      () => (window as unknown as { playground: { setup: unknown } }).playground.setup,
+    );
+    const again = await open(new URL(url).search);
+    const setup2 = await again.page.evaluate(
+      () => (window as unknown as { playground: { setup: unknown } }).playground.setup,
+    );
+    expect(setup2).toEqual(setup);
+    expect(again.page.url()).toBe(url);
+    expect([...errors, ...again.errors]).toEqual([]);
+    await page.close();
+    await again.page.close();
+  });
+
+  it('handles a diverging learning rate with a message and a reset', async () => {
+    const { page, errors } = await open('?data=line&layers=1:linear:5&mode=batch&loss=squared&red=sum');
+    await page.click('#run');
+    await page.waitForSelector('#banner:not([hidden])', { timeout: 20_000 });
+    expect(await page.textContent('#banner-text')).toMatch(/diverged/);
+    await page.screenshot({ path: join(shots, 'diverged.png'), fullPage: false });
+    // The page still answers: halving the rates resets the network.
+    await page.click('#banner-halve');
+    await waitSnapshot(page, (x) => x !== null && x.epoch === 0 && Number.isFinite(x.trainCost));
+    expect(await page.isHidden('#banner')).toBe(true);
+    expect(new URL(page.url()).searchParams.get('layers')).toBe('1:linear:2.5');
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it('shows the linear neuron in batch and sequential mode side by side', async () => {
+    const { page, errors } = await open('?data=line');
+    await page.waitForSelector('#linear:not([hidden])');
+    for (let k = 0; k < 45; k++) await page.click('#lin-step');
+    const caps = await page.evaluate(() => [
+      document.getElementById('lin-batch-cap')!.textContent,
+      document.getElementById('lin-seq-cap')!.textContent,
+    ]);
+    expect(caps[0]).toMatch(/2 updates after 45 points/);
+    expect(caps[1]).toMatch(/45 updates after 45 points/);
+    await page.click('#step-epoch');
+    await waitSnapshot(page, (x) => x !== null && x.epoch === 1);
+    await page.screenshot({ path: join(shots, 'linear.png'), fullPage: true });
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it('fits a phone-sized screen and works from the keyboard', async () => {
+    const { page, errors } = await open('?data=spirals', { width: 390, height: 844 });
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    expect(overflow).toBeLessThanOrEqual(0);
+    await page.keyboard.press('e');
+    await waitSnapshot(page, (x) => x !== null && x.epoch === 1);
+    await page.keyboard.press(' ');
+    await waitSnapshot(page, (x) => x?.running && x.epoch > 3);
+    await page.keyboard.press(' ');
+    await waitSnapshot(page, (x) => x !== null && !x.running);
+    await page.screenshot({ path: join(shots, 'phone.png') });
+    await page.locator('.network').scrollIntoViewIfNeeded();
+    await page.screenshot({ path: join(shots, 'phone-network.png') });
+    await page.locator('.output').scrollIntoViewIfNeeded();
+    await page.screenshot({ path: join(shots, 'phone-output.png') });
+    await page.locator('.explain').scrollIntoViewIfNeeded();
+    await page.screenshot({ path: join(shots, 'phone-explain.png') });
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+});
+
+async function panelClip(page: Page, selector: string) {
+  const box = await page.locator(selector).boundingBox();
+  if (!box) throw new Error(`${selector} is not visible`);
+  return { x: box.x, y: box.y, width: box.width, height: Math.min(box.height, 1400) };
+}

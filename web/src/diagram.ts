@@ -1,0 +1,342 @@
+/**
+ * The network drawn left to right: one column per layer with its controls,
+ * each node a small heat map of its output over the input plane, each weight a
+ * curve whose colour is its sign and whose width is its size, each bias a small
+ * square on its node. Hovering or focusing a node or a weight shows its numbers.
+ *
+ * @module
+ */
+import { divergingCss, drawHeatmap, drawMiniCurve, scaleFor } from './draw.js';
+import type { LayerWeights } from './protocol.js';
+import { ACTIVATIONS, type LayerSetup, LIMITS } from './setup.js';
+
+/** What the diagram asks the page to do when a control changes. */
+export interface DiagramActions {
+  setUnits(layer: number, units: number): void;
+  setActivation(layer: number, activation: string): void;
+  setRate(layer: number, rate: number): void;
+}
+
+/** Numbers of one node for its tooltip, from the current step trace. */
+export interface NodeNumbers {
+  v?: number;
+  out?: number;
+  delta?: number;
+}
+
+const SVG = 'http://www.w3.org/2000/svg';
+
+function fmt(x: number | undefined, digits = 4): string {
+  if (x === undefined || x === null) return '–';
+  if (!Number.isFinite(x)) return String(x);
+  if (x !== 0 && (Math.abs(x) < 1e-3 || Math.abs(x) >= 1e4)) return x.toExponential(2);
+  return Number(x.toPrecision(digits)).toString();
+}
+
+export class Diagram {
+  private inner: HTMLDivElement;
+  private svg: SVGSVGElement;
+  private nodes: HTMLDivElement[][] = [];
+  private canvases: HTMLCanvasElement[][] = [];
+  private paths: SVGPathElement[][][] = [];
+  private weights: LayerWeights[] = [];
+  private numbers: ((layer: number, node: number) => NodeNumbers) | null = null;
+
+  constructor(
+    private host: HTMLElement,
+    private tooltip: HTMLElement,
+    private actions: DiagramActions,
+  ) {
+    this.inner = document.createElement('div');
+    this.inner.className = 'diagram-inner';
+    this.svg = document.createElementNS(SVG, 'svg');
+    this.svg.classList.add('links');
+    host.append(this.inner);
+    new ResizeObserver(() => this.layoutLinks()).observe(host);
+  }
+
+  /**
+   * Rebuilds the columns for `inputColumns` inputs and `layers` (the output
+   * layer last, whose units follow the data and cannot be changed here).
+   */
+  build(inputColumns: string[], layers: LayerSetup[], inputMaps: boolean): void {
+    this.inner.replaceChildren(this.svg);
+    this.nodes = [];
+    this.canvases = [];
+    const inputCol = this.column('Inputs', null);
+    const inputNodes: HTMLDivElement[] = [];
+    const inputCanvases: HTMLCanvasElement[] = [];
+    inputColumns.forEach((name, m) => {
+      const node = this.node(inputMaps && inputColumns.length === 2, `input ${name}`);
+      node.classList.add('input');
+      if (inputMaps && inputColumns.length === 2) node.classList.add('map');
+      const label = document.createElement('span');
+      label.textContent = inputColumns.length <= 2 && /^x\d$/.test(name) ? `x${m + 1}` : name.slice(0, 4);
+      node.append(label);
+      node.dataset.layer = '0';
+      node.dataset.node = String(m);
+      inputCol.append(node);
+      inputNodes.push(node);
+      inputCanvases.push(node.querySelector('canvas')!);
+    });
+    this.nodes.push(inputNodes);
+    this.canvases.push(inputCanvases);
+
+    layers.forEach((layer, index) => {
+      const n = index + 1;
+      const isOutput = index === layers.length - 1;
+      const col = this.column(isOutput ? 'Output' : `Layer ${n}`, { layer, index, isOutput });
+      const nodes: HTMLDivElement[] = [];
+      const canvases: HTMLCanvasElement[] = [];
+      for (let i = 0; i < layer.units; i++) {
+        const node = this.node(true, `node ${i + 1} of layer ${n}`);
+        node.dataset.layer = String(n);
+        node.dataset.node = String(i);
+        col.append(node);
+        nodes.push(node);
+        canvases.push(node.querySelector('canvas')!);
+      }
+      this.nodes.push(nodes);
+      this.canvases.push(canvases);
+    });
+    requestAnimationFrame(() => this.layoutLinks());
+  }
+
+  private column(
+    title: string,
+    layer: { layer: LayerSetup; index: number; isOutput: boolean } | null,
+  ): HTMLDivElement {
+    const col = document.createElement('div');
+    col.className = 'col';
+    const head = document.createElement('div');
+    head.className = 'col-head';
+    const h = document.createElement('div');
+    h.textContent = title;
+    head.append(h);
+    if (layer) {
+      const { index, isOutput } = layer;
+      if (!isOutput) {
+        const pm = document.createElement('div');
+        pm.className = 'pm';
+        const plus = document.createElement('button');
+        plus.textContent = '+';
+        plus.setAttribute('aria-label', `Add a node to layer ${index + 1}`);
+        plus.disabled = layer.layer.units >= LIMITS.units[1];
+        plus.onclick = () => this.actions.setUnits(index, layer.layer.units + 1);
+        const minus = document.createElement('button');
+        minus.textContent = '−';
+        minus.setAttribute('aria-label', `Remove a node from layer ${index + 1}`);
+        minus.disabled = layer.layer.units <= LIMITS.units[0];
+        minus.onclick = () => this.actions.setUnits(index, layer.layer.units - 1);
+        pm.append(minus, plus);
+        head.append(pm);
+      } else {
+        const units = document.createElement('div');
+        units.textContent = `${layer.layer.units} node${layer.layer.units > 1 ? 's' : ''}`;
+        head.append(units);
+      }
+      const select = document.createElement('select');
+      select.setAttribute('aria-label', `Activation of ${title}`);
+      select.className = 'activation';
+      for (const a of ACTIVATIONS) {
+        if (a === 'softmax' && !isOutput) continue;
+        const o = document.createElement('option');
+        o.value = a;
+        o.textContent = a;
+        select.append(o);
+      }
+      select.value = layer.layer.activation;
+      select.onchange = () => this.actions.setActivation(index, select.value);
+      const eta = document.createElement('label');
+      eta.className = 'eta';
+      eta.textContent = 'η';
+      const input = document.createElement('input');
+      input.type = 'number';
+      input.min = '0';
+      input.step = 'any';
+      input.className = 'rate';
+      input.value = String(layer.layer.learningRate);
+      input.setAttribute('aria-label', `Learning rate of ${title}`);
+      input.onchange = () => {
+        const x = Number(input.value);
+        if (Number.isFinite(x) && x > 0) this.actions.setRate(index, x);
+        else input.value = String(layer.layer.learningRate);
+      };
+      input.onkeydown = (e) => {
+        if (e.key === 'Enter') input.onchange?.(new Event('change'));
+      };
+      eta.append(input);
+      head.append(select, eta);
+    }
+    col.append(head);
+    this.inner.append(col);
+    return col;
+  }
+
+  private node(withCanvas: boolean, label: string): HTMLDivElement {
+    const node = document.createElement('div');
+    node.className = 'node';
+    node.tabIndex = 0;
+    node.setAttribute('aria-label', label);
+    if (withCanvas) {
+      const c = document.createElement('canvas');
+      c.width = 40;
+      c.height = 40;
+      node.append(c);
+    }
+    const show = () => this.showNode(node);
+    node.addEventListener('mouseenter', show);
+    node.addEventListener('focus', show);
+    node.addEventListener('mouseleave', () => this.hide());
+    node.addEventListener('blur', () => this.hide());
+    return node;
+  }
+
+  /** Sets where the tooltip reads a node's v, out and delta from. */
+  setNumbers(f: ((layer: number, node: number) => NodeNumbers) | null): void {
+    this.numbers = f;
+  }
+
+  private showNode(node: HTMLDivElement): void {
+    const n = Number(node.dataset.layer);
+    const i = Number(node.dataset.node);
+    const lines: string[] = [];
+    if (n === 0) {
+      lines.push(`<b>Input x<sub>${i + 1}</sub></b>`, node.getAttribute('aria-label') ?? '');
+    } else {
+      const layer = this.weights[n - 1];
+      lines.push(`<b>Node ${i + 1} of layer ${n}</b> · ${layer?.activation ?? ''}`);
+      if (layer) {
+        lines.push(`bias b<sub>${i + 1}</sub> = ${fmt(layer.biases[i])}`);
+        const ws = layer.weights.map((row, m) => `w<sub>${m + 1}${i + 1}</sub> = ${fmt(row[i])}`);
+        lines.push(ws.slice(0, 8).join('<br>') + (ws.length > 8 ? '<br>…' : ''));
+      }
+      const num = this.numbers?.(n, i);
+      if (num && num.v !== undefined) {
+        lines.push(
+          `for the explained example:<br>v = ${fmt(num.v)}, ψ(v) = ${fmt(num.out)}, δ = ${fmt(num.delta)}`,
+        );
+      }
+    }
+    this.show(node, lines.join('<br>'));
+  }
+
+  private show(anchor: Element, html: string): void {
+    const host = this.host.parentElement!.getBoundingClientRect();
+    const r = anchor.getBoundingClientRect();
+    this.tooltip.innerHTML = html;
+    this.tooltip.hidden = false;
+    const left = Math.min(r.right - host.left + 8, host.width - this.tooltip.offsetWidth - 8);
+    const top = r.top - host.top;
+    this.tooltip.style.left = `${Math.max(8, left)}px`;
+    this.tooltip.style.top = `${top}px`;
+  }
+
+  private hide(): void {
+    this.tooltip.hidden = true;
+  }
+
+  /** Redraws the links for new weights. */
+  setWeights(layers: LayerWeights[]): void {
+    this.weights = layers;
+    let max = 1e-9;
+    for (const l of layers)
+      for (const row of l.weights) for (const w of row) max = Math.max(max, Math.abs(w));
+    const scale = Math.max(1, max);
+    layers.forEach((l, index) => {
+      const paths = this.paths[index];
+      if (!paths) return;
+      l.weights.forEach((row, m) => {
+        row.forEach((w, i) => {
+          const p = paths[m]?.[i];
+          if (!p) return;
+          p.setAttribute('stroke', divergingCss(w >= 0 ? 0.9 : -0.9));
+          p.setAttribute('stroke-width', String(0.6 + (5 * Math.min(1, Math.abs(w) / scale)) ** 1.1));
+          p.setAttribute('stroke-opacity', String(0.35 + 0.65 * Math.min(1, Math.abs(w) / scale)));
+          p.dataset.w = String(w);
+          p.querySelector('title')!.textContent = `w(${index + 1})_${m + 1},${i + 1} = ${fmt(w)}`;
+        });
+      });
+      const nodes = this.nodes[index + 1];
+      l.biases.forEach((b, i) => {
+        const node = nodes?.[i];
+        if (!node) return;
+        node.dataset.b = String(b);
+        node.style.boxShadow = `inset 4px -4px 0 -1px ${divergingCss(Math.max(-1, Math.min(1, b / scale)) * 0.9 || 0.0001)}`;
+      });
+    });
+  }
+
+  /**
+   * Paints every node's output over the grid: `outputs[n]` is grid x units for
+   * layer n+1; `inputGrid` gives the input nodes' maps.
+   */
+  setMaps(
+    outputs: Float64Array[] | null,
+    inputGrid: number[][] | null,
+    g: number,
+    activations: string[],
+  ): void {
+    if (!outputs || !inputGrid) return;
+    if (inputGrid[0]?.length === 1) {
+      // One input: each node's output as a curve over x.
+      outputs.forEach((values, index) => {
+        const units = this.canvases[index + 1]?.length ?? 0;
+        for (let i = 0; i < units; i++) drawMiniCurve(this.canvases[index + 1][i], values, units, i);
+      });
+      return;
+    }
+    const flat = new Float64Array(inputGrid.length * 2);
+    inputGrid.forEach((p, k) => {
+      flat[2 * k] = p[0];
+      flat[2 * k + 1] = p[1];
+    });
+    this.canvases[0]?.forEach((c, m) => {
+      if (c) drawHeatmap(c, flat, g, 2, m, scaleFor('linear', flat, 2, m));
+    });
+    outputs.forEach((values, index) => {
+      const units = this.canvases[index + 1]?.length ?? 0;
+      const act = activations[index];
+      for (let i = 0; i < units; i++) {
+        const c = this.canvases[index + 1][i];
+        const scale = act === 'softmax' ? { kind: 'unit' as const } : scaleFor(act, values, units, i);
+        drawHeatmap(c, values, g, units, i, scale);
+      }
+    });
+  }
+
+  /** Places the weight curves between node centres (after a build or a resize). */
+  layoutLinks(): void {
+    const box = this.inner.getBoundingClientRect();
+    this.svg.setAttribute('width', String(this.inner.scrollWidth));
+    this.svg.setAttribute('height', String(this.inner.scrollHeight));
+    this.svg.replaceChildren();
+    this.paths = [];
+    for (let n = 1; n < this.nodes.length; n++) {
+      const layerPaths: SVGPathElement[][] = [];
+      this.nodes[n - 1].forEach((from, m) => {
+        const a = from.getBoundingClientRect();
+        const row: SVGPathElement[] = [];
+        this.nodes[n].forEach((to, i) => {
+          const b = to.getBoundingClientRect();
+          const x1 = a.right - box.left;
+          const y1 = a.top + a.height / 2 - box.top;
+          const x2 = b.left - box.left;
+          const y2 = b.top + b.height / 2 - box.top;
+          const mx = (x1 + x2) / 2;
+          const p = document.createElementNS(SVG, 'path');
+          p.setAttribute('d', `M${x1},${y1} C${mx},${y1} ${mx},${y2} ${x2},${y2}`);
+          p.dataset.layer = String(n);
+          p.dataset.m = String(m);
+          p.dataset.i = String(i);
+          p.append(document.createElementNS(SVG, 'title'));
+          this.svg.append(p);
+          row.push(p);
+        });
+        layerPaths.push(row);
+      });
+      this.paths.push(layerPaths);
+    }
+    if (this.weights.length > 0) this.setWeights(this.weights);
+  }
+}

@@ -1,0 +1,288 @@
+/**
+ * The explain panel: one step of backpropagation in the notes' notation, typeset
+ * with KaTeX, holding the real numbers of the step trace (SPEC section 5):
+ * v and psi(v), the output deltas, each hidden delta as a sum over the next
+ * layer, and every gradient with its update by its layer's eta.
+ *
+ * @module
+ */
+import katex from 'katex';
+import 'katex/dist/katex.min.css';
+import type { ExplainPayload } from './protocol.js';
+import type { Setup } from './setup.js';
+
+/** A number for an equation: 4 significant digits, exponent form when tiny or huge. */
+export function num(x: number): string {
+  if (!Number.isFinite(x)) return x > 0 ? '\\infty' : x < 0 ? '-\\infty' : '\\text{NaN}';
+  if (x === 0) return '0';
+  const a = Math.abs(x);
+  if (a < 1e-4 || a >= 1e5) {
+    const [m, e] = x.toExponential(3).split('e');
+    return `${Number(m)}\\times 10^{${Number(e)}}`;
+  }
+  return String(Number(x.toPrecision(4)));
+}
+
+/** A factor in a product: negative numbers in parentheses. */
+function par(x: number): string {
+  return x < 0 || !Number.isFinite(x) ? `(${num(x)})` : num(x);
+}
+
+/** psi'(v) from v and out = psi(v), for the element-wise activations. */
+export function psiPrime(activation: string, v: number, out: number): number {
+  switch (activation) {
+    case 'linear':
+      return 1;
+    case 'sigmoid':
+      return out * (1 - out);
+    case 'tanh':
+      return 1 - out * out;
+    case 'relu':
+      return v > 0 ? 1 : 0;
+    case 'leaky-relu':
+      return v > 0 ? 1 : 0.01;
+    case 'elu':
+      return v > 0 ? 1 : out + 1;
+    case 'softplus':
+      return 1 / (1 + Math.exp(-v));
+    case 'gelu': {
+      const cdf = 0.5 * (1 + erf(v / Math.SQRT2));
+      return cdf + (v * Math.exp((-v * v) / 2)) / Math.sqrt(2 * Math.PI);
+    }
+    default:
+      return Number.NaN;
+  }
+}
+
+function erf(x: number): number {
+  // Abramowitz-Stegun 7.1.26 is plenty for a displayed factor.
+  const t = 1 / (1 + 0.3275911 * Math.abs(x));
+  const y =
+    1 -
+    ((((1.061405429 * t - 1.453152027) * t + 1.421413741) * t - 0.284496736) * t + 0.254829592) *
+      t *
+      Math.exp(-x * x);
+  return x >= 0 ? y : -y;
+}
+
+const PSI_TEX: Record<string, string> = {
+  linear: '\\mathrm{id}',
+  sigmoid: '\\sigma',
+  tanh: '\\tanh',
+  relu: '\\mathrm{relu}',
+  'leaky-relu': '\\mathrm{lrelu}',
+  elu: '\\mathrm{elu}',
+  softplus: '\\mathrm{softplus}',
+  gelu: '\\mathrm{gelu}',
+};
+
+const PSI_PRIME_TEX: Record<string, string> = {
+  linear: '1',
+  sigmoid: 'x_{\\text{out}}(1 - x_{\\text{out}})',
+  tanh: '1 - x_{\\text{out}}^2',
+  relu: '[v > 0]',
+  'leaky-relu': '1 \\text{ or } 0.01',
+};
+
+const MAX_NODES = 6;
+const MAX_WEIGHTS = 16;
+
+function tex(s: string, display = false): string {
+  return katex.renderToString(s, { throwOnError: false, displayMode: display, output: 'html' });
+}
+
+function eq(s: string, data?: Record<string, string | number>): HTMLElement {
+  const div = document.createElement('div');
+  div.className = 'eq';
+  div.innerHTML = tex(s);
+  if (data) for (const [k, v] of Object.entries(data)) div.dataset[k] = String(v);
+  return div;
+}
+
+function section(title: string): HTMLElement {
+  const s = document.createElement('section');
+  const h = document.createElement('h3');
+  h.textContent = title;
+  s.append(h);
+  return s;
+}
+
+function more(count: number, what: string): HTMLElement {
+  const p = document.createElement('p');
+  p.className = 'more';
+  p.textContent = `… and ${count} more ${what}`;
+  return p;
+}
+
+const xOut = (n: number, m: number | string): string =>
+  n === 0 ? `x_{${m}}` : `x^{(${n})}_{\\text{out},${m}}`;
+
+/**
+ * Renders the trace of `payload` for example `p` (an index into the batch of
+ * the step) into `host`. Every weight's equation carries data attributes
+ * (`layer`, `m`, `i`, `old`, `new`) so that tests can read the numbers exactly.
+ */
+export function renderExplain(host: HTMLElement, payload: ExplainPayload, setup: Setup, p: number): void {
+  const { trace, before, inputs, targets, learningRates } = payload;
+  const N = trace.layers.length;
+  const count = inputs.length;
+  const s = setup.reduction === 'mean' ? 1 / count : 1;
+  const sTex = setup.reduction === 'mean' ? `\\tfrac{1}{${count}}` : '';
+  const out: HTMLElement[] = [];
+
+  // Forward pass.
+  const fwd = section(`Forward pass, example #${payload.indices[p] + 1}`);
+  fwd.append(
+    eq(
+      `v^{(n)}_i = \\sum_m w^{(n)}_{mi}\\, x^{(n-1)}_{\\text{out},m} + b^{(n)}_i, \\qquad x^{(n)}_{\\text{out},i} = \\psi^{(n)}(v^{(n)}_i)`,
+    ),
+  );
+  fwd.append(
+    eq(`x = (${inputs[p].map(num).join(',\\ ')}),\\qquad d = (${targets[p].map(num).join(',\\ ')})`),
+  );
+  for (let n = 1; n <= N; n++) {
+    const layer = trace.layers[n - 1];
+    const w = before[n - 1];
+    const prev = n === 1 ? inputs[p] : trace.layers[n - 2].out[p];
+    const units = layer.v[p].length;
+    const psi = PSI_TEX[w.activation] ?? `\\psi^{(${n})}`;
+    for (let i = 0; i < Math.min(units, MAX_NODES); i++) {
+      const terms =
+        prev.length <= 4
+          ? `${prev.map((x, m) => `${par(w.weights[m][i])}\\cdot ${par(x)}`).join(' + ')} + ${par(w.biases[i])} = `
+          : '';
+      const outTex =
+        w.activation === 'softmax'
+          ? `y_{${i + 1}} = \\mathrm{softmax}(v)_{${i + 1}}`
+          : `${xOut(n, i + 1)} = ${psi}(${num(layer.v[p][i])})`;
+      fwd.append(
+        eq(
+          `v^{(${n})}_{${i + 1}} = ${terms}${num(layer.v[p][i])} \\;\\Rightarrow\\; ${outTex} = ${num(layer.out[p][i])}`,
+        ),
+      );
+    }
+    if (units > MAX_NODES) fwd.append(more(units - MAX_NODES, `nodes in layer ${n}`));
+  }
+  out.push(fwd);
+
+  // Loss and output deltas.
+  const last = trace.layers[N - 1];
+  const act = before[N - 1].activation;
+  const lossSec = section('Cost and output deltas');
+  const lossTex: Record<string, string> = {
+    squared: '\\sum_k (d_k - y_k)^2',
+    'half-squared': '\\tfrac12 \\sum_k (d_k - y_k)^2',
+    'binary-cross-entropy': '-\\sum_k [d_k \\log y_k + (1 - d_k)\\log(1 - y_k)]',
+    'cross-entropy': '-\\sum_k d_k \\log y_k',
+  };
+  const J = setup.reduction === 'mean' ? `\\tfrac1{${count}}\\sum_{p} L(p)` : '\\sum_{p} L(p)';
+  lossSec.append(eq(`L(p) = ${lossTex[setup.loss]}`));
+  lossSec.append(eq(`J = ${J} = ${num(trace.loss)}`));
+  const fused =
+    (act === 'sigmoid' && setup.loss === 'binary-cross-entropy') ||
+    (act === 'softmax' && setup.loss === 'cross-entropy');
+  for (let j = 0; j < Math.min(last.delta[p].length, MAX_NODES); j++) {
+    const d = targets[p][j];
+    const y = last.out[p][j];
+    const delta = last.delta[p][j];
+    const name = `\\delta^{(${N})}_{${j + 1}}`;
+    let body: string;
+    if (fused) {
+      body = `${name} = ${sTex}(d_{${j + 1}} - y_{${j + 1}}) = ${s === 1 ? '' : `${num(s)}\\cdot`}(${num(d)} - ${num(y)})`;
+    } else if ((setup.loss === 'half-squared' || setup.loss === 'squared') && act !== 'softmax') {
+      const two = setup.loss === 'squared' ? '2' : '';
+      const dpsi = psiPrime(act, last.v[p][j], y);
+      body =
+        `${name} = ${two}${sTex}(d_{${j + 1}} - y_{${j + 1}})\\,\\psi'(v^{(${N})}_{${j + 1}}) = ` +
+        `${two ? '2\\cdot ' : ''}${s === 1 ? '' : `${num(s)}\\cdot`}(${num(d)} - ${num(y)})\\cdot ${par(dpsi)}`;
+    } else {
+      body = `${name} = -\\frac{\\partial J}{\\partial v^{(${N})}_{${j + 1}}}`;
+    }
+    lossSec.append(eq(`${body} = ${num(delta)}`, { delta: delta, layer: N, i: j }));
+  }
+  if (PSI_PRIME_TEX[act] && !fused)
+    lossSec.append(eq(`\\psi'(v) = ${PSI_PRIME_TEX[act]} \\text{ for ${act}}`));
+  out.push(lossSec);
+
+  // Hidden deltas: the sum over the next layer.
+  if (N > 1) {
+    const hid = section('Hidden deltas, back through the weights');
+    hid.append(eq(`\\delta^{(n)}_i = \\psi'(v^{(n)}_i) \\sum_j \\delta^{(n+1)}_j\\, w^{(n+1)}_{ij}`));
+    for (let n = N - 1; n >= 1; n--) {
+      const layer = trace.layers[n - 1];
+      const next = trace.layers[n];
+      const wNext = before[n].weights;
+      const a = before[n - 1].activation;
+      for (let i = 0; i < Math.min(layer.delta[p].length, MAX_NODES); i++) {
+        const sum = next.delta[p].map((dj, j) => `${par(dj)}\\cdot ${par(wNext[i][j])}`);
+        const shown = sum.length <= 4 ? sum.join(' + ') : `${sum.slice(0, 3).join(' + ')} + \\dots`;
+        const dpsi = psiPrime(a, layer.v[p][i], layer.out[p][i]);
+        hid.append(
+          eq(`\\delta^{(${n})}_{${i + 1}} = ${par(dpsi)}\\cdot[${shown}] = ${num(layer.delta[p][i])}`, {
+            delta: layer.delta[p][i],
+            layer: n,
+            i,
+          }),
+        );
+      }
+      if (layer.delta[p].length > MAX_NODES)
+        hid.append(more(layer.delta[p].length - MAX_NODES, `nodes in layer ${n}`));
+    }
+    out.push(hid);
+  }
+
+  // Gradients and updates, layer by layer.
+  for (let n = N; n >= 1; n--) {
+    const layer = trace.layers[n - 1];
+    const w = before[n - 1];
+    const eta = learningRates[n - 1];
+    const sec = section(`Layer ${n}: gradients and updates, η(${n}) = ${eta}`);
+    const sumP = count > 1 ? '\\sum_p ' : '';
+    sec.append(
+      eq(
+        `\\partial J/\\partial w^{(${n})}_{mi} = -${sumP}\\delta^{(${n})}_i\\, ${xOut(n - 1, 'm')},\\quad ` +
+          `\\partial J/\\partial b^{(${n})}_{i} = -${sumP}\\delta^{(${n})}_i,\\quad ` +
+          `w \\leftarrow w - \\eta^{(${n})}\\, \\partial J/\\partial w`,
+      ),
+    );
+    let shown = 0;
+    let total = 0;
+    const rows = w.weights.length;
+    const units = w.biases.length;
+    for (let i = 0; i < units; i++) {
+      for (let m = 0; m <= rows; m++) {
+        total++;
+        const isBias = m === rows;
+        const old = isBias ? w.biases[i] : w.weights[m][i];
+        const g = isBias ? layer.gradBiases[i] : layer.gradWeights[m][i];
+        const updated = isBias ? layer.biases[i] : layer.weights[m][i];
+        const data = { layer: n, m: isBias ? 'b' : m, i, old, new: updated, grad: g };
+        if (shown >= MAX_WEIGHTS) {
+          const hidden = document.createElement('div');
+          hidden.className = 'eq hidden-eq';
+          hidden.hidden = true;
+          for (const [k, v] of Object.entries(data)) hidden.dataset[k] = String(v);
+          sec.append(hidden);
+          continue;
+        }
+        shown++;
+        const name = isBias ? `b^{(${n})}_{${i + 1}}` : `w^{(${n})}_{${m + 1}${i + 1}}`;
+        sec.append(
+          eq(
+            `\\partial J/\\partial ${name} = ${num(g)},\\quad ${name} \\leftarrow ${num(old)} - ${num(eta)}\\cdot ${par(g)} = ${num(updated)}`,
+            data,
+          ),
+        );
+      }
+    }
+    if (total > shown) sec.append(more(total - shown, 'weights (hover the network for them)'));
+    out.push(sec);
+  }
+  const top = document.createElement('div');
+  top.className = 'explain-top';
+  top.append(...out.slice(0, N > 1 ? 3 : 2));
+  const grads = document.createElement('div');
+  grads.className = 'explain-grads';
+  grads.append(...out.slice(N > 1 ? 3 : 2));
+  host.replaceChildren(top, grads);
+}

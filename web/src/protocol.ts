@@ -1,0 +1,106 @@
+/**
+ * Messages between the page and the training worker. The worker owns the
+ * network and the library's Trainer; the page only draws what it is sent.
+ *
+ * @module
+ */
+import type { Setup } from './setup.js';
+
+/** A set of examples, one row per example. */
+export interface Examples {
+  inputs: number[][];
+  targets: number[][];
+}
+
+/** One layer's weights as the model file has them: fan-in x units, and the biases. */
+export interface LayerWeights {
+  units: number;
+  activation: string;
+  weights: number[][];
+  biases: number[];
+}
+
+/** Starts (or restarts) an experiment; the worker builds a fresh network. */
+export interface InitMessage {
+  type: 'init';
+  setup: Setup;
+  train: Examples;
+  test: Examples;
+  /** Points at which every node's output is drawn as a heat map (2-D or 1-D inputs), or none. */
+  grid: number[][] | null;
+  /** Start from these weights (a loaded model file) instead of random ones. */
+  model?: unknown;
+  /** Optional model-file fields to keep on export: columns, scaling, classes. */
+  meta?: Record<string, unknown>;
+}
+
+export type ToWorker =
+  | InitMessage
+  | { type: 'run' }
+  | { type: 'pause' }
+  | { type: 'step'; unit: 'update' | 'epoch' }
+  | { type: 'export' };
+
+/** One point of the cost curves. */
+export interface CostPoint {
+  epoch: number;
+  train: number;
+  test: number | null;
+}
+
+/** The step trace of SPEC section 5 for the update the worker will do next. */
+export interface ExplainPayload {
+  /** Indices (into the training set) of the examples of the next update. */
+  indices: number[];
+  inputs: number[][];
+  targets: number[][];
+  /** The trace itself, computed with plain steepest descent and the layers' rates. */
+  trace: TraceJson;
+  /** Weights before the step, so the page can print w_old. */
+  before: LayerWeights[];
+  learningRates: number[];
+  /** True when the optimizer is plain sgd, so the next update is exactly this step. */
+  exact: boolean;
+}
+
+/** The JSON step trace (SPEC section 5). */
+export interface TraceJson {
+  loss: number;
+  layers: {
+    v: number[][];
+    out: number[][];
+    delta: number[][];
+    gradWeights: number[][];
+    gradBiases: number[];
+    weights: number[][];
+    biases: number[];
+  }[];
+}
+
+/** What the page draws after each burst of training. */
+export interface Snapshot {
+  type: 'snapshot';
+  running: boolean;
+  epoch: number;
+  updates: number;
+  trainCost: number;
+  testCost: number | null;
+  trainAccuracy: number | null;
+  testAccuracy: number | null;
+  /** Cost points since the last snapshot (or all of them after init). */
+  costs: CostPoint[];
+  /** True when `costs` replaces the curve rather than extending it. */
+  resetCurve: boolean;
+  layers: LayerWeights[];
+  /** Per layer, the outputs over the grid: grid.length x units, row-major. */
+  gridOutputs: Float64Array[] | null;
+  explain: ExplainPayload | null;
+  /** Why training stopped by itself, if it did. */
+  stopped: 'tolerance' | null;
+}
+
+export type FromWorker =
+  | Snapshot
+  | { type: 'diverged'; message: string; epoch: number }
+  | { type: 'error'; message: string }
+  | { type: 'model'; json: unknown };

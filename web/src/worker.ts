@@ -1,0 +1,330 @@
+/**
+ * The training worker: owns the network and the library's Trainer (the same
+ * step function as fit() and the command line) and trains in bursts, posting a
+ * snapshot to draw after each, so the page stays smooth however fast it trains.
+ *
+ * @module
+ */
+import { DivergenceError, Network, Trainer } from 'backprop';
+import type {
+  CostPoint,
+  ExplainPayload,
+  FromWorker,
+  InitMessage,
+  LayerWeights,
+  Snapshot,
+  ToWorker,
+} from './protocol.js';
+import { learningRates } from './setup.js';
+
+/** How long one burst of training runs before the worker draws and reads messages. */
+const BURST_MS = 30;
+
+interface State {
+  msg: InitMessage;
+  net: Network;
+  trainer: Trainer;
+  /** One network per layer n holding layers 1..n, to read each layer's outputs over the grid. */
+  probes: Network[];
+  epoch: number;
+  updates: number;
+  pending: CostPoint[];
+  resetCurve: boolean;
+  running: boolean;
+  stopped: 'tolerance' | null;
+  /** Set once training diverged; only a new init trains again. */
+  diverged: boolean;
+  /** The training cost before the first update, the yardstick of divergence. */
+  initialCost: number;
+}
+
+/**
+ * A cost this many times the initial one means the rate is too large. The
+ * library stops at a cost that is not finite; stopping here too spares minutes
+ * of overflowing arithmetic and a curve crushed by 1e300.
+ */
+const DIVERGENCE_FACTOR = 1e8;
+
+let state: State | null = null;
+let timer: ReturnType<typeof setTimeout> | null = null;
+
+function post(message: FromWorker, transfer: Transferable[] = []): void {
+  (self as unknown as Worker).postMessage(message, transfer);
+}
+
+function layerWeights(net: Network): LayerWeights[] {
+  const model = net.toJSON({});
+  return model.layers.map((l) => ({
+    units: l.units,
+    activation: l.activation,
+    weights: l.weights,
+    biases: l.biases,
+  }));
+}
+
+function build(msg: InitMessage): State {
+  const { setup, train, test } = msg;
+  let net: Network;
+  if (msg.model) {
+    net = Network.fromJSON(msg.model, { dtype: 'float64' });
+  } else {
+    net = new Network({
+      inputs: train.inputs[0].length,
+      layers: setup.layers.map((l) => ({ units: l.units, activation: l.activation })),
+      seed: setup.seed,
+      dtype: 'float64',
+    });
+  }
+  if (msg.meta) net.meta = { ...msg.meta };
+  const trainer = new Trainer(net, train.inputs, train.targets, {
+    loss: setup.loss,
+    reduction: setup.reduction,
+    mode: setup.mode,
+    batchSize: Math.min(setup.batchSize, train.inputs.length),
+    learningRate: learningRates(setup),
+    optimizer: setup.optimizer,
+    weightDecay: setup.weightDecay,
+    tolerance: setup.tolerance > 0 ? setup.tolerance : undefined,
+    seed: setup.seed,
+    epochs: Number.MAX_SAFE_INTEGER,
+    validationData: test.inputs.length > 0 ? test : undefined,
+  });
+  const probes = net.layers.map(
+    (_, n) =>
+      new Network({
+        inputs: net.inputs,
+        layers: net.layers.slice(0, n + 1).map((l) => ({ units: l.units, activation: l.activation })),
+        dtype: 'float64',
+      }),
+  );
+  return {
+    msg,
+    net,
+    trainer,
+    probes,
+    epoch: 0,
+    updates: 0,
+    pending: [],
+    resetCurve: true,
+    running: false,
+    stopped: null,
+    diverged: false,
+    initialCost: Number.NaN,
+  };
+}
+
+function costPoint(s: State): CostPoint {
+  const train = s.trainer.evaluate(s.msg.train.inputs, s.msg.train.targets);
+  const test =
+    s.msg.test.inputs.length > 0 ? s.trainer.evaluate(s.msg.test.inputs, s.msg.test.targets) : null;
+  return { epoch: s.epoch, train: train.cost, test: test ? test.cost : null };
+}
+
+/**
+ * The examples the next update will use: the trainer is stepped once and put
+ * back exactly with its own checkpoint, so shuffling and the cursor are the
+ * library's own, not a copy of them.
+ */
+function nextBatch(s: State): number[] {
+  const n = s.msg.train.inputs.length;
+  const { mode } = s.trainer.settings;
+  const size = s.trainer.settings.batchSize;
+  if (mode === 'batch') return Array.from({ length: n }, (_, i) => i);
+  const before = s.trainer.checkpoint();
+  try {
+    s.trainer.step();
+    const after = s.trainer.checkpoint();
+    if (after.order && after.cursor > 0)
+      return after.order.slice(after.cursor - Math.min(size, after.cursor), after.cursor);
+    // The step ended an epoch: the batch was the epoch's last one.
+    const order = before.order ?? Array.from({ length: n }, (_, i) => i);
+    return order.slice(before.cursor, n);
+  } finally {
+    s.trainer.restore(before);
+  }
+}
+
+function explain(s: State): ExplainPayload | null {
+  try {
+    const indices = nextBatch(s);
+    const inputs = indices.map((i) => s.msg.train.inputs[i]);
+    const targets = indices.map((i) => s.msg.train.targets[i]);
+    const rates = learningRates(s.msg.setup);
+    const trace = s.net.explain(inputs, targets, {
+      loss: s.msg.setup.loss,
+      reduction: s.msg.setup.reduction,
+      learningRate: rates,
+    });
+    return {
+      indices,
+      inputs,
+      targets,
+      trace: JSON.parse(JSON.stringify(trace)),
+      before: layerWeights(s.net),
+      learningRates: rates,
+      exact: s.msg.setup.optimizer === 'sgd' && s.msg.setup.weightDecay === 0,
+    };
+  } catch (e) {
+    post({ type: 'error', message: `explain: ${(e as Error).message}` });
+    return null;
+  }
+}
+
+function gridOutputs(s: State): Float64Array[] | null {
+  const grid = s.msg.grid;
+  if (!grid) return null;
+  const model = s.net.toJSON({});
+  return s.probes.map((probe, n) => {
+    probe.setWeights(model.layers.slice(0, n + 1));
+    const rows = probe.predict(grid);
+    const units = rows[0]?.length ?? 0;
+    const flat = new Float64Array(rows.length * units);
+    rows.forEach((r, k) => {
+      flat.set(r, k * units);
+    });
+    return flat;
+  });
+}
+
+function snapshot(s: State, withExplain: boolean): void {
+  const train = s.trainer.evaluate(s.msg.train.inputs, s.msg.train.targets);
+  const test =
+    s.msg.test.inputs.length > 0 ? s.trainer.evaluate(s.msg.test.inputs, s.msg.test.targets) : null;
+  const grids = gridOutputs(s);
+  const message: Snapshot = {
+    type: 'snapshot',
+    running: s.running,
+    epoch: s.epoch,
+    updates: s.updates,
+    trainCost: train.cost,
+    testCost: test ? test.cost : null,
+    trainAccuracy: train.accuracy ?? null,
+    testAccuracy: test?.accuracy ?? null,
+    costs: s.pending,
+    resetCurve: s.resetCurve,
+    layers: layerWeights(s.net),
+    gridOutputs: grids,
+    explain: withExplain ? explain(s) : null,
+    stopped: s.stopped,
+  };
+  s.pending = [];
+  s.resetCurve = false;
+  post(
+    message,
+    (grids ?? []).map((g) => g.buffer),
+  );
+}
+
+/** One update; records a cost point when it completed an epoch. Throws on divergence. */
+function stepOnce(s: State): boolean {
+  const info = s.trainer.step();
+  s.updates++;
+  if (!info) return false;
+  s.epoch = info.epoch;
+  const point = costPoint(s);
+  s.pending.push(point);
+  if (!(point.train <= DIVERGENCE_FACTOR * Math.max(s.initialCost, 1e-6))) {
+    throw new DivergenceError(info.epoch, point.train, null);
+  }
+  if (s.trainer.stopReason === 'tolerance') {
+    s.stopped = 'tolerance';
+    s.running = false;
+  }
+  return true;
+}
+
+function weightsFinite(net: Network): boolean {
+  return net.layers.every(
+    (l) => l.weights.data.every(Number.isFinite) && l.biases.data.every(Number.isFinite),
+  );
+}
+
+function guard(s: State, action: () => void): boolean {
+  try {
+    action();
+    if (!weightsFinite(s.net)) throw new DivergenceError(s.epoch + 1, Number.NaN, null);
+    return true;
+  } catch (e) {
+    s.running = false;
+    if (e instanceof DivergenceError) {
+      s.diverged = true;
+      const cost = Number.isFinite(e.cost) ? e.cost.toExponential(2) : String(e.cost);
+      post({
+        type: 'diverged',
+        epoch: e.epoch,
+        message:
+          `Training diverged at epoch ${e.epoch}: the cost grew to ${cost} (it started at ${s.initialCost.toPrecision(3)}). ` +
+          'The learning rate is too large for this network.',
+      });
+      snapshot(s, false);
+    } else post({ type: 'error', message: (e as Error).message });
+    return false;
+  }
+}
+
+function loop(): void {
+  timer = null;
+  const s = state;
+  if (!s?.running) return;
+  const start = performance.now();
+  const ok = guard(s, () => {
+    while (s.running && performance.now() - start < BURST_MS) {
+      // Finish whole epochs per burst so the curves get whole points, unless an epoch is long.
+      stepOnce(s);
+    }
+  });
+  if (!ok) return;
+  snapshot(s, !s.running);
+  if (s.running) timer = setTimeout(loop, 0);
+}
+
+function stop(): void {
+  if (timer !== null) clearTimeout(timer);
+  timer = null;
+}
+
+self.onmessage = (event: MessageEvent<ToWorker>) => {
+  const msg = event.data;
+  try {
+    if (msg.type === 'init') {
+      stop();
+      state?.trainer.dispose();
+      state = build(msg);
+      state.pending = [costPoint(state)];
+      state.initialCost = state.pending[0].train;
+      snapshot(state, true);
+      return;
+    }
+    const s = state;
+    if (!s) return;
+    if (msg.type === 'run') {
+      if (s.trainer.stopReason || s.diverged) {
+        snapshot(s, false);
+        return;
+      }
+      s.running = true;
+      s.stopped = null;
+      if (timer === null) timer = setTimeout(loop, 0);
+    } else if (msg.type === 'pause') {
+      s.running = false;
+      stop();
+      snapshot(s, true);
+    } else if (msg.type === 'step') {
+      s.running = false;
+      stop();
+      if (s.trainer.stopReason || s.diverged) {
+        snapshot(s, false);
+        return;
+      }
+      const ok = guard(s, () => {
+        if (msg.unit === 'update') stepOnce(s);
+        else while (!stepOnce(s)) {}
+      });
+      if (ok) snapshot(s, true);
+    } else if (msg.type === 'export') {
+      post({ type: 'model', json: s.net.toJSON() });
+    }
+  } catch (e) {
+    post({ type: 'error', message: (e as Error).message });
+  }
+};
