@@ -1,0 +1,79 @@
+/**
+ * `backprop evaluate <model.json> <data.csv>`: the model's scores on a labelled
+ * file, read in chunks: cost, accuracy, per-class precision and recall and the
+ * confusion matrix for classes; MSE, MAE and R^2 for numbers.
+ *
+ * @module
+ */
+
+import { rowEncoder } from '../data/encoding.js';
+import { csvChunks } from '../data/node/csv-stream.js';
+import { modelEncoding, readModel } from './files.js';
+import { fmt } from './progress.js';
+import { encodeRows, modelLoss, runNetwork, Scorer, type Scores } from './run-model.js';
+
+/** Runs `evaluate`; resolves to the exit status. */
+export async function evaluate(
+  modelPath: string,
+  dataFile: string,
+  opts: { json: boolean },
+): Promise<number> {
+  const model = await readModel(modelPath);
+  const { net } = model;
+  const { loss, reduction } = modelLoss(net);
+  let scorer: Scorer | undefined;
+  let encoder: ReturnType<typeof rowEncoder> | undefined;
+  for await (const chunk of csvChunks(dataFile, 4096)) {
+    if (!scorer) {
+      const encoding = modelEncoding(model, modelPath, chunk.columns, dataFile);
+      encoder = rowEncoder(encoding, chunk.columns, dataFile, true);
+      scorer = new Scorer(encoding.target);
+    }
+    const enc = encodeRows(encoder!, chunk.rows, chunk.lines);
+    const { outputs, lossSum } = runNetwork(net, enc.x, enc.d, loss);
+    scorer.add(outputs, enc.d!.data, net.outputs, enc.rows, lossSum);
+  }
+  const scores = scorer!.result(reduction);
+  if (encoder && encoder.unknown.size > 0) {
+    for (const [column, where] of encoder.unknown) {
+      process.stderr.write(
+        `warning: ${dataFile} ${where} in column '${column}' is a value the model never saw (encoded as all zeros)\n`,
+      );
+    }
+  }
+  if (opts.json) {
+    process.stdout.write(
+      `${JSON.stringify({ command: 'evaluate', model: modelPath, data: dataFile, loss, reduction, ...scores })}\n`,
+    );
+  } else {
+    process.stdout.write(`${formatScores(scores, loss, reduction).join('\n')}\n`);
+  }
+  return 0;
+}
+
+/** Scores as text: a table of per-class precision and recall and the confusion matrix, or the error measures. */
+export function formatScores(s: Scores & { cost: number }, loss: string, reduction: string): string[] {
+  const lines = [`rows: ${s.rows}`, `cost J (${loss}, ${reduction}): ${fmt(s.cost)}`];
+  if (s.kind === 'classes') {
+    lines.push(`accuracy: ${s.accuracy.toFixed(4)}`, '');
+    const w = Math.max(5, ...s.classes.map((c) => c.length));
+    lines.push(`${'class'.padEnd(w)}  precision  recall  rows`);
+    s.classes.forEach((c, i) => {
+      const rows = s.confusion[i].reduce((a, b) => a + b, 0);
+      lines.push(
+        `${c.padEnd(w)}  ${s.precision[i].toFixed(4).padStart(9)}  ${s.recall[i].toFixed(4).padStart(6)}  ${rows}`,
+      );
+    });
+    lines.push('', 'confusion matrix (rows: true class, columns: predicted class):');
+    const cw = Math.max(w, ...s.confusion.flat().map((n) => String(n).length));
+    lines.push(`${''.padEnd(w)}  ${s.classes.map((c) => c.padStart(cw)).join(' ')}`);
+    s.classes.forEach((c, i) => {
+      lines.push(`${c.padEnd(w)}  ${s.confusion[i].map((n) => String(n).padStart(cw)).join(' ')}`);
+    });
+  } else {
+    s.columns.forEach((c, k) => {
+      lines.push(`${c}: MSE ${fmt(s.mse[k])}  MAE ${fmt(s.mae[k])}  R^2 ${s.r2[k].toFixed(4)}`);
+    });
+  }
+  return lines;
+}

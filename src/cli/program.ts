@@ -1,0 +1,339 @@
+/**
+ * The `backprop` command line (SPEC section 6): commander's program with the
+ * subcommands train, evaluate, predict, explain and datasets, each with --help.
+ *
+ * @module
+ */
+
+import { Command, CommanderError, Option } from 'commander';
+import { datasetsExport, datasetsList } from './datasets.js';
+import { describeError } from './errors.js';
+import { evaluate } from './evaluate.js';
+import { explainCommand } from './explain.js';
+import {
+  ACTIVATIONS,
+  columnList,
+  DTYPES,
+  fraction,
+  LOSSES,
+  layerSizes,
+  MODES,
+  nonNegativeInteger,
+  nonNegativeNumber,
+  OPTIMIZERS,
+  oneOf,
+  positiveInteger,
+  REDUCTIONS,
+  rates,
+  SCALINGS,
+  TASKS,
+} from './options.js';
+import { predict } from './predict.js';
+import { AUTO_EPOCHS, AUTO_MIN_DELTA, AUTO_PATIENCE, type TrainArgs, train } from './train.js';
+
+const TRAIN_HELP = `
+Defaults (chosen to match or beat scikit-learn's MLPClassifier/MLPRegressor):
+  one hidden layer of 100 relu nodes; adam with eta 0.001 (sgd, momentum and
+  nesterov: 0.01), minibatches of 32, numeric inputs standardized (statistics
+  kept in the model), numeric targets standardized (predictions scaled back).
+  Without --epochs: up to ${AUTO_EPOCHS} epochs, stopping after ${AUTO_PATIENCE} epochs without an
+  improvement of ${AUTO_MIN_DELTA} in the cost (the validation cost with --validation-split),
+  with the best weights restored, as scikit-learn's max_iter/n_iter_no_change/tol.
+  With --epochs: that many epochs (patience only if given). --validation-split
+  defaults to 0.
+
+Target: a single target column holds class labels (one-hot, softmax output,
+  cross-entropy) when its values are not all numbers, or when --loss is
+  cross-entropy or binary-cross-entropy (two classes with binary-cross-entropy:
+  one sigmoid output), or with --task classes; otherwise it is a number (linear
+  output, mse). Several target columns are numbers, one output node each.
+  Text input columns are one-hot encoded.
+
+Large files: with --stream (automatic above 256 MB in sequential/minibatch
+  mode) the file is read in chunks each epoch and memory stays flat. A first
+  pass computes exact scaling statistics over every row; rows go to
+  validation/test by a seeded hash of their position (at most 10000 validation
+  rows are kept); rows are shuffled within each chunk only.
+
+Checkpoints: --checkpoint <file> saves every --checkpoint-every epochs; Ctrl-C
+  saves one (to --checkpoint, else <out>.checkpoint.json) and exits with status
+  130; rerun with --resume --checkpoint <file> to continue to exactly the weights
+  an uninterrupted run reaches (the settings come from the checkpoint).
+
+Exit status: 0 success, 1 failure during the run (e.g. the cost became NaN:
+  the last finite weights are saved), 2 bad usage or bad input, 130 interrupted.
+
+Examples:
+  backprop train data/iris.csv --target species --test-split 0.25 --report iris.html
+  backprop train data.csv --target price --hidden 64,32 --epochs 200 --out price.json
+  backprop train xor.csv --target label --hidden 2 --activation sigmoid --loss half-squared \\
+      --optimizer sgd --mode batch --learning-rate 0.5 --epochs 5000`;
+
+function collect(program: Command): Set<string> {
+  const set = new Set<string>();
+  for (const o of program.options) {
+    const key = o.attributeName();
+    if (program.getOptionValueSource(key) === 'cli') set.add(key);
+  }
+  return set;
+}
+
+/**
+ * Builds the program. `done` receives each command's exit status.
+ *
+ * The lead wires the export/import commands here: see the marked spot below.
+ */
+export function buildProgram(done: (status: number) => void): Command {
+  const program = new Command('backprop')
+    .description(
+      'Train multilayer perceptrons by gradient descent and backpropagation on CSV files, in the notation of the course notes.',
+    )
+    .version('0.1.0')
+    .showSuggestionAfterError(false)
+    .exitOverride()
+    .configureOutput({
+      outputError: () => {}, // main() prints commander's errors as one line
+    });
+
+  program
+    .command('train')
+    .summary('train a network on a CSV file')
+    .description('Train a multilayer perceptron on a CSV file and save the model (SPEC section 6).')
+    .argument('<data.csv>', 'CSV file with a header line')
+    .requiredOption('--target <cols>', 'target column(s), comma-separated', columnList)
+    .option(
+      '--inputs <cols>',
+      'input columns (default: every column that is not a target or ignored)',
+      columnList,
+    )
+    .option('--ignore <cols>', 'columns to leave out (e.g. an id column)', columnList)
+    .addOption(
+      new Option('--task <task>', 'auto (SPEC rule), classes or numbers')
+        .argParser(oneOf(TASKS))
+        .default('auto'),
+    )
+    .option('--hidden <sizes>', 'hidden layer sizes, e.g. 64,32, or none', layerSizes, [100])
+    .addOption(
+      new Option('--activation <psi>', 'activation of hidden layers')
+        .argParser(oneOf(ACTIVATIONS))
+        .default('relu'),
+    )
+    .addOption(
+      new Option(
+        '--output-activation <psi>',
+        'activation of the output layer (default: softmax for classes, sigmoid for two classes with binary-cross-entropy, linear for numbers)',
+      ).argParser(oneOf(ACTIVATIONS)),
+    )
+    .addOption(
+      new Option('--loss <name>', 'loss L (default: cross-entropy for classes, mse for numbers)').argParser(
+        oneOf(LOSSES),
+      ),
+    )
+    .addOption(
+      new Option('--reduction <r>', 'cost J = mean (default) or sum of the losses').argParser(
+        oneOf(REDUCTIONS),
+      ),
+    )
+    .addOption(
+      new Option('--mode <mode>', 'batch, sequential or minibatch')
+        .argParser(oneOf(MODES))
+        .default('minibatch'),
+    )
+    .option('--batch-size <B>', 'examples per update in minibatch mode', positiveInteger, 32)
+    .option(
+      '--learning-rate <eta>',
+      'eta, or one per layer: eta1,eta2,... (default 0.001 for adam/rmsprop, 0.01 otherwise)',
+      rates,
+    )
+    .addOption(
+      new Option('--optimizer <name>', 'sgd, momentum, nesterov, adam or rmsprop')
+        .argParser(oneOf(OPTIMIZERS))
+        .default('adam'),
+    )
+    .option('--momentum <mu>', 'momentum of momentum/nesterov (default 0.9)', nonNegativeNumber)
+    .option('--weight-decay <lambda>', 'L2 weight decay lambda', nonNegativeNumber, 0)
+    .option(
+      '--epochs <n>',
+      `maximum number of epochs (default: ${AUTO_EPOCHS} with early stopping, see below)`,
+      positiveInteger,
+    )
+    .option(
+      '--tolerance <J>',
+      'stop when the cost (validation cost if any) is at or below J',
+      nonNegativeNumber,
+    )
+    .option(
+      '--patience <k>',
+      `stop after k epochs without improvement and keep the best weights (default ${AUTO_PATIENCE} without --epochs)`,
+      positiveInteger,
+    )
+    .option(
+      '--min-delta <d>',
+      `improvement that counts for --patience (default ${AUTO_MIN_DELTA} without --epochs, else 0)`,
+      nonNegativeNumber,
+    )
+    .option('--validation-split <f>', `fraction of rows for validation (default 0)`, fraction)
+    .option('--test-split <f>', 'fraction of rows held out for testing (scored at the end)', fraction, 0)
+    .option('--seed <n>', 'seed of the initial weights, shuffling and splits', nonNegativeInteger, 1)
+    .addOption(new Option('--dtype <type>', 'float32 or float64').argParser(oneOf(DTYPES)).default('float32'))
+    .addOption(
+      new Option('--scale <method>', 'scaling of numeric inputs: standard, minmax or none')
+        .argParser(oneOf(SCALINGS))
+        .default('standard'),
+    )
+    .addOption(
+      new Option('--target-scale <method>', 'scaling of numeric targets: standard or none')
+        .argParser(oneOf(['standard', 'none'] as const))
+        .default('standard'),
+    )
+    .option('--no-shuffle', 'keep the file order in every epoch')
+    .option('--init <model.json>', 'start from the weights of this model')
+    .option('--out <model.json>', 'where to save the model', 'model.json')
+    .option('--checkpoint <file>', 'checkpoint file: saved every --checkpoint-every epochs and on Ctrl-C')
+    .option('--checkpoint-every <n>', 'epochs between checkpoints', positiveInteger, 10)
+    .option('--resume', 'continue from --checkpoint')
+    .option('--stream', 'stream the file in chunks instead of reading it whole (sequential/minibatch)')
+    .option('--chunk-size <rows>', 'rows per chunk when streaming', positiveInteger, 4096)
+    .option('--report <file>', 'write pictures of the run: a .svg or .html file')
+    .option('--json', 'print one JSON document (history and scores) on stdout')
+    .option('--quiet', 'no progress on stderr')
+    .addHelpText('after', TRAIN_HELP)
+    .action(async (data: string, _opts: unknown, cmd: Command) => {
+      const o = cmd.opts() as TrainArgs & {
+        resume?: boolean;
+        json?: boolean;
+        quiet?: boolean;
+        stream?: boolean;
+      };
+      const args: TrainArgs = {
+        ...o,
+        resume: Boolean(o.resume),
+        json: Boolean(o.json),
+        quiet: Boolean(o.quiet),
+        stream: o.stream ? true : undefined,
+      };
+      done(await train(data, args, collect(cmd)));
+    });
+
+  program
+    .command('evaluate')
+    .summary('score a model on a labelled CSV file')
+    .description(
+      'Score a model on a CSV file that has its target column(s): cost, accuracy, per-class precision and recall and the confusion matrix for classes; MSE, MAE and R^2 for numbers.',
+    )
+    .argument('<model.json>', 'model file')
+    .argument('<data.csv>', "CSV file with the model's input and target columns")
+    .option('--json', 'print the scores as one JSON document on stdout')
+    .action(async (model: string, data: string, opts: { json?: boolean }) => {
+      done(await evaluate(model, data, { json: Boolean(opts.json) }));
+    });
+
+  program
+    .command('predict')
+    .summary('predict with a model on a CSV file')
+    .description(
+      "Run a model on the rows of a CSV file (raw values: the model scales and encodes them): the predicted label and each class's probability, or the numeric outputs.",
+    )
+    .argument('<model.json>', 'model file')
+    .argument('<data.csv>', "CSV file with the model's input columns")
+    .option('--out <preds.csv>', 'write the predictions here (default: stdout)')
+    .option('--json', 'print the predictions as one JSON document on stdout')
+    .action(async (model: string, data: string, opts: { out?: string; json?: boolean }) => {
+      done(await predict(model, data, { out: opts.out, json: Boolean(opts.json) }));
+    });
+
+  program
+    .command('explain')
+    .summary("one step of backpropagation, every number in the notes' notation")
+    .description(
+      'Print one step of plain gradient descent on the rows of a CSV file: v, psi, x_out, delta per node, each gradient and each update w - eta^(n) dJ/dw (SPEC section 5). Inputs are never scaled; the target columns are used as numbers, as they are.',
+    )
+    .requiredOption('--model <model.json>', 'model file')
+    .requiredOption('--data <data.csv>', 'CSV file: input columns and target columns, all numbers')
+    .requiredOption('--target <cols>', 'target column(s), one per output node', columnList)
+    .addOption(new Option('--loss <name>', 'loss L').argParser(oneOf(LOSSES)).makeOptionMandatory())
+    .addOption(new Option('--reduction <r>', 'mean or sum (implied by sse/mse)').argParser(oneOf(REDUCTIONS)))
+    .requiredOption('--learning-rate <eta>', 'eta, or one per layer: eta1,eta2,...', rates)
+    .option(
+      '--inputs <cols>',
+      "input columns (default: the model's, else every non-target column)",
+      columnList,
+    )
+    .addOption(new Option('--dtype <type>', 'float32 or float64').argParser(oneOf(DTYPES)).default('float64'))
+    .option('--digits <n>', 'significant digits in the text form', positiveInteger, 6)
+    .option('--json', 'print the trace as JSON exactly as SPEC section 5')
+    .addHelpText(
+      'after',
+      '\nExample:\n  backprop explain --model net.json --data xor.csv --target label --loss half-squared --reduction sum --learning-rate 0.5',
+    )
+    .action(async (opts: Parameters<typeof explainCommand>[0]) => {
+      done(await explainCommand(opts));
+    });
+
+  const datasets = program
+    .command('datasets')
+    .summary('list and export the bundled and generated data sets')
+    .description(
+      'List the bundled data sets (iris, digits) and the generators (line, xor, circles, moons, spirals, blobs).',
+    )
+    .option('--json', 'print the list as JSON')
+    .action((opts: { json?: boolean }) => {
+      done(datasetsList(Boolean(opts.json)));
+    });
+  datasets
+    .command('export')
+    .description('Write a data set as CSV: a bundled one as it is, or n generated rows.')
+    .argument('<name>', 'iris, digits, line, xor, circles, moons, spirals or blobs')
+    .option('--out <file.csv>', 'write here (default: stdout)')
+    .option('--rows <n>', 'rows to generate', positiveInteger, 200)
+    .option('--seed <n>', 'seed of the generator', nonNegativeInteger, 0)
+    .option(
+      '--noise <sigma>',
+      "standard deviation of the noise (default: the generator's)",
+      nonNegativeNumber,
+    )
+    .option('--centers <k>', 'blobs: number of classes', positiveInteger)
+    .action(async (name: string, opts: Parameters<typeof datasetsExport>[1]) => {
+      done(await datasetsExport(name, opts));
+    });
+
+  // ---- export/import commands (src/cli/interop.ts, another engineer's) ----
+  // The lead wires them in here:
+  //   import { addInteropCommands } from './interop.js';
+  //   addInteropCommands(program);
+  // ---- end of export/import commands ----
+
+  return program;
+}
+
+/** Runs the command line on `argv` (as process.argv); resolves to the exit status. */
+export async function main(argv: string[]): Promise<number> {
+  let status = 0;
+  const program = buildProgram((s) => {
+    status = s;
+  });
+  try {
+    await program.parseAsync(argv);
+    return status;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.exitCode === 0)
+        return 0;
+      if (err.code === 'commander.help' || err.code === 'commander.executeSubCommandAsync')
+        return err.exitCode === 0 ? 0 : 2;
+      const message = err.message.replace(/^error: /, '').replace(/\s*\n\s*/g, ' ');
+      process.stderr.write(`backprop: ${message} (see backprop ${commandName(argv)}--help)\n`);
+      return 2;
+    }
+    const { exitCode, message } = describeError(err);
+    process.stderr.write(`backprop: ${message}\n`);
+    if (process.env.BACKPROP_DEBUG && err instanceof Error && err.stack)
+      process.stderr.write(`${err.stack}\n`);
+    return exitCode;
+  }
+}
+
+function commandName(argv: string[]): string {
+  const name = argv.slice(2).find((a) => !a.startsWith('-'));
+  return name && ['train', 'evaluate', 'predict', 'explain', 'datasets'].includes(name) ? `${name} ` : '';
+}

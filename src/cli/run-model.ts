@@ -1,0 +1,146 @@
+/**
+ * Running a network over encoded rows and scoring it in the data's terms, for
+ * `train` (its final scores), `evaluate` and `predict`.
+ *
+ * @module
+ */
+
+import type { LossName } from '../backend/backend.js';
+import { decodeOutput, type Encoding, type RowEncoder, type TargetEncoding } from '../data/encoding.js';
+import { ClassScorer, type ClassScores, NumberScorer, type NumberScores } from '../data/metrics.js';
+import { type ShapedArray, toMatrix } from '../data/tensor.js';
+import { defaultLoss, type LossSpec, type Reduction, resolveLoss } from '../losses.js';
+import type { Network } from '../network.js';
+import { forwardInChunks } from '../propagation.js';
+
+/** Encoded rows: inputs x (n x m_0) and, with targets, d (n x m_N). */
+export interface Encoded {
+  x: ShapedArray & { data: Float64Array };
+  d?: ShapedArray & { data: Float64Array };
+  rows: number;
+}
+
+/** Encodes `rows` (or those at `indices`) with `encoder`. */
+export function encodeRows(
+  encoder: RowEncoder,
+  rows: readonly (readonly string[])[],
+  lines: readonly number[],
+  indices?: ArrayLike<number>,
+): Encoded {
+  const n = indices ? indices.length : rows.length;
+  const x = new Float64Array(n * encoder.inputs);
+  const d = encoder.outputs > 0 ? new Float64Array(n * encoder.outputs) : undefined;
+  for (let k = 0; k < n; k++) {
+    const i = indices ? indices[k] : k;
+    encoder.encode(rows[i], lines[i], x, k * encoder.inputs, d, k * encoder.outputs);
+  }
+  return {
+    x: { data: x, shape: [n, encoder.inputs] },
+    d: d ? { data: d, shape: [n, encoder.outputs] } : undefined,
+    rows: n,
+  };
+}
+
+/** The outputs y of the network for every row of x, and sum_i L(i) when targets are given. */
+export function runNetwork(
+  net: Network,
+  x: ShapedArray,
+  d?: ShapedArray,
+  loss?: LossName,
+): { outputs: Float64Array; lossSum: number } {
+  const backend = net.backend;
+  const xm = toMatrix(x, backend, net.dtype, 'inputs', net.inputs);
+  const dm = d ? toMatrix(d, backend, net.dtype, 'targets', net.outputs) : undefined;
+  const outputs = new Float64Array(xm.rows * net.outputs);
+  let lossSum = 0;
+  const last = net.layers.length - 1;
+  const chunkTargets = new Map<number, ReturnType<typeof backend.matrix>>();
+  try {
+    forwardInChunks(net, xm, 1024, (out, start, ws) => {
+      outputs.set(out.data.subarray(0, out.rows * out.cols), start * net.outputs);
+      if (dm && loss) {
+        let t = chunkTargets.get(out.rows);
+        if (!t) chunkTargets.set(out.rows, (t = backend.matrix(out.rows, net.outputs, net.dtype)));
+        t.data.set(dm.data.subarray(start * net.outputs, (start + out.rows) * net.outputs));
+        lossSum += backend.lossSum(loss, net.outputActivation, ws.v[last], out, t);
+      }
+    });
+  } finally {
+    backend.free(xm);
+    if (dm) backend.free(dm);
+    for (const t of chunkTargets.values()) backend.free(t);
+  }
+  return { outputs, lossSum };
+}
+
+/** The loss and reduction a model was trained with (from its metadata), else the default for its output. */
+export function modelLoss(net: Network): { loss: LossName; reduction: Reduction } {
+  const training = net.meta.training as { loss?: unknown; reduction?: unknown } | undefined;
+  const spec =
+    typeof training?.loss === 'string' ? (training.loss as LossSpec) : defaultLoss(net.outputActivation);
+  const reduction =
+    training?.reduction === 'sum' ? 'sum' : training?.reduction === 'mean' ? 'mean' : undefined;
+  try {
+    return resolveLoss(spec, reduction);
+  } catch {
+    return resolveLoss(defaultLoss(net.outputActivation));
+  }
+}
+
+/** Scores in the data's terms (class labels or numbers in the data's units). */
+export type Scores = ClassScores | NumberScores;
+
+/** Accumulates scores over chunks of encoded rows. */
+export class Scorer {
+  private readonly classes?: ClassScorer;
+  private readonly numbers?: NumberScorer;
+  private lossSum = 0;
+  private rows = 0;
+  constructor(readonly target: TargetEncoding) {
+    if (target.kind === 'classes') this.classes = new ClassScorer(target.classes);
+    else this.numbers = new NumberScorer(target.columns);
+  }
+
+  /** Adds rows: network outputs y and encoded targets d (both row-major), and their summed loss. */
+  add(outputs: ArrayLike<number>, d: ArrayLike<number>, width: number, rows: number, lossSum = 0): void {
+    this.lossSum += lossSum;
+    this.rows += rows;
+    const t = this.target;
+    for (let r = 0; r < rows; r++) {
+      const y = decodeOutput(t, outputs, r * width);
+      if (t.kind === 'classes') {
+        const actual = t.binary ? (d[r] >= 0.5 ? 1 : 0) : argmax(d, r * width, width);
+        this.classes!.add(actual, (y as { index: number }).index);
+      } else {
+        const actual = decodeOutput(t, d, r * width) as { values: number[] };
+        this.numbers!.add(actual.values, (y as { values: number[] }).values);
+      }
+    }
+  }
+
+  /** The scores, with the cost J under `reduction`. */
+  result(reduction: Reduction): Scores & { cost: number } {
+    const s = this.classes ? this.classes.scores() : this.numbers!.scores();
+    return { ...s, cost: reduction === 'mean' ? this.lossSum / Math.max(1, this.rows) : this.lossSum };
+  }
+}
+
+function argmax(a: ArrayLike<number>, offset: number, n: number): number {
+  let best = 0;
+  for (let i = 1; i < n; i++) if (a[offset + i] > a[offset + best]) best = i;
+  return best;
+}
+
+/** Runs and scores a model on encoded rows in one go. */
+export function scoreEncoded(
+  net: Network,
+  encoding: Encoding,
+  data: Encoded,
+  loss: LossName,
+  reduction: Reduction,
+): Scores & { cost: number } {
+  const scorer = new Scorer(encoding.target);
+  const { outputs, lossSum } = runNetwork(net, data.x, data.d, loss);
+  scorer.add(outputs, data.d!.data, net.outputs, data.rows, lossSum);
+  return scorer.result(reduction);
+}

@@ -1,0 +1,169 @@
+/**
+ * Reading CSV text into rows of strings, with the checks every reader shares:
+ * a header line, no ragged rows, blank lines skipped. Parsing is csv-parse's
+ * (quoted fields, a byte-order mark, CRLF or LF line ends); this module has no
+ * Node import, so the playground can read a CSV the user drops in the browser.
+ *
+ * @module
+ */
+
+import { parse } from 'csv-parse/browser/esm/sync';
+import { DataError } from './errors.js';
+
+/** A CSV file read into memory: the header and the data rows, as strings. */
+export interface Table {
+  /** The file's name, for messages. */
+  file: string;
+  /** Column names from the header line. */
+  columns: string[];
+  /** Data rows, each `columns.length` long. */
+  rows: string[][];
+  /** The 1-based line of each row in the file (its last line if a quoted field spans lines). */
+  lines: number[];
+}
+
+/** csv-parse options shared by the in-memory and the streaming readers. */
+export function csvOptions() {
+  return {
+    bom: true,
+    info: true,
+    relax_column_count: true,
+    relax_quotes: false,
+    skip_empty_lines: true,
+    record_delimiter: ['\r\n', '\n', '\r'],
+  };
+}
+
+/** What csv-parse gives back per record with `info: true`. */
+export interface CsvRecord {
+  record: string[];
+  info: { lines: number };
+}
+
+/**
+ * Turns a csv-parse error (unclosed quote, bad character after a quote...) into a
+ * {@link DataError} naming the file and line.
+ */
+export function csvParseError(err: unknown, file: string): DataError {
+  const e = err as { message?: string; lines?: number; code?: string };
+  const message = String(e?.message ?? err).split('\n')[0];
+  // csv-parse's messages end with "at line N": keep the text, move the line to the front.
+  const detail = message.replace(/:? *(at|on) line \d+\.?$/, '').replace(/^Invalid Record Length: /, '');
+  return new DataError(
+    { file, line: typeof e?.lines === 'number' ? e.lines : undefined },
+    `not valid CSV (${detail.trim() || e?.code || 'parse error'}); expected comma-separated fields with "double quotes" around fields that hold commas`,
+  );
+}
+
+/**
+ * Checks records one at a time against the header: skips blank lines, rejects a
+ * row with more or fewer fields than the header. Shared by {@link parseCsv} and
+ * the Node streaming reader.
+ */
+export class RecordChecker {
+  columns: string[] | undefined;
+  constructor(readonly file: string) {}
+
+  /**
+   * Takes one record; returns its fields when it is a data row, `undefined` when
+   * it was the header or a blank line. Throws {@link DataError} for a ragged row
+   * or a bad header.
+   */
+  accept(record: string[], line: number): string[] | undefined {
+    if (record.every((f) => f.trim() === '')) return undefined;
+    if (this.columns === undefined) {
+      this.columns = checkHeader(record, this.file, line);
+      return undefined;
+    }
+    if (record.length !== this.columns.length) {
+      throw new DataError(
+        { file: this.file, line },
+        `expected ${this.columns.length} fields as in the header, found ${record.length}`,
+      );
+    }
+    return record;
+  }
+
+  /** The header, or a {@link DataError} when the file had none (it was empty). */
+  header(): string[] {
+    if (this.columns === undefined) {
+      throw new DataError({ file: this.file }, 'the file is empty; expected a header line of column names');
+    }
+    return this.columns;
+  }
+}
+
+function checkHeader(record: string[], file: string, line: number): string[] {
+  const columns = record.map((name, i) => name.trim() || `column${i + 1}`);
+  const seen = new Set<string>();
+  for (const name of columns) {
+    if (seen.has(name)) {
+      throw new DataError(
+        { file, line, column: name },
+        'the header names this column twice; expected unique column names',
+      );
+    }
+    seen.add(name);
+  }
+  return columns;
+}
+
+/**
+ * Parses CSV text (or its UTF-8 bytes) with a header line into a {@link Table}.
+ *
+ * @param text - the file's content; a UTF-8 byte-order mark is skipped.
+ * @param file - the name used in error messages.
+ * @throws DataError for an empty file, a file with a header and no rows, invalid
+ *   quoting or a ragged row, naming the file and line.
+ * @example parseCsv('x,y\n1,2\n', 'a.csv') // { columns: ['x','y'], rows: [['1','2']], lines: [2] }
+ */
+export function parseCsv(text: string | Uint8Array, file = '<input>'): Table {
+  let records: CsvRecord[];
+  try {
+    // The browser build of csv-parse takes strings (its Buffer is a polyfill): decode bytes first.
+    const source = typeof text === 'string' ? text : new TextDecoder('utf-8').decode(text);
+    records = parse(source, csvOptions()) as unknown as CsvRecord[];
+  } catch (err) {
+    throw csvParseError(err, file);
+  }
+  const checker = new RecordChecker(file);
+  const rows: string[][] = [];
+  const lines: number[] = [];
+  for (const { record, info } of records) {
+    const row = checker.accept(record, info.lines);
+    if (row !== undefined) {
+      rows.push(row);
+      lines.push(info.lines);
+    }
+  }
+  const columns = checker.header();
+  if (rows.length === 0) {
+    throw new DataError({ file }, 'the file has a header but no data rows; expected at least one row');
+  }
+  return { file, columns, rows, lines };
+}
+
+/**
+ * Formats rows as CSV text (RFC 4180 quoting: a field holding a comma, quote or line
+ * break is quoted, quotes doubled), with LF line ends.
+ */
+export function formatCsv(columns: readonly string[], rows: Iterable<readonly (string | number)[]>): string {
+  return `${columns.map(quoteField).join(',')}\n${formatCsvRows(rows)}`;
+}
+
+/** Rows as CSV lines (no header), each ending in LF. */
+export function formatCsvRows(rows: Iterable<readonly (string | number)[]>): string {
+  let out = '';
+  for (const row of rows)
+    out += `${row.map((f) => quoteField(typeof f === 'number' ? formatNumber(f) : f)).join(',')}\n`;
+  return out;
+}
+
+/** Shortest text that reads back as the same double. */
+export function formatNumber(x: number): string {
+  return String(x);
+}
+
+function quoteField(f: string): string {
+  return /[",\r\n]/.test(f) || f !== f.trim() ? `"${f.replace(/"/g, '""')}"` : f;
+}
