@@ -341,7 +341,7 @@ describe('playground in Chromium', () => {
     await page.keyboard.press('e');
     await waitSnapshot(page, (x) => x !== null && x.epoch === 1);
     await page.keyboard.press(' ');
-    await waitSnapshot(page, (x) => x?.running && x.epoch > 3);
+    await waitSnapshot(page, (x) => x?.running === true && x.epoch > 3);
     await page.keyboard.press(' ');
     await waitSnapshot(page, (x) => x !== null && !x.running);
     await page.screenshot({ path: join(shots, 'phone.png') });
