@@ -1,0 +1,139 @@
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Command } from 'commander';
+import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { CliError } from '../src/cli/errors.js';
+import { addInteropCommands } from '../src/cli/interop.js';
+import { fromOnnx } from '../src/interop/onnx.js';
+import type { ModelFile } from '../src/model/format.js';
+import { randomModel } from './fixtures/interop/models.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'backprop-interop-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const fixture = (name: string) => new URL(`fixtures/interop/${name}`, import.meta.url).pathname;
+
+let stdout: string;
+let stderr: string;
+beforeEach(() => {
+  stdout = '';
+  stderr = '';
+  vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
+    stdout += String(chunk);
+    return true;
+  });
+  vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => {
+    stderr += String(chunk);
+    return true;
+  });
+});
+afterEach(() => {
+  vi.restoreAllMocks();
+});
+
+async function cli(...args: string[]): Promise<void> {
+  const program = new Command('backprop')
+    .exitOverride()
+    .configureOutput({ writeErr: () => {}, writeOut: () => {} });
+  addInteropCommands(program);
+  await program.parseAsync(args, { from: 'user' });
+}
+
+const model: ModelFile = {
+  ...randomModel(
+    2,
+    3,
+    [
+      { units: 4, activation: 'tanh' },
+      { units: 2, activation: 'softmax' },
+    ],
+    true,
+  ),
+  inputColumns: ['a', 'b', 'c'],
+  classes: ['no', 'yes'],
+};
+const modelPath = join(dir, 'model.json');
+writeFileSync(modelPath, JSON.stringify(model));
+const read = (path: string) => JSON.parse(readFileSync(path, 'utf8'));
+
+describe('backprop export and import', () => {
+  it('ONNX out and back', async () => {
+    await cli('export', modelPath, '--to', 'onnx', '--out', join(dir, 'm.onnx'));
+    expect(stderr).toContain(`wrote ${join(dir, 'm.onnx')} (onnx)`);
+    expect(fromOnnx(new Uint8Array(readFileSync(join(dir, 'm.onnx'))))).toEqual(model);
+    await cli('import', join(dir, 'm.onnx'), '--out', join(dir, 'from-onnx.json'));
+    expect(read(join(dir, 'from-onnx.json'))).toEqual(model);
+    expect(stderr).toContain('from onnx: 3 -> 4 tanh -> 2 softmax');
+  });
+
+  it('TensorFlow.js into a directory, read back from beside model.json', async () => {
+    await cli('export', modelPath, '--to', 'tfjs', '--out', join(dir, 'web'));
+    expect(existsSync(join(dir, 'web', 'model.json'))).toBe(true);
+    expect(read(join(dir, 'web', 'model.json')).weightsManifest[0].paths).toEqual(['model.weights.bin']);
+    await cli('import', join(dir, 'web', 'model.json'), '--out', join(dir, 'from-tfjs.json'));
+    expect(read(join(dir, 'from-tfjs.json'))).toEqual(model);
+  });
+
+  it('safetensors prints the Python and reads back, with --json', async () => {
+    await cli('export', modelPath, '--to', 'safetensors', '--out', join(dir, 'm.safetensors'));
+    expect(stdout).toContain(
+      'nn.Linear(3, 4),\n    nn.Tanh(),\n    nn.Linear(4, 2),\n    nn.Softmax(dim=-1),',
+    );
+    expect(stdout).toContain('load_file("m.safetensors")');
+    stdout = '';
+    await cli('import', join(dir, 'm.safetensors'), '--out', join(dir, 'from-st.json'), '--json');
+    expect(JSON.parse(stdout)).toEqual({
+      format: 'safetensors',
+      out: join(dir, 'from-st.json'),
+      inputs: 3,
+      layers: [
+        { units: 4, activation: 'tanh' },
+        { units: 2, activation: 'softmax' },
+      ],
+    });
+    expect(read(join(dir, 'from-st.json'))).toEqual(model);
+  });
+
+  it('imports a torch.onnx.export file', async () => {
+    await cli('import', fixture('torch-sequential.onnx'), '--out', join(dir, 'torch.json'));
+    expect(read(join(dir, 'torch.json')).layers.map((l: { activation: string }) => l.activation)).toEqual([
+      'relu',
+      'tanh',
+      'leaky-relu',
+      'sigmoid',
+      'gelu',
+      'softmax',
+    ]);
+  });
+
+  it('refuses a convolution naming it, and writes nothing', async () => {
+    const out = join(dir, 'conv.json');
+    const run = cli('import', fixture('conv.onnx'), '--out', out);
+    await expect(run).rejects.toThrow(CliError);
+    await expect(cli('import', fixture('conv.onnx'), '--out', out)).rejects.toThrow(
+      /conv\.onnx: operator Conv/,
+    );
+    expect(existsSync(out)).toBe(false);
+  });
+
+  it('refuses bad usage with exit status 2', async () => {
+    await expect(
+      cli('import', fixture('conv.onnx'), '--out', join(dir, 'x.json'), '--layers', 'relu'),
+    ).rejects.toMatchObject({
+      exitCode: 2,
+      message: expect.stringContaining('option --layers'),
+    });
+    await expect(
+      cli('export', modelPath, '--to', 'tfjs', '--out', join(dir, 't.json'), '--dtype', 'float64'),
+    ).rejects.toThrow(/float32 only/);
+    await expect(
+      cli('export', modelPath, '--to', 'onnx', '--out', join(dir, 'o.onnx'), '--opset', '9'),
+    ).rejects.toThrow(/--opset: expected a whole number from 13 to 21/);
+    writeFileSync(join(dir, 'bad.json'), '{"format": "backprop-mlp", "version": 1, "inputs": 0}');
+    await expect(
+      cli('export', join(dir, 'bad.json'), '--to', 'onnx', '--out', join(dir, 'bad.onnx')),
+    ).rejects.toThrow(/bad\.json: inputs: expected a whole number of at least 1/);
+    expect(existsSync(join(dir, 'bad.onnx'))).toBe(false);
+  });
+});
