@@ -71,7 +71,8 @@ export class Diagram {
       node.classList.add('input');
       if (inputMaps && inputColumns.length === 2) node.classList.add('map');
       const label = document.createElement('span');
-      label.textContent = inputColumns.length <= 2 && /^x\d$/.test(name) ? `x${m + 1}` : name.slice(0, 4);
+      label.textContent = `x${m + 1}`;
+      node.title = name;
       node.append(label);
       node.dataset.layer = '0';
       node.dataset.node = String(m);
@@ -192,6 +193,25 @@ export class Diagram {
     return node;
   }
 
+  /**
+   * Without a plane to map (more than two inputs), colours each node by its
+   * output for the explained example: the network's state at one point.
+   */
+  colorByExample(): void {
+    if (!this.numbers) return;
+    for (let n = 1; n < this.canvases.length; n++) {
+      const activation = this.weights[n - 1]?.activation ?? 'linear';
+      this.canvases[n].forEach((c, i) => {
+        const out = this.numbers?.(n, i).out;
+        if (out === undefined) return;
+        const t = activation === 'sigmoid' || activation === 'softmax' ? 2 * out - 1 : Math.tanh(out);
+        const ctx = c.getContext('2d')!;
+        ctx.fillStyle = divergingCss(t);
+        ctx.fillRect(0, 0, c.width, c.height);
+      });
+    }
+  }
+
   /** Sets where the tooltip reads a node's v, out and delta from. */
   setNumbers(f: ((layer: number, node: number) => NodeNumbers) | null): void {
     this.numbers = f;
@@ -202,7 +222,7 @@ export class Diagram {
     const i = Number(node.dataset.node);
     const lines: string[] = [];
     if (n === 0) {
-      lines.push(`<b>Input x<sub>${i + 1}</sub></b>`, node.getAttribute('aria-label') ?? '');
+      lines.push(`<b>Input x<sub>${i + 1}</sub></b>`, node.title || (node.getAttribute('aria-label') ?? ''));
     } else {
       const layer = this.weights[n - 1];
       lines.push(`<b>Node ${i + 1} of layer ${n}</b> · ${layer?.activation ?? ''}`);

@@ -183,7 +183,7 @@ export function drawPoints(
 }
 
 /** Light axes through the origin with tick labels at the edges. */
-export function drawAxes(canvas: HTMLCanvasElement, bounds: Bounds, dark = false): void {
+export function drawAxes(canvas: HTMLCanvasElement, bounds: Bounds, dark = false, labels = true): void {
   const ctx = canvas.getContext('2d')!;
   const to = project(bounds, canvas.width, canvas.height);
   ctx.save();
@@ -200,8 +200,13 @@ export function drawAxes(canvas: HTMLCanvasElement, bounds: Bounds, dark = false
     ctx.lineTo(canvas.width, oy);
   }
   ctx.stroke();
+  if (!labels) {
+    ctx.restore();
+    return;
+  }
   ctx.fillStyle = 'rgba(37,41,46,0.6)';
-  ctx.font = `${Math.round(canvas.width / 30)}px system-ui, sans-serif`;
+  const k = canvas.clientWidth ? canvas.width / canvas.clientWidth : canvas.width / 320;
+  ctx.font = `${Math.round(11 * k)}px system-ui, sans-serif`;
   ctx.textBaseline = 'bottom';
   ctx.fillText(fmt(bounds.x[0]), 4, canvas.height - 3);
   ctx.textAlign = 'right';
@@ -229,13 +234,14 @@ export function drawCurve(
   train: { inputs: number[][]; targets: number[][] },
   test: { inputs: number[][]; targets: number[][] } | null,
   bounds: Bounds,
+  labels = true,
 ): void {
   const ctx = canvas.getContext('2d')!;
   const w = canvas.width;
   const h = canvas.height;
   ctx.fillStyle = '#fbfbfc';
   ctx.fillRect(0, 0, w, h);
-  drawAxes(canvas, bounds, true);
+  drawAxes(canvas, bounds, true, labels);
   const to = project(bounds, w, h);
   ctx.save();
   ctx.beginPath();

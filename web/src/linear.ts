@@ -51,7 +51,7 @@ export class LinearView {
     };
   }
 
-  private eta = 0.02;
+  private eta = 0.03;
   private seed = 1;
 
   private side(mode: 'batch' | 'sequential'): Side {

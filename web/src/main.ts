@@ -164,7 +164,7 @@ function drawThumbnail(c: HTMLCanvasElement, d: Dataset): void {
     const s = { ...defaultSetup(d), size: 120, testFraction: 0 };
     const pd = generate(s);
     if (d === 'line') {
-      drawCurve(c, [], [], pd.train, null, pd.bounds!);
+      drawCurve(c, [], [], pd.train, null, pd.bounds!, false);
       return;
     }
     drawPoints(c, pd.train.inputs, pd.train.targets, pd.bounds!, false, 9);

@@ -95,7 +95,7 @@ export function defaultSetup(dataset: Dataset = 'xor'): Setup {
       size: 20,
       noise: 0.2,
       testFraction: 0,
-      layers: [{ units: 1, activation: 'linear', learningRate: 0.02 }],
+      layers: [{ units: 1, activation: 'linear', learningRate: 0.03 }],
       loss: 'squared',
       reduction: 'sum',
       mode: 'batch',
@@ -107,9 +107,9 @@ export function defaultSetup(dataset: Dataset = 'xor'): Setup {
       size: 400,
       noise: 0.05,
       layers: [
-        { units: 8, activation: 'tanh', learningRate: 0.1 },
-        { units: 8, activation: 'tanh', learningRate: 0.1 },
-        { units: 1, activation: 'sigmoid', learningRate: 0.1 },
+        { units: 8, activation: 'tanh', learningRate: 0.02 },
+        { units: 8, activation: 'tanh', learningRate: 0.02 },
+        { units: 1, activation: 'sigmoid', learningRate: 0.02 },
       ],
       optimizer: 'adam',
     };

@@ -1,0 +1,223 @@
+/**
+ * The playground's pure parts, in Node: the setup's round trip through the URL,
+ * the train/test split, the reshaping of class targets, and the CSV reading.
+ */
+import { describe, expect, it, vi } from 'vitest';
+import {
+  boundsOf,
+  csvExamples,
+  generate,
+  grid2d,
+  parseCsvText,
+  shapeTargets,
+  split,
+  standardize,
+} from '../web/src/data.js';
+import { num, psiPrime } from '../web/src/explain-view.js';
+import {
+  ACTIVATIONS,
+  DATASETS,
+  decodeSetup,
+  defaultSetup,
+  encodeSetup,
+  LOSSES,
+  MODES,
+  OPTIMIZERS,
+  type Setup,
+} from '../web/src/setup.js';
+
+// The page imports the library as `backprop` (a Vite alias of src/index.ts); Node resolves it here.
+vi.mock('backprop', () => import('../src/index.js'));
+
+describe('setup in the URL', () => {
+  it('round-trips every default setup', () => {
+    for (const d of DATASETS) {
+      const s = defaultSetup(d);
+      expect(decodeSetup(encodeSetup(s))).toEqual(s);
+      expect(decodeSetup(`?${encodeSetup(s)}`)).toEqual(s);
+    }
+  });
+
+  it('round-trips a grid of non-default choices', () => {
+    let k = 0;
+    for (const mode of MODES) {
+      for (const optimizer of OPTIMIZERS) {
+        for (const loss of LOSSES) {
+          k++;
+          const s: Setup = {
+            ...defaultSetup('moons'),
+            mode,
+            optimizer,
+            loss,
+            reduction: k % 2 ? 'sum' : 'mean',
+            layers: [
+              { units: 1 + (k % 16), activation: ACTIVATIONS[k % 8], learningRate: 0.001 * k },
+              { units: 3, activation: ACTIVATIONS[(k + 3) % 9], learningRate: 1.5e-5 },
+              { units: 1, activation: 'sigmoid', learningRate: 2 },
+            ],
+            batchSize: 1 + k,
+            weightDecay: 1e-4 * k,
+            tolerance: 0.001 * k,
+            seed: 12345 + k,
+            size: 20 + k,
+            noise: 0.01 * k,
+            testFraction: 0.05 * (k % 10),
+          };
+          const q = encodeSetup(s);
+          expect(decodeSetup(q)).toEqual(s);
+          expect(encodeSetup(decodeSetup(q))).toBe(q);
+        }
+      }
+    }
+  });
+
+  it('keeps the link readable', () => {
+    expect(encodeSetup(defaultSetup('xor'))).toBe(
+      'data=xor&layers=4:tanh:0.3,1:sigmoid:0.3&n=200&noise=0.1&test=0.5&loss=binary-cross-entropy' +
+        '&red=mean&mode=minibatch&batch=10&opt=sgd&l2=0&tol=0&seed=1',
+    );
+  });
+
+  it('turns a broken or hostile link into a working setup', () => {
+    const s = decodeSetup('data=nope&layers=99:evil:-3,x&n=1e9&noise=NaN&test=5&loss=foo&batch=0&seed=-4');
+    expect(s.dataset).toBe('xor');
+    expect(s.layers).toEqual([
+      { units: 16, activation: 'tanh', learningRate: 1e-6 },
+      { units: 4, activation: 'tanh', learningRate: 1e-6 },
+    ]);
+    expect(s.size).toBe(2000);
+    expect(s.noise).toBe(defaultSetup('xor').noise);
+    expect(s.testFraction).toBe(0.9);
+    expect(s.loss).toBe('binary-cross-entropy');
+    expect(s.batchSize).toBe(1);
+    expect(s.seed).toBe(0);
+    expect(decodeSetup('')).toEqual(defaultSetup('xor'));
+  });
+});
+
+describe('playground data', () => {
+  it('splits with a seed, keeping every example once', () => {
+    const all = {
+      inputs: Array.from({ length: 50 }, (_, i) => [i]),
+      targets: Array.from({ length: 50 }, (_, i) => [i % 2]),
+    };
+    const a = split(all, 0.3, 7);
+    const b = split(all, 0.3, 7);
+    const c = split(all, 0.3, 8);
+    expect(a).toEqual(b);
+    expect(a.test.inputs).not.toEqual(c.test.inputs);
+    expect(a.test.inputs.length).toBe(15);
+    expect([...a.train.inputs, ...a.test.inputs].map((r) => r[0]).sort((x, y) => x - y)).toEqual(
+      all.inputs.map((r) => r[0]),
+    );
+    a.train.inputs.forEach((r, i) => {
+      expect(a.train.targets[i][0]).toBe(r[0] % 2);
+    });
+    expect(split(all, 1, 1).train.inputs.length).toBe(1);
+  });
+
+  it('generates each data set with the setup size, split and a square grid over the points', () => {
+    for (const d of DATASETS.filter((x) => x !== 'csv')) {
+      const s = { ...defaultSetup(d), size: 100, testFraction: 0.2 };
+      const pd = generate(s);
+      expect(pd.train.inputs.length + pd.test.inputs.length).toBe(100);
+      expect(pd.test.inputs.length).toBe(20);
+      if (d === 'line') {
+        expect(pd.kind).toBe('numbers');
+        expect(pd.grid?.length).toBe(120);
+        continue;
+      }
+      expect(pd.kind).toBe('classes');
+      const b = pd.bounds!;
+      expect(b.x[1] - b.x[0]).toBeCloseTo(b.y[1] - b.y[0], 12);
+      for (const [x, y] of [...pd.train.inputs, ...pd.test.inputs]) {
+        expect(x).toBeGreaterThan(b.x[0]);
+        expect(x).toBeLessThan(b.x[1]);
+        expect(y).toBeGreaterThan(b.y[0]);
+        expect(y).toBeLessThan(b.y[1]);
+      }
+    }
+  });
+
+  it('lays the grid out row by row from the bottom', () => {
+    const g = grid2d({ x: [0, 4], y: [10, 14] }, 4);
+    expect(g[0]).toEqual([0.5, 10.5]);
+    expect(g[1]).toEqual([1.5, 10.5]);
+    expect(g[4]).toEqual([0.5, 11.5]);
+    expect(g[15]).toEqual([3.5, 13.5]);
+    // Padded by a tenth of each span, then widened to a square around the centre.
+    const b = boundsOf([
+      [0, 0],
+      [1, 2],
+    ]);
+    [...b.x, ...b.y].forEach((v, k) => {
+      expect(v).toBeCloseTo([-0.7, 1.7, -0.2, 2.2][k], 12);
+    });
+  });
+
+  it('reshapes class targets for one sigmoid output or a softmax', () => {
+    expect(shapeTargets([[0], [1]], 2, 2)).toEqual([
+      [1, 0],
+      [0, 1],
+    ]);
+    expect(
+      shapeTargets(
+        [
+          [0, 1],
+          [1, 0],
+        ],
+        2,
+        1,
+      ),
+    ).toEqual([[1], [0]]);
+    expect(shapeTargets([[0, 0, 1]], 3, 3)).toEqual([[0, 0, 1]]);
+  });
+
+  it('reads a CSV file: numeric inputs, labels as classes, a ragged row named', () => {
+    const text = 'a,b,name,kind\n1,2,x,cat\n3,4,y,dog\n5,6,z,cat\n';
+    const t = parseCsvText(text, 'pets.csv');
+    expect(t.columns).toEqual(['a', 'b', 'name', 'kind']);
+    const ex = csvExamples(t, 'kind', false);
+    expect(ex.kind).toBe('classes');
+    expect(ex.inputColumns).toEqual(['a', 'b']);
+    expect(ex.dropped).toEqual(['name']);
+    expect(ex.classes).toEqual(['cat', 'dog']);
+    expect(ex.all.targets).toEqual([[0], [1], [0]]);
+    const numbers = csvExamples(t, 'b', false);
+    expect(numbers.kind).toBe('numbers');
+    expect(numbers.all.targets).toEqual([[2], [4], [6]]);
+    expect(() => parseCsvText('a,b\n1,2\n3\n', 'bad.csv')).toThrow(
+      /bad\.csv: row 3 has 1 fields, the header has 2/,
+    );
+    const train = { inputs: [[1], [3]], targets: [[0], [1]] };
+    const test = { inputs: [[5]], targets: [[0]] };
+    expect(standardize(train, test)).toEqual({ offset: [2], scale: [1] });
+    expect(train.inputs).toEqual([[-1], [1]]);
+    expect(test.inputs).toEqual([[3]]);
+  });
+});
+
+describe('explain panel numbers', () => {
+  it('prints numbers for KaTeX', () => {
+    expect(num(0.123456)).toBe('0.1235');
+    expect(num(-2)).toBe('-2');
+    expect(num(1.5e-7)).toBe('1.5\\times 10^{-7}');
+    expect(num(Number.POSITIVE_INFINITY)).toBe('\\infty');
+  });
+
+  it('computes psi prime from v and out as the library defines it', () => {
+    const h = 1e-6;
+    const psi: Record<string, (v: number) => number> = {
+      sigmoid: (v) => 1 / (1 + Math.exp(-v)),
+      tanh: Math.tanh,
+      linear: (v) => v,
+      softplus: (v) => Math.log1p(Math.exp(v)),
+      elu: (v) => (v > 0 ? v : Math.expm1(v)),
+    };
+    for (const [name, f] of Object.entries(psi)) {
+      for (const v of [-1.3, -0.2, 0.4, 2.1]) {
+        expect(psiPrime(name, v, f(v))).toBeCloseTo((f(v + h) - f(v - h)) / (2 * h), 6);
+      }
+    }
+  });
+});
