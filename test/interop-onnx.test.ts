@@ -211,6 +211,82 @@ describe('ONNX round trips', () => {
   });
 });
 
+describe('toOnnx with rawInputs puts the preprocessing into the graph', () => {
+  const numeric = (): ModelFile => ({
+    ...randomModel(
+      15,
+      2,
+      [
+        { units: 4, activation: 'tanh' },
+        { units: 2, activation: 'linear' },
+      ],
+      true,
+    ),
+    inputColumns: ['height', 'weight'],
+    targetColumns: ['price', 'rent'],
+    // the data layer's encoding: x fed as (x - offset) / scale, targets likewise
+    preprocessing: {
+      scaling: 'standard',
+      inputs: [
+        { column: 'height', kind: 'number', offset: 170, scale: 10 },
+        { column: 'weight', kind: 'number', offset: 70, scale: 12 },
+      ],
+      target: { kind: 'numbers', columns: ['price', 'rent'], offset: [300, 12], scale: [50, 2] },
+    },
+  });
+
+  it('takes raw columns and gives outputs in raw units', async () => {
+    const model = numeric();
+    const raw = [
+      [180, 75],
+      [160, 50],
+      [175, 90],
+    ];
+    const scaled = raw.map(([h, w]) => [(h - 170) / 10, (w - 70) / 12]);
+    const expected = forward(model, scaled).map(([p, r]) => [p * 50 + 300, r * 2 + 12]);
+    const bytes = toOnnx(model, { rawInputs: true, dtype: 'float64' });
+    expect(decodeOnnx(bytes).graph?.node?.map((n) => n.op_type)).toEqual([
+      'Sub',
+      'Div',
+      'Gemm',
+      'Tanh',
+      'Gemm',
+      'Mul',
+      'Add',
+    ]);
+    expect(maxDifference(await run(bytes, raw, 'float64'), expected)).toBeLessThan(1e-9);
+    expect(fromOnnx(bytes)).toEqual(model);
+    expect(fromOnnx(toOnnx(model, { rawInputs: true }))).toEqual(model);
+  });
+
+  it('keeps class outputs as they are, and refuses text inputs', () => {
+    const model: ModelFile = {
+      ...numeric(),
+      preprocessing: {
+        ...(numeric().preprocessing as object),
+        target: { kind: 'classes', column: 'c', classes: ['a', 'b'], binary: false },
+      },
+    };
+    const ops = decodeOnnx(toOnnx(model, { rawInputs: true })).graph?.node?.map((n) => n.op_type);
+    expect(ops).toEqual(['Sub', 'Div', 'Gemm', 'Tanh', 'Gemm']);
+    expect(fromOnnx(toOnnx(model, { rawInputs: true }))).toEqual(model);
+    const text: ModelFile = {
+      ...model,
+      preprocessing: {
+        scaling: 'standard',
+        inputs: [
+          { column: 'height', kind: 'number', offset: 170, scale: 10 },
+          { column: 'colour', kind: 'category', categories: ['red'] },
+        ],
+      },
+    };
+    expect(() => toOnnx(text, { rawInputs: true })).toThrow(/input column 'colour' is text, one-hot encoded/);
+    expect(() =>
+      toOnnx(randomModel(1, 2, [{ units: 1, activation: 'linear' }]), { rawInputs: true }),
+    ).toThrow(/this model has none/);
+  });
+});
+
 describe('fromOnnx reads what other tools write', () => {
   it('the committed fixture files are what their builders write', () => {
     for (const [name, build] of Object.entries(ONNX_FIXTURES)) {

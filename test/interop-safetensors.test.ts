@@ -136,7 +136,22 @@ describe('toSafetensors writes the safetensors format', () => {
       ].join('\n'),
     );
     expect(python).toContain('from safetensors.torch import load_file');
-    expect(python).toContain('classes = ["x","y"]');
+    expect(python).toContain('classes = ["x", "y"]');
+    expect(python).toContain('input_columns = ["a", "b", "c"]');
+    const scaled = toSafetensors({
+      ...mixed(true),
+      preprocessing: {
+        scaling: 'minmax',
+        inputs: ['a', 'b', 'c'].map((column, k) => ({ column, kind: 'number', offset: k, scale: 2 })),
+        target: { kind: 'numbers', columns: ['t1', 't2'], offset: [1, 2], scale: [3, 4] },
+      },
+    }).python;
+    expect(scaled).toContain(
+      'input_offset = torch.tensor([0.0, 1.0, 2.0])\ninput_scale = torch.tensor([2.0, 2.0, 2.0])',
+    );
+    expect(scaled).toContain(
+      'target_offset = torch.tensor([1.0, 2.0])\ntarget_scale = torch.tensor([3.0, 4.0])',
+    );
     const all = randomModel(
       1,
       2,

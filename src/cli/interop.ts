@@ -34,7 +34,9 @@ What each format holds:
                ('0.weight' units x fan-in, '0.bias', ...); the Python that builds the
                module and loads the file is printed on stdout.
 Column names, scaling and class labels travel as metadata ('backprop'); the exported
-networks take inputs already scaled, as the network does.
+networks take inputs already scaled, as the network does, except an ONNX graph
+exported with --raw-inputs, which scales raw numeric columns itself (and scales
+numeric predictions back).
 
 Examples:
   backprop export model.json --to onnx --out model.onnx
@@ -94,6 +96,7 @@ interface ExportOptions {
   out: string;
   dtype: 'float32' | 'float64';
   opset: number;
+  rawInputs?: boolean;
   json?: boolean;
 }
 
@@ -103,7 +106,9 @@ async function exportCommand(modelPath: string, opts: ExportOptions): Promise<vo
   const written: string[] = [];
   let python: string | undefined;
   if (opts.to === 'onnx') {
-    const bytes = await convert(modelPath, () => toOnnx(model, { dtype: opts.dtype, opset: opts.opset }));
+    const bytes = await convert(modelPath, () =>
+      toOnnx(model, { dtype: opts.dtype, opset: opts.opset, rawInputs: opts.rawInputs }),
+    );
     await writeFileAtomic(opts.out, bytes);
     written.push(opts.out);
   } else if (opts.to === 'tfjs') {
@@ -124,6 +129,8 @@ async function exportCommand(modelPath: string, opts: ExportOptions): Promise<vo
     await writeFileAtomic(jsonPath, `${JSON.stringify(modelJson)}\n`);
     written.push(jsonPath, weightsPath);
   } else {
+    if (opts.rawInputs)
+      throw new CliError('option --raw-inputs: only an ONNX graph can hold the preprocessing');
     const result = await convert(modelPath, () =>
       toSafetensors(model, { dtype: opts.dtype, fileName: basename(opts.out) }),
     );
@@ -139,7 +146,7 @@ async function exportCommand(modelPath: string, opts: ExportOptions): Promise<vo
     if (python) process.stdout.write(python);
     process.stderr.write(`wrote ${written.join(' and ')} (${opts.to})\n`);
   }
-  if (model.preprocessing !== undefined && !opts.json) {
+  if (model.preprocessing !== undefined && !opts.rawInputs && !opts.json) {
     process.stderr.write(
       `note: the exported network takes scaled, encoded inputs; the recipe (model.json's preprocessing) travels in the metadata entry 'backprop'\n`,
     );
@@ -243,6 +250,10 @@ export function addInteropCommands(program: Command): void {
         .default('float32'),
     )
     .option('--opset <n>', 'ONNX opset, 13 to 21', opsetNumber, 17)
+    .option(
+      '--raw-inputs',
+      'onnx: put the numeric scaling into the graph, so that it takes raw column values',
+    )
     .option('--json', 'print what was written as one JSON document on stdout')
     .addHelpText('after', EXPORT_HELP)
     .action(async (modelPath: string, opts: ExportOptions) => {

@@ -45,7 +45,18 @@ export interface OnnxExportOptions {
    * writes). From 20 on gelu is the Gelu operator; before, its erf expansion.
    */
   opset?: number;
+  /**
+   * Put the model's numeric preprocessing into the graph, so that `input` takes
+   * raw column values: (x - offset) / scale per input column before the first
+   * layer, and for numeric targets y * scale + offset after the last. Needs a
+   * `preprocessing` whose inputs are all numbers (text columns are one-hot
+   * encoded outside the graph). Default false: the graph takes scaled inputs.
+   */
+  rawInputs?: boolean;
 }
+
+/** The metadata entry that says the graph holds the preprocessing ({@link OnnxExportOptions.rawInputs}). */
+export const ONNX_RAW_INPUTS_KEY = 'backprop.rawInputs';
 
 /** The key of the metadata entry that carries the model file's optional fields as JSON. */
 export const ONNX_METADATA_KEY = 'backprop';
@@ -101,7 +112,27 @@ export function toOnnx(model: ModelFile, options: OnnxExportOptions = {}): Uint8
   });
   const nodes: OnnxNode[] = [];
   const initializers: OnnxTensor[] = [];
+  const affine = options.rawInputs ? numericPreprocessing(model) : undefined;
   let current = 'input';
+  if (affine) {
+    initializers.push(tensor('preprocess.offset', [model.inputs], affine.inputOffset));
+    initializers.push(tensor('preprocess.scale', [model.inputs], affine.inputScale));
+    nodes.push({
+      name: '/preprocess/Sub',
+      op_type: 'Sub',
+      input: [current, 'preprocess.offset'],
+      output: ['/preprocess/Sub_output_0'],
+    });
+    nodes.push({
+      name: '/preprocess/Div',
+      op_type: 'Div',
+      input: ['/preprocess/Sub_output_0', 'preprocess.scale'],
+      output: ['/preprocess/Div_output_0'],
+    });
+    current = '/preprocess/Div_output_0';
+  }
+  // The network's output; with numeric targets to scale back it feeds the postprocessing.
+  const networkOutput = affine?.targetScale ? '/network/output' : 'output';
   let module = 0; // index of the module in the equivalent nn.Sequential
   model.layers.forEach((layer, n) => {
     const last = n === model.layers.length - 1;
@@ -110,7 +141,7 @@ export function toOnnx(model: ModelFile, options: OnnxExportOptions = {}): Uint8
     const biasName = `${module}.bias`;
     initializers.push(tensor(weightName, [layer.units, fanIn], flatten(layer.weights, true)));
     initializers.push(tensor(biasName, [layer.units], layer.biases));
-    const v = last && layer.activation === 'linear' ? 'output' : `/${module}/Gemm_output_0`;
+    const v = last && layer.activation === 'linear' ? networkOutput : `/${module}/Gemm_output_0`;
     nodes.push({
       name: `/${module}/Gemm`,
       op_type: 'Gemm',
@@ -121,7 +152,7 @@ export function toOnnx(model: ModelFile, options: OnnxExportOptions = {}): Uint8
     current = v;
     module++;
     if (layer.activation === 'linear') return;
-    const out = last ? 'output' : `/${module}/${activationOperator(layer.activation, opset)}_output_0`;
+    const out = last ? networkOutput : `/${module}/${activationOperator(layer.activation, opset)}_output_0`;
     if (layer.activation === 'gelu' && opset < 20) {
       geluExpansion(module, current, out, tensor, nodes, initializers);
     } else {
@@ -130,6 +161,25 @@ export function toOnnx(model: ModelFile, options: OnnxExportOptions = {}): Uint8
     current = out;
     module++;
   });
+  if (affine?.targetScale) {
+    const units = model.layers[model.layers.length - 1].units;
+    initializers.push(tensor('postprocess.scale', [units], affine.targetScale));
+    initializers.push(tensor('postprocess.offset', [units], affine.targetOffset!));
+    nodes.push({
+      name: '/postprocess/Mul',
+      op_type: 'Mul',
+      input: [current, 'postprocess.scale'],
+      output: ['/postprocess/Mul_output_0'],
+    });
+    nodes.push({
+      name: '/postprocess/Add',
+      op_type: 'Add',
+      input: ['/postprocess/Mul_output_0', 'postprocess.offset'],
+      output: ['output'],
+    });
+  }
+  const metadata = [{ key: ONNX_METADATA_KEY, value: JSON.stringify(optionalFields(model)) }];
+  if (affine) metadata.push({ key: ONNX_RAW_INPUTS_KEY, value: 'true' });
   const io = (name: string, units: number) => ({
     name,
     type: {
@@ -140,7 +190,9 @@ export function toOnnx(model: ModelFile, options: OnnxExportOptions = {}): Uint8
     ir_version: irVersion,
     opset_import: [{ domain: '', version: opset }],
     producer_name: 'backprop',
-    doc_string: 'A multilayer perceptron exported by backprop; the input is scaled as the model file says.',
+    doc_string: affine
+      ? 'A multilayer perceptron exported by backprop, with its preprocessing: the input takes raw column values.'
+      : 'A multilayer perceptron exported by backprop; the input is scaled as the model file says.',
     graph: {
       name: 'backprop_mlp',
       node: nodes,
@@ -148,9 +200,66 @@ export function toOnnx(model: ModelFile, options: OnnxExportOptions = {}): Uint8
       input: [io('input', model.inputs)],
       output: [io('output', model.layers[model.layers.length - 1].units)],
     },
-    metadata_props: [{ key: ONNX_METADATA_KEY, value: JSON.stringify(optionalFields(model)) }],
+    metadata_props: metadata,
   };
   return encodeOnnx(onnx);
+}
+
+/**
+ * The affine maps of a model's preprocessing (SPEC section 4 optional field,
+ * written by the data layer): per input column x -> (x - offset) / scale, and
+ * for numeric targets the network's y -> y * scale + offset. Throws when an
+ * input is not a number column.
+ */
+function numericPreprocessing(model: ModelFile): {
+  inputOffset: number[];
+  inputScale: number[];
+  targetOffset?: number[];
+  targetScale?: number[];
+} {
+  const pre = model.preprocessing as
+    | {
+        inputs?: { column?: string; kind?: string; offset?: number; scale?: number }[];
+        target?: Record<string, unknown>;
+      }
+    | undefined;
+  if (!pre || !Array.isArray(pre.inputs)) {
+    throw new InteropError('raw inputs need the preprocessing of the model file, and this model has none');
+  }
+  const finite = (x: unknown): x is number => typeof x === 'number' && Number.isFinite(x);
+  for (const c of pre.inputs) {
+    if (c.kind !== 'number' || !finite(c.offset) || !finite(c.scale) || c.scale === 0) {
+      throw new InteropError(
+        `input column '${c.column}' is ${c.kind === 'category' ? 'text, one-hot encoded' : 'not a scaled number'}, which an ONNX float input cannot carry; export without raw inputs`,
+      );
+    }
+  }
+  if (pre.inputs.length !== model.inputs) {
+    throw new InteropError(
+      `the preprocessing describes ${pre.inputs.length} inputs; the network has ${model.inputs}`,
+    );
+  }
+  const result: ReturnType<typeof numericPreprocessing> = {
+    inputOffset: pre.inputs.map((c) => c.offset!),
+    inputScale: pre.inputs.map((c) => c.scale!),
+  };
+  const target = pre.target;
+  if (target?.kind === 'numbers') {
+    const offset = target.offset as number[];
+    const scale = target.scale as number[];
+    const units = model.layers[model.layers.length - 1].units;
+    if (
+      !Array.isArray(offset) ||
+      !Array.isArray(scale) ||
+      offset.length !== units ||
+      scale.length !== units
+    ) {
+      throw new InteropError(`the preprocessing's target scaling does not have ${units} entries`);
+    }
+    result.targetOffset = offset;
+    result.targetScale = scale;
+  }
+  return result;
 }
 
 function floatAttr(name: string, f: number): OnnxAttribute {
@@ -347,7 +456,16 @@ export function fromOnnx(bytes: Uint8Array): ModelFile {
   if ((graph.output?.length ?? 0) !== 1)
     throw new InteropError(`the graph has ${graph.output?.length ?? 0} outputs; an MLP has one`);
   const inputDims = inputs[0].type?.tensor_type?.shape?.dim;
-  const outputName = graph.output![0].name ?? '';
+  let outputName = graph.output![0].name ?? '';
+  const meta = onnx.metadata_props?.find((p) => p.key === ONNX_METADATA_KEY)?.value;
+  let optional: Record<string, unknown> = {};
+  if (meta) {
+    try {
+      optional = JSON.parse(meta);
+    } catch {
+      throw new InteropError(`the metadata entry '${ONNX_METADATA_KEY}' is not JSON`);
+    }
+  }
 
   const consumers = (tensor: string) => nodes.filter((n) => !used.has(n) && n.input?.includes(tensor));
   const constantInput = (node: OnnxNode, k: number): Constant | undefined =>
@@ -359,6 +477,35 @@ export function fromOnnx(bytes: Uint8Array): ModelFile {
     | undefined;
   let afterActivation: string | undefined;
   let current = inputs[0].name ?? '';
+  if (onnx.metadata_props?.some((p) => p.key === ONNX_RAW_INPUTS_KEY && p.value === 'true')) {
+    // toOnnx put the preprocessing into the graph; the model file keeps it as metadata.
+    const affine = (first: string, second: string, from: string, forward: boolean): string => {
+      const a = forward
+        ? nodes.find((n) => n.input?.[0] === from)
+        : nodes.find((n) => n.output?.[0] === from);
+      const b =
+        a &&
+        (forward
+          ? nodes.find((n) => n.input?.[0] === a.output?.[0])
+          : nodes.find((n) => n.output?.[0] === a.input?.[0]));
+      const [x, y] = forward ? [a, b] : [b, a];
+      const ok =
+        x?.op_type === first &&
+        y?.op_type === second &&
+        constants.has(x.input?.[1] ?? '') &&
+        constants.has(y.input?.[1] ?? '');
+      if (!ok)
+        throw new InteropError(
+          `the metadata says the graph holds its preprocessing, but there is no ${first} then ${second} at its ${forward ? 'input' : 'output'}`,
+        );
+      used.add(x!);
+      used.add(y!);
+      return forward ? (y!.output?.[0] ?? '') : (x!.input?.[0] ?? '');
+    };
+    current = affine('Sub', 'Div', current, true);
+    const target = (optional.preprocessing as { target?: { kind?: string } } | undefined)?.target;
+    if (target?.kind === 'numbers') outputName = affine('Mul', 'Add', outputName, false);
+  }
   let fanIn = inputDims?.length === 2 && inputDims[1].dim_value ? Number(inputDims[1].dim_value) : undefined;
 
   const finish = (activation: ActivationName) => {
@@ -492,15 +639,6 @@ export function fromOnnx(bytes: Uint8Array): ModelFile {
     );
   }
 
-  const meta = onnx.metadata_props?.find((p) => p.key === ONNX_METADATA_KEY)?.value;
-  let optional: Record<string, unknown> = {};
-  if (meta) {
-    try {
-      optional = JSON.parse(meta);
-    } catch {
-      throw new InteropError(`the metadata entry '${ONNX_METADATA_KEY}' is not JSON`);
-    }
-  }
   return validateModel({
     ...optional,
     format: 'backprop-mlp',

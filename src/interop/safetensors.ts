@@ -148,18 +148,47 @@ function pythonSnippet(model: ModelFile, modules: string[], dtype: TensorDType, 
     `model.load_state_dict(load_file(${JSON.stringify(fileName)}))`,
     'model.eval()',
   ];
-  const extra = optionalFields(model);
-  const scaling = extra.scaling;
-  if (scaling !== undefined) {
+  const pre = model.preprocessing as
+    | {
+        inputs?: { column?: string; kind?: string; offset?: number; scale?: number }[];
+        target?: Record<string, unknown>;
+      }
+    | undefined;
+  const numeric = Array.isArray(pre?.inputs) && pre.inputs.every((c) => c.kind === 'number');
+  // Numbers with a decimal point, so that torch.tensor makes float tensors.
+  const value = (x: unknown) =>
+    typeof x === 'number' && Number.isInteger(x) ? x.toFixed(1) : JSON.stringify(x);
+  const list = (xs: unknown[]) => `[${xs.map(value).join(', ')}]`;
+  if (model.inputColumns !== undefined) lines.push('', `input_columns = ${list(model.inputColumns)}`);
+  if (numeric && pre?.inputs) {
     lines.push(
       '',
-      '# The network takes scaled inputs; scale raw columns as backprop did:',
-      `scaling = ${JSON.stringify(scaling)}`,
+      '# The network takes scaled inputs: x_scaled = (x_raw - offset) / scale, one entry per input column.',
+      `input_offset = torch.tensor(${list(pre.inputs.map((c) => c.offset))})`,
+      `input_scale = torch.tensor(${list(pre.inputs.map((c) => c.scale))})`,
+    );
+  } else if (pre !== undefined) {
+    lines.push(
+      '',
+      '# The network takes encoded, scaled inputs; the recipe, as backprop keeps it:',
+      `# ${JSON.stringify(pre)}`,
     );
   }
-  if (extra.inputColumns !== undefined) lines.push(`input_columns = ${JSON.stringify(extra.inputColumns)}`);
-  if (extra.classes !== undefined) {
-    lines.push('# Output node i is the class classes[i]:', `classes = ${JSON.stringify(extra.classes)}`);
+  const target = pre?.target;
+  if (target?.kind === 'numbers') {
+    lines.push(
+      '# Predictions are scaled targets: y_raw = y * scale + offset.',
+      `target_offset = torch.tensor(${list(target.offset as number[])})`,
+      `target_scale = torch.tensor(${list(target.scale as number[])})`,
+    );
+  }
+  if (model.classes !== undefined) {
+    lines.push(
+      target?.binary === true
+        ? '# The one output node is the probability of classes[1]:'
+        : '# Output node i is the probability of classes[i]:',
+      `classes = ${list(model.classes)}`,
+    );
   }
   return `${lines.join('\n')}\n`;
 }
