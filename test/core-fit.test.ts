@@ -119,6 +119,66 @@ describe('updates per epoch', () => {
   }
 });
 
+describe('the updates of each mode, replayed by hand from explain()', () => {
+  const next = lcg(15);
+  const x = randomRows(next, 10, 3);
+  const d = randomRows(next, 10, 2, 0, 1);
+  const spec: NetworkOptions = {
+    inputs: 3,
+    layers: [
+      { units: 4, activation: 'softplus' },
+      { units: 2, activation: 'sigmoid' },
+    ],
+    dtype: 'float64',
+    seed: 3,
+  };
+  const cases: [string, TrainOptions, number][] = [
+    ['batch', { mode: 'batch' }, 10],
+    ['sequential', { mode: 'sequential' }, 1],
+    ['minibatch of 4 (the last batch 2)', { mode: 'minibatch', batchSize: 4 }, 4],
+  ];
+  for (const [what, options, size] of cases) {
+    for (const reduction of ['mean', 'sum'] as const) {
+      it(`${what}, ${reduction}: two epochs in file order are one explain() step per batch`, async () => {
+        const byHand = new Network(spec);
+        for (let epoch = 0; epoch < 2; epoch++) {
+          for (let start = 0; start < 10; start += size) {
+            const trace = byHand.explain(x.slice(start, start + size), d.slice(start, start + size), {
+              loss: 'binary-cross-entropy',
+              reduction,
+              learningRate: [0.4, 0.6],
+            });
+            byHand.setWeights(trace.layers);
+          }
+        }
+        const net = new Network(spec);
+        await net.fit(x, d, {
+          ...options,
+          loss: 'binary-cross-entropy',
+          reduction,
+          learningRate: [0.4, 0.6],
+          shuffle: false,
+          epochs: 2,
+        });
+        expectClose(flatParams(net), flatParams(byHand), { rel: 1e-13, abs: 1e-16, what: 'weights' });
+      });
+    }
+  }
+
+  it('typed arrays with a shape train exactly like rows of numbers', async () => {
+    const a = new Network(spec);
+    const b = new Network(spec);
+    const options: FitOptions = { mode: 'minibatch', batchSize: 3, learningRate: 0.2, epochs: 3, seed: 4 };
+    await a.fit(x, d, options);
+    await b.fit(
+      { data: Float64Array.from(x.flat()), shape: [10, 3] },
+      { data: Float64Array.from(d.flat()), shape: [10, 2] },
+      options,
+    );
+    expect(flatParams(b)).toEqual(flatParams(a));
+  });
+});
+
 describe('per-layer rates', () => {
   const next = lcg(21);
   const x = randomRows(next, 6, 2);
@@ -330,6 +390,16 @@ describe('streaming', () => {
     expect(history.epochs.at(-1)!.examples).toBe(n);
   });
 
+  it('sequential mode on a stream gives exactly the weights of the in-memory fit', async () => {
+    const sequential: FitOptions = { ...options, mode: 'sequential' };
+    const reference = new Network(spec);
+    await reference.fit(x, d, sequential);
+    const net = new Network(spec);
+    const history = await net.fit(() => chunks(6, false), null, sequential);
+    expect(flatParams(net)).toEqual(flatParams(reference));
+    expect(history.epochs.map((e) => e.updates)).toEqual([n, n, n]);
+  });
+
   it('an async generator function, one epoch', async () => {
     const net = new Network(spec);
     const reference = new Network(spec);
@@ -423,6 +493,30 @@ describe('stopping rules', () => {
     expect(costs.at(-1)!).toBeGreaterThan(costs[bestEpoch - 1]);
     expect(flatParams(net)).toEqual(recorded[bestEpoch - 1]);
     expect(flatParams(net)).not.toEqual(recorded[recorded.length - 2]);
+  });
+
+  it('with patience that never runs out, the best weights are restored at the epoch limit too', async () => {
+    const net = neuron(2);
+    const validationData = {
+      inputs: line.inputs,
+      targets: line.targets.map((r, i) => [-r[0] + 0.5 * line.inputs[i][0]]),
+    };
+    const recorded: number[][] = [];
+    const history = await net.fit(line.inputs, line.targets, {
+      loss: 'mse',
+      mode: 'batch',
+      learningRate: 0.05,
+      epochs: 30,
+      validationData,
+      patience: 1000,
+      onEpoch: () => {
+        recorded.push(flatParams(net));
+      },
+    });
+    expect(history.stoppedBy).toBe('epochs');
+    expect(history.epochs.length).toBe(30);
+    expect(history.bestEpoch).toBeLessThan(30);
+    expect(flatParams(net)).toEqual(recorded[history.bestEpoch! - 1]);
   });
 
   it('tolerance stops at the first epoch whose cost is at or below it', async () => {
