@@ -738,7 +738,8 @@ export class Trainer {
       cursor: this.cursor,
       order: this.cursor > 0 ? Array.from(this.order) : null,
       random: this.random.getState(),
-      running: { ...this.running },
+      // The time spent so far in an unfinished epoch, so that its seconds stay right after a restore.
+      running: { ...this.running, seconds: this.cursor > 0 ? (now() - this.epochStart) / 1000 : 0 },
       weights: pack(this.params),
       optimizer: this.optimizer.getState(),
       best: {
@@ -777,6 +778,7 @@ export class Trainer {
     this.cursor = cp.cursor;
     if (cp.order) this.order.set(cp.order);
     Object.assign(this.running, cp.running);
+    this.epochStart = now() - (cp.running.seconds ?? 0) * 1000;
     this.bestCost = cp.best.cost ?? Number.POSITIVE_INFINITY;
     this.bestEpoch = cp.best.epoch;
     this.sinceBest = cp.best.since;
