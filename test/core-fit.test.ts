@@ -465,6 +465,37 @@ describe('checkpoint and restore', () => {
   }
 });
 
+describe('timing after a restore', () => {
+  it('an epoch resumed mid-way reports the seconds spent in it, not the time since the page or process started', async () => {
+    const started = performance.now();
+    const next = lcg(62);
+    const x = randomRows(next, 12, 2);
+    const d = randomRows(next, 12, 1);
+    const options: TrainOptions = { mode: 'minibatch', batchSize: 4, epochs: 3, learningRate: 0.01 };
+    const net = new Network({
+      inputs: 2,
+      layers: [
+        { units: 3, activation: 'tanh' },
+        { units: 1, activation: 'linear' },
+      ],
+    });
+    const before = new Trainer(net, x, d, options);
+    before.step();
+    const saved = JSON.parse(JSON.stringify(before.checkpoint()));
+    before.dispose();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const after = new Trainer(net, x, d, options);
+    after.restore(saved);
+    const info = after.runEpoch();
+    after.dispose();
+    const wall = (performance.now() - started) / 1000;
+    expect(info.epoch).toBe(1);
+    expect(info.seconds).toBeGreaterThanOrEqual(0);
+    expect(info.seconds).toBeLessThanOrEqual(wall);
+    expect(info.elapsedSeconds).toBeLessThanOrEqual(wall);
+  });
+});
+
 describe('stopping rules', () => {
   it('patience stops when the validation cost keeps rising and restores the best weights', async () => {
     const net = neuron(2);
