@@ -137,3 +137,46 @@ describe('backprop export and import', () => {
     expect(existsSync(join(dir, 'bad.onnx'))).toBe(false);
   });
 });
+
+describe('the library converters are browser-safe', () => {
+  it('import nothing that only Node has', async () => {
+    const { readdirSync } = await import('node:fs');
+    const folder = new URL('../src/interop/', import.meta.url);
+    const files = readdirSync(folder).filter((f) => f.endsWith('.ts'));
+    expect(files).toContain('onnx.ts');
+    for (const file of files) {
+      const source = readFileSync(new URL(file, folder), 'utf8');
+      const imports = [...source.matchAll(/from '([^']+)'/g)].map((m) => m[1]);
+      for (const spec of imports) {
+        expect(
+          spec.startsWith('node:') || ['fs', 'path', 'os', 'buffer'].includes(spec),
+          `${file} imports ${spec}`,
+        ).toBe(false);
+      }
+      expect(source, file).not.toMatch(/\bBuffer\.|\bprocess\./);
+    }
+  });
+});
+
+describe('backprop export --raw-inputs', () => {
+  it('writes the preprocessing into the ONNX graph, and refuses it for the other formats', async () => {
+    const scaled: ModelFile = {
+      ...model,
+      preprocessing: {
+        scaling: 'standard',
+        inputs: ['a', 'b', 'c'].map((column) => ({ column, kind: 'number', offset: 1, scale: 2 })),
+        target: { kind: 'classes', column: 'y', classes: ['no', 'yes'], binary: false },
+      },
+    };
+    const path = join(dir, 'scaled.json');
+    writeFileSync(path, JSON.stringify(scaled));
+    await cli('export', path, '--to', 'onnx', '--raw-inputs', '--out', join(dir, 'raw.onnx'));
+    expect(stderr).not.toContain('note:');
+    expect(fromOnnx(new Uint8Array(readFileSync(join(dir, 'raw.onnx'))))).toEqual(scaled);
+    await cli('export', path, '--to', 'onnx', '--out', join(dir, 'plain.onnx'));
+    expect(stderr).toContain('note: the exported network takes scaled, encoded inputs');
+    await expect(
+      cli('export', path, '--to', 'safetensors', '--raw-inputs', '--out', join(dir, 'r.st')),
+    ).rejects.toThrow(/--raw-inputs: only an ONNX graph/);
+  });
+});

@@ -7,7 +7,7 @@
  * @module
  */
 export { InteropError, type TensorDType } from './common.js';
-export { fromOnnx, ONNX_METADATA_KEY, type OnnxExportOptions, toOnnx } from './onnx.js';
+export { fromOnnx, ONNX_METADATA_KEY, ONNX_RAW_INPUTS_KEY, type OnnxExportOptions, toOnnx } from './onnx.js';
 export {
   fromSafetensors,
   parseLayerSpec,
