@@ -12,7 +12,7 @@ import {
   Trainer,
   type TrainOptions,
 } from '../src/index.js';
-import { expectClose, flatParams, lcg, randomRows } from './support/core.js';
+import { accuracy, expectClose, flatParams, lcg, randomRows } from './support/core.js';
 
 /** The least-squares line through (x_i, y_i): w1 = S_xy / S_xx, w0 = mean(y) - w1 mean(x). */
 function leastSquares(xs: number[], ys: number[]): { w0: number; w1: number } {
@@ -176,6 +176,65 @@ describe('the updates of each mode, replayed by hand from explain()', () => {
       options,
     );
     expect(flatParams(b)).toEqual(flatParams(a));
+  });
+});
+
+describe('sequential mode for every activation and loss, replayed by hand from explain()', () => {
+  // Small networks trained one example at a time take an inline path of their own
+  // in the trainer; it must do exactly what the general kernels do.
+  const ACTIVATIONS = [
+    'linear',
+    'sigmoid',
+    'tanh',
+    'relu',
+    'leaky-relu',
+    'elu',
+    'softplus',
+    'gelu',
+    'softmax',
+  ] as const;
+  const combos: [
+    (typeof ACTIVATIONS)[number],
+    'squared' | 'half-squared' | 'binary-cross-entropy' | 'cross-entropy',
+  ][] = [];
+  for (const output of ACTIVATIONS) combos.push([output, 'squared'], [output, 'half-squared']);
+  for (const output of ['sigmoid', 'softmax'] as const) {
+    combos.push([output, 'binary-cross-entropy'], [output, 'cross-entropy']);
+  }
+  const next = lcg(17);
+  const x = randomRows(next, 5, 3);
+  const d = randomRows(next, 5, 2, 0.05, 0.95);
+  combos.forEach(([output, loss], c) => {
+    const hidden = ACTIVATIONS[c % ACTIVATIONS.length];
+    for (const dtype of ['float64', 'float32'] as const) {
+      it(`${hidden} -> ${output} with ${loss}, ${dtype}`, async () => {
+        const spec: NetworkOptions = {
+          inputs: 3,
+          layers: [
+            { units: 4, activation: hidden },
+            { units: 2, activation: output },
+          ],
+          dtype,
+          seed: c,
+        };
+        const byHand = new Network(spec);
+        for (let epoch = 0; epoch < 2; epoch++) {
+          for (let i = 0; i < 5; i++) {
+            const trace = byHand.explain([x[i]], [d[i]], { loss, learningRate: [0.3, 0.2] });
+            byHand.setWeights(trace.layers);
+          }
+        }
+        const net = new Network(spec);
+        await net.fit(x, d, {
+          loss,
+          mode: 'sequential',
+          learningRate: [0.3, 0.2],
+          shuffle: false,
+          epochs: 2,
+        });
+        expect(flatParams(net)).toEqual(flatParams(byHand));
+      });
+    }
   });
 });
 
@@ -493,6 +552,71 @@ describe('timing after a restore', () => {
     expect(info.seconds).toBeGreaterThanOrEqual(0);
     expect(info.seconds).toBeLessThanOrEqual(wall);
     expect(info.elapsedSeconds).toBeLessThanOrEqual(wall);
+  });
+});
+
+describe('what each epoch reports', () => {
+  it('validation cost and accuracy are those of the weights after the epoch; the cost is the mean loss as examples were used', async () => {
+    const next = lcg(63);
+    const x = randomRows(next, 30, 2);
+    const labels = x.map(([a, b]) => (a * b > 0 ? 0 : a > 0 ? 1 : 2));
+    const d = labels.map((l) => [0, 1, 2].map((k) => (k === l ? 1 : 0)));
+    const vx = randomRows(next, 12, 2);
+    const vd = vx.map(([a, b]) => [0, 1, 2].map((k) => (k === (a * b > 0 ? 0 : a > 0 ? 1 : 2) ? 1 : 0)));
+    const net = new Network({
+      inputs: 2,
+      layers: [
+        { units: 6, activation: 'tanh' },
+        { units: 3, activation: 'softmax' },
+      ],
+      dtype: 'float64',
+      seed: 5,
+    });
+    const checked: number[] = [];
+    const before = net.explain(x, d, { loss: 'cross-entropy', learningRate: 1 });
+    const history = await net.fit(x, d, {
+      mode: 'batch',
+      learningRate: 0.5,
+      epochs: 5,
+      validationData: { inputs: vx, targets: vd },
+      onEpoch: (info) => {
+        const trace = net.explain(vx, vd, { loss: 'cross-entropy', learningRate: 1 });
+        expect(info.validationCost).toBeCloseTo(trace.loss, 12);
+        expect(info.validationAccuracy).toBe(accuracy(net.predict(vx), vd));
+        checked.push(info.epoch);
+      },
+    });
+    expect(checked).toEqual([1, 2, 3, 4, 5]);
+    // In batch mode the epoch's cost is J at the weights the epoch started from.
+    expect(history.epochs[0].cost).toBeCloseTo(before.loss, 12);
+    const out = before.layers[1].out;
+    expect(history.epochs[0].accuracy).toBe(accuracy(out, d));
+  });
+
+  it('a validation split is seeded: the same seed holds out the same rows', async () => {
+    const next = lcg(64);
+    const x = randomRows(next, 20, 2);
+    const d = randomRows(next, 20, 1);
+    const run = async (seed: number) => {
+      const net = new Network({
+        inputs: 2,
+        layers: [{ units: 1, activation: 'linear' }],
+        dtype: 'float64',
+        seed: 1,
+      });
+      const history = await net.fit(x, d, {
+        loss: 'mse',
+        mode: 'batch',
+        validationSplit: 0.25,
+        epochs: 2,
+        seed,
+      });
+      return history.epochs.map((e) => [e.cost, e.validationCost!, e.examples]);
+    };
+    const a = await run(3);
+    expect(a[0][2]).toBe(15);
+    expect(await run(3)).toEqual(a);
+    expect(await run(4)).not.toEqual(a);
   });
 });
 
