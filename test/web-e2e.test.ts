@@ -174,6 +174,15 @@ describe('playground in Chromium', () => {
     expect(errors).toEqual([]);
     expect(await page.locator('#diagram .node').count()).toBe(2 + 4 + 1);
     expect(await page.locator('#diagram path').count()).toBe(2 * 4 + 4 * 1);
+    // A node's numbers on hover, and on keyboard focus.
+    await page.hover('#diagram .node[data-layer="1"][data-node="0"]');
+    expect(await page.textContent('#tooltip')).toMatch(
+      /Node 1 of layer 1.*bias b1 = .*w11 = .*v = .*ψ\(v\) = .*δ = /s,
+    );
+    await page.screenshot({ path: join(shots, 'hover.png'), clip: await panelClip(page, '.network') });
+    await page.focus('#diagram .node[data-layer="2"][data-node="0"]');
+    expect(await page.textContent('#tooltip')).toMatch(/Node 1 of layer 2/);
+    expect(errors).toEqual([]);
     await page.close();
   });
 
@@ -212,6 +221,17 @@ describe('playground in Chromium', () => {
     await page.setInputFiles('#load-model', file);
     await waitSnapshot(page, (x) => x !== null && x.epoch === 0 && x.testAccuracy === 1);
     expect(await diagramWeights(page)).toEqual(trained);
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it('draws three classes of blobs with a softmax output', async () => {
+    const { page, errors } = await open('?data=blobs');
+    for (let k = 0; k < 15; k++) await page.keyboard.press('e');
+    const s = await waitSnapshot(page, (x) => x !== null && x.epoch === 15);
+    expect(s.testAccuracy).toBeGreaterThan(0.8);
+    expect(await page.locator('#diagram .node[data-layer="2"]').count()).toBe(3);
+    await page.screenshot({ path: join(shots, 'blobs.png'), fullPage: false });
     expect(errors).toEqual([]);
     await page.close();
   });

@@ -13,6 +13,8 @@ export default defineConfig({
   base: './',
   resolve: { alias: { backprop: here('../src/index.ts') } },
   worker: { format: 'es' },
+  // Pre-bundled up front, so the dev server does not reload the page on first use.
+  optimizeDeps: { include: ['katex', 'csv-parse/browser/esm/sync'] },
   build: { outDir: here('dist'), emptyOutDir: true, target: 'es2022', chunkSizeWarningLimit: 1500 },
   server: { host: '127.0.0.1' },
 });

@@ -341,7 +341,8 @@ export function drawCostChart(
   ctx.textBaseline = 'bottom';
   ctx.fillText(log ? fmt(min) : '0', pad + 2, cssH - pad - 1);
   ctx.textAlign = 'right';
-  ctx.fillText(`epoch ${points[points.length - 1].epoch}`, cssW - pad - 2, cssH - pad - 1);
+  ctx.textBaseline = 'top';
+  ctx.fillText(`epoch ${points[points.length - 1].epoch}`, cssW - pad - 2, pad);
   ctx.textAlign = 'left';
 }
 
@@ -389,4 +390,99 @@ export function fitCanvas(canvas: HTMLCanvasElement, fallback = 320): void {
     canvas.width = w;
     canvas.height = h;
   }
+}
+
+/**
+ * The confusion matrix of class outputs against targets (rows: true class,
+ * columns: predicted), for data with no plane to draw.
+ */
+export function drawConfusion(
+  canvas: HTMLCanvasElement,
+  outputs: number[][],
+  targets: number[][],
+  classes: string[],
+  set: string,
+): void {
+  const k = Math.max(2, targets[0]?.length ?? 2);
+  const counts = Array.from({ length: k }, () => new Array(k).fill(0));
+  outputs.forEach((y, i) => {
+    counts[classOf(targets[i])][classOf(y)]++;
+  });
+  const ctx = canvas.getContext('2d')!;
+  const w = canvas.width;
+  const unit = w / 320;
+  ctx.fillStyle = '#ffffff';
+  ctx.fillRect(0, 0, w, canvas.height);
+  const left = 74 * unit;
+  const top = 44 * unit;
+  const size = Math.min(w - left - 12 * unit, canvas.height - top - 12 * unit);
+  const cell = size / k;
+  ctx.font = `${Math.round(12 * unit)}px system-ui, sans-serif`;
+  ctx.fillStyle = '#69717a';
+  ctx.textAlign = 'left';
+  ctx.textBaseline = 'top';
+  ctx.fillText(`${set} set: true class (rows) × predicted (columns)`, 8 * unit, 8 * unit);
+  for (let r = 0; r < k; r++) {
+    const total = counts[r].reduce((a, b) => a + b, 0) || 1;
+    for (let c = 0; c < k; c++) {
+      const share = counts[r][c] / total;
+      ctx.fillStyle = divergingCss((r === c ? 1 : -1) * share);
+      ctx.fillRect(left + c * cell + 1, top + r * cell + 1, cell - 2, cell - 2);
+      ctx.fillStyle = share > 0.55 ? '#ffffff' : '#25292e';
+      ctx.textAlign = 'center';
+      ctx.textBaseline = 'middle';
+      ctx.fillText(String(counts[r][c]), left + (c + 0.5) * cell, top + (r + 0.5) * cell);
+    }
+    ctx.fillStyle = '#25292e';
+    ctx.textAlign = 'right';
+    ctx.fillText(classes[r]?.slice(0, 10) ?? String(r), left - 6 * unit, top + (r + 0.5) * cell);
+  }
+  ctx.textAlign = 'center';
+  ctx.textBaseline = 'bottom';
+  for (let c = 0; c < k; c++)
+    ctx.fillText(classes[c]?.slice(0, 10) ?? String(c), left + (c + 0.5) * cell, top - 4 * unit);
+}
+
+/** Predicted against desired output of the first output node, with the diagonal y = d. */
+export function drawPredicted(
+  canvas: HTMLCanvasElement,
+  outputs: number[][],
+  targets: number[][],
+  set: string,
+): void {
+  const ctx = canvas.getContext('2d')!;
+  const w = canvas.width;
+  const h = canvas.height;
+  const unit = w / 320;
+  ctx.fillStyle = '#fbfbfc';
+  ctx.fillRect(0, 0, w, h);
+  let lo = Number.POSITIVE_INFINITY;
+  let hi = Number.NEGATIVE_INFINITY;
+  for (let i = 0; i < targets.length; i++) {
+    for (const v of [targets[i][0], outputs[i][0]]) {
+      if (!Number.isFinite(v)) continue;
+      lo = Math.min(lo, v);
+      hi = Math.max(hi, v);
+    }
+  }
+  if (!Number.isFinite(lo)) return;
+  const pad = (hi - lo || 1) * 0.08;
+  const b: Bounds = { x: [lo - pad, hi + pad], y: [lo - pad, hi + pad] };
+  const to = project(b, w, h);
+  ctx.strokeStyle = 'rgba(37,41,46,0.3)';
+  ctx.beginPath();
+  ctx.moveTo(...to(b.x[0], b.x[0]));
+  ctx.lineTo(...to(b.x[1], b.x[1]));
+  ctx.stroke();
+  for (let i = 0; i < targets.length; i++) {
+    const [px, py] = to(targets[i][0], outputs[i][0]);
+    ctx.beginPath();
+    ctx.arc(px, py, 3 * unit, 0, 2 * Math.PI);
+    ctx.fillStyle = 'rgba(8,119,189,0.75)';
+    ctx.fill();
+  }
+  ctx.fillStyle = '#69717a';
+  ctx.font = `${Math.round(12 * unit)}px system-ui, sans-serif`;
+  ctx.textBaseline = 'top';
+  ctx.fillText(`${set} set: network output y against desired d`, 8 * unit, 8 * unit);
 }

@@ -24,10 +24,12 @@ import {
   classOf,
   drawAxes,
   drawClassRegions,
+  drawConfusion,
   drawCostChart,
   drawCurve,
   drawHeatmap,
   drawPoints,
+  drawPredicted,
   fitCanvas,
   scaleFor,
 } from './draw.js';
@@ -341,6 +343,21 @@ function adaptTargets(d: PlaygroundData): PlaygroundData {
   };
 }
 
+/** Whether a loaded model still has the shape the setup asks for (else the setup's random start is used). */
+function modelFits(model: unknown, d: PlaygroundData): boolean {
+  const m = model as { inputs: number; layers: { units: number; activation: string }[] };
+  const units = d.train.targets[0].length;
+  return (
+    m.inputs === d.inputColumns.length &&
+    m.layers.length === setup.layers.length &&
+    m.layers.every(
+      (l, n) =>
+        l.activation === setup.layers[n].activation &&
+        (n === m.layers.length - 1 ? l.units === units : l.units === setup.layers[n].units),
+    )
+  );
+}
+
 // ---------------------------------------------------------------- state changes
 
 let urlTimer: ReturnType<typeof setTimeout> | null = null;
@@ -375,6 +392,7 @@ function restart(): void {
   }
   const out = setup.layers[setup.layers.length - 1];
   d = adaptTargets(d);
+  if (startModel && !modelFits(startModel, d)) startModel = null;
   out.units = d.train.targets[0].length;
   data = d;
   costs = [];
@@ -501,6 +519,7 @@ function drawExplain(): void {
       delta: layer.delta[explainExample]?.[i],
     };
   });
+  if (!data?.grid) diagram.colorByExample();
 }
 
 function drawOutput(): void {
@@ -513,17 +532,21 @@ function drawOutput(): void {
   const showTest = $<HTMLInputElement>('show-test').checked;
   const scaleLegend = $('scale-lo').parentElement!;
   if (!d?.bounds) {
-    ctx.fillStyle = '#fbfbfc';
-    ctx.fillRect(0, 0, canvas.width, canvas.height);
-    ctx.fillStyle = '#69717a';
-    ctx.font = `${Math.round(canvas.width / 24)}px system-ui, sans-serif`;
-    ctx.textAlign = 'center';
-    ctx.fillText(
-      d ? `${d.inputColumns.length} inputs: no plane to draw.` : 'No data yet.',
-      canvas.width / 2,
-      canvas.height / 2,
-    );
     scaleLegend.style.visibility = 'hidden';
+    const p = s?.predictions;
+    if (d && p && d.kind === 'classes') {
+      const classes =
+        d.classes ?? Array.from({ length: Math.max(2, p.targets[0].length) }, (_, k) => String(k));
+      drawConfusion(canvas, p.outputs, p.targets, classes, p.set);
+    } else if (d && p) drawPredicted(canvas, p.outputs, p.targets, p.set);
+    else {
+      ctx.fillStyle = '#fbfbfc';
+      ctx.fillRect(0, 0, canvas.width, canvas.height);
+      ctx.fillStyle = '#69717a';
+      ctx.font = `${Math.round(canvas.width / 24)}px system-ui, sans-serif`;
+      ctx.textAlign = 'center';
+      ctx.fillText('No data yet: choose a CSV file.', canvas.width / 2, canvas.height / 2);
+    }
     return;
   }
   const outputs = s?.gridOutputs?.[s.gridOutputs.length - 1] ?? null;
@@ -555,13 +578,25 @@ function drawOutput(): void {
   if (showTest) drawPoints(canvas, d.test.inputs, d.test.targets, d.bounds, true);
   const classes =
     d.classes ?? (units > 1 ? Array.from({ length: units }, (_, k) => `class ${k + 1}`) : ['0', '1']);
-  $('scale-lo').textContent = units === 1 ? classes[0] : '';
-  $('scale-hi').textContent = units === 1 ? classes[1] : '';
   const bar = scaleLegend.querySelector('.bar') as HTMLElement;
-  bar.style.background =
-    units === 1
-      ? ''
-      : `linear-gradient(90deg, ${classes.map((_, k) => CLASS_COLORS[k % CLASS_COLORS.length]).join(', ')})`;
+  if (units === 1) {
+    $('scale-lo').textContent = classes[0];
+    $('scale-hi').textContent = classes[1];
+    bar.hidden = false;
+  } else {
+    // Several classes: one swatch per class instead of a scale.
+    $('scale-lo').replaceChildren(
+      ...classes.map((c, k) => {
+        const chip = document.createElement('span');
+        chip.className = 'chip';
+        chip.style.setProperty('--c', CLASS_COLORS[k % CLASS_COLORS.length]);
+        chip.textContent = c;
+        return chip;
+      }),
+    );
+    $('scale-hi').textContent = '';
+    bar.hidden = true;
+  }
 }
 
 // ---------------------------------------------------------------- transport

@@ -95,6 +95,8 @@ export interface Snapshot {
   /** Per layer, the outputs over the grid: grid.length x units, row-major. */
   gridOutputs: Float64Array[] | null;
   explain: ExplainPayload | null;
+  /** Outputs and targets of the test set (training set without one), when there is no plane to draw. */
+  predictions: { set: 'test' | 'train'; outputs: number[][]; targets: number[][] } | null;
   /** Why training stopped by itself, if it did. */
   stopped: 'tolerance' | null;
 }

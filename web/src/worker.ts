@@ -186,6 +186,13 @@ function gridOutputs(s: State): Float64Array[] | null {
   });
 }
 
+/** Outputs on the test set (or the training set without one), drawn when there is no plane to map. */
+function predictions(s: State): Snapshot['predictions'] {
+  const set = s.msg.test.inputs.length > 0 ? 'test' : 'train';
+  const examples = s.msg[set];
+  return { set, outputs: s.net.predict(examples.inputs), targets: examples.targets };
+}
+
 function snapshot(s: State, withExplain: boolean): void {
   const train = s.trainer.evaluate(s.msg.train.inputs, s.msg.train.targets);
   const test =
@@ -205,6 +212,7 @@ function snapshot(s: State, withExplain: boolean): void {
     layers: layerWeights(s.net),
     gridOutputs: grids,
     explain: withExplain ? explain(s) : null,
+    predictions: s.msg.grid ? null : predictions(s),
     stopped: s.stopped,
   };
   s.pending = [];
@@ -289,6 +297,8 @@ self.onmessage = (event: MessageEvent<ToWorker>) => {
     if (msg.type === 'init') {
       stop();
       state?.trainer.dispose();
+      // A setup the library refuses leaves no experiment behind, not the previous one.
+      state = null;
       state = build(msg);
       state.pending = [costPoint(state)];
       state.initialCost = state.pending[0].train;
