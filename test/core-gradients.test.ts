@@ -263,6 +263,44 @@ describe('delta = -dJ/dv', () => {
   });
 });
 
+describe('softmax + cross-entropy with soft targets', () => {
+  it('delta^(N) = scale (d - y sum_k d_k), exactly, when the rows of d do not sum to 1', () => {
+    const net = new Network({
+      inputs: 2,
+      layers: [
+        { units: 3, activation: 'tanh' },
+        { units: 4, activation: 'softmax' },
+      ],
+      dtype: 'float64',
+      seed: 3,
+    });
+    const x = [
+      [0.3, -0.8],
+      [1.1, 0.4],
+    ];
+    const d = [
+      [0.2, 0, 0.5, 0.6],
+      [0, 0.1, 0, 0.3],
+    ];
+    for (const reduction of REDUCTIONS) {
+      const trace = net.explain(x, d, { loss: 'cross-entropy', reduction, learningRate: 0.1 });
+      const scale = reduction === 'mean' ? 0.5 : 1;
+      const out = trace.layers[1].out;
+      const expected = d.map((row, r) => {
+        const sum = row.reduce((s, v) => s + v, 0);
+        return row.map((dk, k) => scale * (dk - out[r][k] * sum));
+      });
+      expectClose(trace.layers[1].delta.flat(), expected.flat(), { rel: 1e-14, abs: 1e-17, what: reduction });
+      // L = -sum_k d_k ln y_k, from the outputs.
+      const loss = d.reduce(
+        (s, row, r) => s - row.reduce((t, dk, k) => t + (dk ? dk * Math.log(out[r][k]) : 0), 0),
+        0,
+      );
+      expectClose([trace.loss], [scale * loss], { rel: 1e-13 });
+    }
+  });
+});
+
 describe('a loss that does not fit the output activation', () => {
   const others = ACTIVATIONS.filter((a) => a !== 'sigmoid' && a !== 'softmax');
   for (const output of others) {
