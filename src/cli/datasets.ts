@@ -33,23 +33,23 @@ const GENERATED: Record<GeneratorName, { description: string; command: string }>
   },
   xor: {
     description: "XOR of two inputs x1, x2: target 'label' (0/1)",
-    command: '--target label --hidden 4 --activation tanh',
+    command: '--target label --task classes --hidden 4 --activation tanh',
   },
   circles: {
     description: "two concentric circles: x1, x2, target 'label' (0/1)",
-    command: '--target label --hidden 8',
+    command: '--target label --task classes --hidden 8',
   },
   moons: {
     description: "two interleaving half circles: x1, x2, target 'label' (0/1)",
-    command: '--target label --hidden 16',
+    command: '--target label --task classes --hidden 16',
   },
   spirals: {
     description: "two intertwined spirals: x1, x2, target 'label' (0/1)",
-    command: '--target label --hidden 32,32',
+    command: '--target label --task classes --hidden 32,32',
   },
   blobs: {
     description: "Gaussian blobs (--centers k, default 3): x1, x2, target 'label'",
-    command: '--target label --hidden 8',
+    command: '--target label --task classes --hidden 8',
   },
 };
 

@@ -29,14 +29,24 @@ import {
   TASKS,
 } from './options.js';
 import { predict } from './predict.js';
-import { AUTO_EPOCHS, AUTO_MIN_DELTA, AUTO_PATIENCE, type TrainArgs, train } from './train.js';
+import {
+  AUTO_EPOCHS,
+  AUTO_MAX_EPOCHS,
+  AUTO_MIN_DELTA,
+  AUTO_PATIENCE,
+  AUTO_UPDATES,
+  type TrainArgs,
+  type TrainResult,
+  train,
+} from './train.js';
 
 const TRAIN_HELP = `
 Defaults (chosen to match or beat scikit-learn's MLPClassifier/MLPRegressor):
   one hidden layer of 100 relu nodes; adam with eta 0.001 (sgd, momentum and
   nesterov: 0.01), minibatches of 32, numeric inputs standardized (statistics
   kept in the model), numeric targets standardized (predictions scaled back).
-  Without --epochs: up to ${AUTO_EPOCHS} epochs, stopping after ${AUTO_PATIENCE} epochs without an
+  Without --epochs: up to ${AUTO_EPOCHS} epochs (small sets: enough for ${AUTO_UPDATES} updates, at
+  most ${AUTO_MAX_EPOCHS} epochs), stopping after ${AUTO_PATIENCE} epochs without an
   improvement of ${AUTO_MIN_DELTA} in the cost (the validation cost with --validation-split),
   with the best weights restored, as scikit-learn's max_iter/n_iter_no_change/tol.
   With --epochs: that many epochs (patience only if given). --validation-split
@@ -69,21 +79,15 @@ Examples:
   backprop train xor.csv --target label --hidden 2 --activation sigmoid --loss half-squared \\
       --optimizer sgd --mode batch --learning-rate 0.5 --epochs 5000`;
 
-function collect(program: Command): Set<string> {
-  const set = new Set<string>();
-  for (const o of program.options) {
-    const key = o.attributeName();
-    if (program.getOptionValueSource(key) === 'cli') set.add(key);
-  }
-  return set;
-}
-
 /**
  * Builds the program. `done` receives each command's exit status.
  *
  * The lead wires the export/import commands here: see the marked spot below.
  */
-export function buildProgram(done: (status: number) => void): Command {
+export function buildProgram(
+  done: (status: number) => void,
+  hooks: { onTrainResult?: (result: TrainResult) => void } = {},
+): Command {
   const program = new Command('backprop')
     .description(
       'Train multilayer perceptrons by gradient descent and backpropagation on CSV files, in the notation of the course notes.',
@@ -154,7 +158,7 @@ export function buildProgram(done: (status: number) => void): Command {
     .option('--weight-decay <lambda>', 'L2 weight decay lambda', nonNegativeNumber, 0)
     .option(
       '--epochs <n>',
-      `maximum number of epochs (default: ${AUTO_EPOCHS} with early stopping, see below)`,
+      `maximum number of epochs (default: ${AUTO_EPOCHS} or more with early stopping, see below)`,
       positiveInteger,
     )
     .option(
@@ -212,7 +216,7 @@ export function buildProgram(done: (status: number) => void): Command {
         quiet: Boolean(o.quiet),
         stream: o.stream ? true : undefined,
       };
-      done(await train(data, args, collect(cmd)));
+      done(await train(data, args, hooks.onTrainResult));
     });
 
   program
@@ -307,11 +311,14 @@ export function buildProgram(done: (status: number) => void): Command {
 }
 
 /** Runs the command line on `argv` (as process.argv); resolves to the exit status. */
-export async function main(argv: string[]): Promise<number> {
+export async function main(
+  argv: string[],
+  hooks: { onTrainResult?: (result: TrainResult) => void } = {},
+): Promise<number> {
   let status = 0;
   const program = buildProgram((s) => {
     status = s;
-  });
+  }, hooks);
   try {
     await program.parseAsync(argv);
     return status;

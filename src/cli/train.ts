@@ -90,6 +90,16 @@ export interface TrainArgs {
 
 /** The defaults that stand in for `--epochs` when it is not given. */
 export const AUTO_EPOCHS = 200;
+/** Without --epochs, small data sets get more epochs: enough for this many updates, at most {@link AUTO_MAX_EPOCHS}. */
+export const AUTO_UPDATES = 20_000;
+export const AUTO_MAX_EPOCHS = 5000;
+
+/** The epoch limit without --epochs: 200, or enough epochs for {@link AUTO_UPDATES} updates on a small set. */
+export function autoEpochs(rows: number, mode: Mode, batchSize: number): number {
+  const perEpoch =
+    mode === 'batch' ? 1 : mode === 'sequential' ? rows : Math.ceil(rows / Math.min(batchSize, rows));
+  return Math.max(AUTO_EPOCHS, Math.min(AUTO_MAX_EPOCHS, Math.ceil(AUTO_UPDATES / perEpoch)));
+}
 export const AUTO_PATIENCE = 10;
 /** Improvement of the monitored cost that counts for the automatic patience (scikit-learn's tol). */
 export const AUTO_MIN_DELTA = 1e-4;
@@ -106,6 +116,18 @@ interface CheckpointFile {
   settings: Omit<TrainArgs, 'out' | 'report' | 'json' | 'quiet' | 'resume' | 'checkpoint' | 'init'>;
   model: ReturnType<Network['toJSON']>;
   trainer: TrainerCheckpoint;
+}
+
+/** What `train --json` prints: the run's history and scores. */
+export interface TrainResult {
+  command: 'train';
+  data: string;
+  model: string;
+  rows: { train: number; validation: number; test: number };
+  history: { epochs: EpochInfo[]; stoppedBy: string | null; bestEpoch?: number };
+  scores: Record<string, Scores>;
+  seconds: number;
+  [field: string]: unknown;
 }
 
 /** How `train` stops early on Ctrl-C. */
@@ -131,7 +153,11 @@ interface Prepared {
 }
 
 /** Runs `train`; resolves to the exit status. */
-export async function train(dataFile: string, args: TrainArgs, _explicit: Set<string>): Promise<number> {
+export async function train(
+  dataFile: string,
+  args: TrainArgs,
+  onResult?: (result: TrainResult) => void,
+): Promise<number> {
   const format = args.report ? reportFormat(args.report) : undefined;
   if (args.report && !format) {
     throw new CliError(`option --report: expected a file name ending in .svg or .html, got '${args.report}'`);
@@ -227,7 +253,7 @@ export async function train(dataFile: string, args: TrainArgs, _explicit: Set<st
     weightDecay: args.weightDecay,
     shuffle: args.shuffle,
     seed: args.seed,
-    epochs: args.epochs ?? AUTO_EPOCHS,
+    epochs: args.epochs ?? autoEpochs(prepared.trainRows, args.mode, args.batchSize),
     tolerance: args.tolerance,
     patience: args.patience ?? (auto ? AUTO_PATIENCE : undefined),
     minDelta: args.minDelta ?? (auto ? AUTO_MIN_DELTA : 0),
@@ -401,35 +427,36 @@ export async function train(dataFile: string, args: TrainArgs, _explicit: Set<st
     await writeFileAtomic(args.report, await renderReport(report, format));
   }
 
+  const doc = {
+    command: 'train' as const,
+    data: dataFile,
+    model: args.out,
+    report: args.report ?? null,
+    rows: {
+      train: prepared.trainRows,
+      validation: prepared.validation?.rows ?? 0,
+      test: prepared.test?.rows ?? 0,
+    },
+    network: {
+      inputs: net.inputs,
+      layers: net.layers.map((l) => ({ units: l.units, activation: l.activation })),
+    },
+    inputs: featureNames(encoding),
+    target: encoding.target,
+    settings: {
+      ...settings,
+      validationSplit: args.validationSplit ?? 0,
+      testSplit: args.testSplit,
+      scale: args.scale,
+      streamed: prepared.streamed,
+    },
+    history: { epochs: history, stoppedBy, bestEpoch },
+    scores,
+    seconds,
+    ...(diverged ? { error: diverged.message } : {}),
+  };
+  onResult?.(doc);
   if (args.json) {
-    const doc = {
-      command: 'train',
-      data: dataFile,
-      model: args.out,
-      report: args.report ?? null,
-      rows: {
-        train: prepared.trainRows,
-        validation: prepared.validation?.rows ?? 0,
-        test: prepared.test?.rows ?? 0,
-      },
-      network: {
-        inputs: net.inputs,
-        layers: net.layers.map((l) => ({ units: l.units, activation: l.activation })),
-      },
-      inputs: featureNames(encoding),
-      target: encoding.target,
-      settings: {
-        ...settings,
-        validationSplit: args.validationSplit ?? 0,
-        testSplit: args.testSplit,
-        scale: args.scale,
-        streamed: prepared.streamed,
-      },
-      history: { epochs: history, stoppedBy, bestEpoch },
-      scores,
-      seconds,
-      ...(diverged ? { error: diverged.message } : {}),
-    };
     process.stdout.write(`${JSON.stringify(doc)}\n`);
   } else {
     const chart = lossChart(
