@@ -226,6 +226,56 @@ describe('fromTfjs reads models that TensorFlow.js writes', () => {
       ],
     });
   });
+
+  it('a Keras 3 functional chain (batch_shape, keras_history)', () => {
+    const tensor = (from: string) => [
+      {
+        args: [
+          {
+            class_name: '__keras_tensor__',
+            config: { shape: [null, 2], dtype: 'float32', keras_history: [from, 0, 0] },
+          },
+        ],
+        kwargs: {},
+      },
+    ];
+    const modelJson = {
+      format: 'layers-model',
+      modelTopology: {
+        class_name: 'Functional',
+        config: {
+          name: 'functional',
+          layers: [
+            {
+              module: 'keras.layers',
+              class_name: 'InputLayer',
+              config: { batch_shape: [null, 2], name: 'input_layer' },
+              name: 'input_layer',
+              inbound_nodes: [],
+            },
+            {
+              module: 'keras.layers',
+              class_name: 'Dense',
+              config: { name: 'dense', units: 1, activation: 'sigmoid', use_bias: true },
+              name: 'dense',
+              inbound_nodes: tensor('input_layer'),
+            },
+          ],
+        },
+      },
+      weightsManifest: [
+        {
+          paths: ['group1-shard1of1.bin'],
+          weights: [
+            { name: 'dense/kernel', shape: [2, 1], dtype: 'float32' },
+            { name: 'dense/bias', shape: [1], dtype: 'float32' },
+          ],
+        },
+      ],
+    };
+    const model = fromTfjs(modelJson, new Uint8Array(Float32Array.from([0.5, -1, 2]).buffer));
+    expect(model.layers).toEqual([{ units: 1, activation: 'sigmoid', weights: [[0.5], [-1]], biases: [2] }]);
+  });
 });
 
 describe('fromTfjs refuses what an MLP cannot express, naming the layer', () => {

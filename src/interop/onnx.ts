@@ -472,9 +472,7 @@ export function fromOnnx(bytes: Uint8Array): ModelFile {
     constants.get(node.input?.[k] ?? '');
 
   const layers: ModelLayer[] = [];
-  let pending:
-    | { weights: number[][]; biases: number[]; fanIn: number; units: number; hasBias: boolean }
-    | undefined;
+  let pending: { weights: number[][]; biases: number[]; fanIn: number; units: number } | undefined;
   let afterActivation: string | undefined;
   let current = inputs[0].name ?? '';
   if (onnx.metadata_props?.some((p) => p.key === ONNX_RAW_INPUTS_KEY && p.value === 'true')) {
@@ -534,7 +532,6 @@ export function fromOnnx(bytes: Uint8Array): ModelFile {
       biases: new Array(units).fill(0),
       fanIn: inDim,
       units,
-      hasBias: false,
     };
   };
   const addBias = (node: OnnxNode, c: Constant, beta: number) => {
@@ -547,7 +544,6 @@ export function fromOnnx(bytes: Uint8Array): ModelFile {
       );
     }
     for (let i = 0; i < p.units; i++) p.biases[i] += beta * c.data[c.data.length === 1 ? 0 : i];
-    p.hasBias = true;
   };
 
   for (;;) {
@@ -600,7 +596,7 @@ export function fromOnnx(bytes: Uint8Array): ModelFile {
         throw new InteropError(`${describe(node)} is not data times stored weights; ${WHY}`);
       startLayer(node, w, false, 1);
       afterActivation = undefined;
-    } else if (op === 'Add' && pending && !pending.hasBias) {
+    } else if (op === 'Add' && pending) {
       const other = node.input?.find((x) => x !== current);
       const c = other === undefined ? undefined : constants.get(other);
       if (!c || node.input?.length !== 2)
@@ -621,7 +617,7 @@ export function fromOnnx(bytes: Uint8Array): ModelFile {
       // These pass a [batch, m] tensor through unchanged (Dropout at inference).
     } else {
       const detail =
-        op === 'Add' || op === 'Sum' || op === 'Concat'
+        (node.input ?? []).filter((x) => x && !constants.has(x)).length > 1
           ? `${describe(node)} joins computed tensors (a residual connection)`
           : `operator ${describe(node)} cannot be expressed by a multilayer perceptron`;
       throw new InteropError(`${detail}; ${WHY}`);
