@@ -180,3 +180,53 @@ describe('backprop export --raw-inputs', () => {
     ).rejects.toThrow(/--raw-inputs: only an ONNX graph/);
   });
 });
+
+describe('with the rest of the command line', () => {
+  it('a network trained on iris, exported with --raw-inputs, predicts in ONNX Runtime what backprop predict prints', async () => {
+    const { buildProgram } = await import('../src/cli/program.js');
+    const ort = await import('onnxruntime-web');
+    ort.env.wasm.numThreads = 1;
+    const run = async (...args: string[]) => {
+      let status = 0;
+      const program = buildProgram((s) => {
+        status = s;
+      });
+      addInteropCommands(program);
+      await program.parseAsync(args, { from: 'user' });
+      return status;
+    };
+    const iris = new URL('../data/iris.csv', import.meta.url).pathname;
+    const trained = join(dir, 'iris.json');
+    const args = ['--target', 'species', '--hidden', '6', '--epochs', '20', '--quiet', '--out', trained];
+    expect(await run('train', iris, ...args)).toBe(0);
+    expect(
+      await run('export', trained, '--to', 'onnx', '--raw-inputs', '--out', join(dir, 'iris.onnx')),
+    ).toBe(0);
+    stdout = '';
+    expect(await run('predict', trained, iris, '--json')).toBe(0);
+    const printed = JSON.parse(stdout).predictions as { probabilities: Record<string, number> }[];
+
+    const rows = readFileSync(iris, 'utf8').trim().split('\n');
+    const header = rows[0].split(',');
+    const columns = read(trained).inputColumns as string[];
+    const raw = rows.slice(1).map((line) => {
+      const cells = line.split(',');
+      return columns.map((c) => Number(cells[header.indexOf(c)]));
+    });
+    const session = await ort.InferenceSession.create(readFileSync(join(dir, 'iris.onnx')));
+    const result = await session.run({
+      input: new ort.Tensor('float32', Float32Array.from(raw.flat()), [raw.length, columns.length]),
+    });
+    const output = result.output.data as Float32Array;
+    const classes = read(trained).classes as string[];
+    expect(printed).toHaveLength(raw.length);
+    let max = 0;
+    printed.forEach((p, r) => {
+      classes.forEach((label, k) => {
+        max = Math.max(max, Math.abs(p.probabilities[label] - output[r * classes.length + k]));
+      });
+    });
+    expect(max).toBeLessThan(1e-6);
+    await session.release();
+  });
+});

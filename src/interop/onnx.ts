@@ -566,7 +566,7 @@ export function fromOnnx(bytes: Uint8Array): ModelFile {
         continue;
       }
       throw new InteropError(
-        `the tensor '${current}' feeds ${next.length} nodes (${next.map(describe).join(', ')}): a branch or residual connection, which ${WHY}`,
+        `the tensor '${current}' feeds ${next.length} nodes (${next.map(describe).join(', ')}): a branch or residual connection; ${WHY}`,
       );
     }
     used.add(node);
