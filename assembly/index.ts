@@ -6,6 +6,11 @@
 // One source builds three modules: plain SIMD, relaxed SIMD (fused multiply-add
 // where the engine has it) and a threads build on shared memory.
 //
+// Real-valued parameters of the loss and optimizer kernels (and lossSum's
+// result) pass through a small float64 block in memory rather than as call
+// arguments: a double crossing the JS-to-wasm boundary is boxed on the JS heap,
+// and a training step is meant to allocate nothing.
+//
 // Activation codes: 0 linear, 1 sigmoid, 2 tanh, 3 relu, 4 leaky-relu, 5 elu,
 // 6 softplus, 7 gelu, 8 softmax. Loss codes: 0 squared, 1 half-squared,
 // 2 binary-cross-entropy, 3 cross-entropy.
@@ -488,7 +493,11 @@ export function activationBackward(act: i32, v: usize, out: usize, up: usize, de
 // Losses
 
 /** sum over all examples of L(i); fused sigmoid + BCE and softmax + CE work from v. */
-export function lossSum(loss: i32, act: i32, v: usize, out: usize, t: usize, rows: i32, cols: i32): f64 {
+export function lossSum(loss: i32, act: i32, v: usize, out: usize, t: usize, rows: i32, cols: i32, result: usize): void {
+  store<f64>(result, lossTotal(loss, act, v, out, t, rows, cols));
+}
+
+function lossTotal(loss: i32, act: i32, v: usize, out: usize, t: usize, rows: i32, cols: i32): f64 {
   const n = rows * cols;
   let total: f64 = 0;
   if (loss == 2 && act == 1) {
@@ -541,11 +550,12 @@ export function lossDelta(
   v: usize,
   out: usize,
   t: usize,
-  scale: f32,
+  params: usize,
   delta: usize,
   rows: i32,
   cols: i32,
 ): void {
+  const scale = <f32>load<f64>(params);
   const n = rows * cols;
   if (loss == 3 && act == 8) {
     // dL/dv_k = y_k sum_j d_j - d_k, which is y_k - d_k for one-hot targets.
@@ -604,7 +614,9 @@ export function sumRows(alpha: f32, a: usize, beta: f32, out: usize, rows: i32, 
 // Optimizers, vectorised four at a time with a scalar tail. g' = g + lambda w.
 
 /** w <- w - eta (g + lambda w). */
-export function sgd(w: usize, g: usize, n: i32, eta: f32, lambda: f32): void {
+export function sgd(w: usize, g: usize, n: i32, params: usize): void {
+  const eta = <f32>load<f64>(params);
+  const lambda = <f32>load<f64>(params, 8);
   const n4 = n & ~3;
   const ve = f32x4.splat(eta);
   const vl = f32x4.splat(lambda);
@@ -623,7 +635,10 @@ export function sgd(w: usize, g: usize, n: i32, eta: f32, lambda: f32): void {
 }
 
 /** b <- mu b + g', then w <- w - eta b, or with Nesterov w <- w - eta (g' + mu b). */
-export function momentum(w: usize, g: usize, b: usize, n: i32, eta: f32, mu: f32, nesterov: bool, lambda: f32): void {
+export function momentum(w: usize, g: usize, b: usize, n: i32, nesterov: bool, params: usize): void {
+  const eta = <f32>load<f64>(params);
+  const lambda = <f32>load<f64>(params, 8);
+  const mu = <f32>load<f64>(params, 16);
   const n4 = n & ~3;
   const ve = f32x4.splat(eta);
   const vm = f32x4.splat(mu);
@@ -659,13 +674,14 @@ export function adam(
   m: usize,
   s: usize,
   n: i32,
-  stepSize: f32,
-  beta1: f32,
-  beta2: f32,
-  eps: f32,
-  correction2: f32,
-  lambda: f32,
+  params: usize,
 ): void {
+  const stepSize = <f32>load<f64>(params);
+  const lambda = <f32>load<f64>(params, 8);
+  const beta1 = <f32>load<f64>(params, 16);
+  const beta2 = <f32>load<f64>(params, 24);
+  const eps = <f32>load<f64>(params, 32);
+  const correction2 = <f32>load<f64>(params, 40);
   const n4 = n & ~3;
   const vl = f32x4.splat(lambda);
   const vOne1 = f32x4.splat(1 - beta1);
@@ -701,7 +717,11 @@ export function adam(
 }
 
 /** RMSProp: s <- rho s + (1 - rho) g'^2, w <- w - eta g' / (sqrt(s) + eps). */
-export function rmsprop(w: usize, g: usize, s: usize, n: i32, eta: f32, rho: f32, eps: f32, lambda: f32): void {
+export function rmsprop(w: usize, g: usize, s: usize, n: i32, params: usize): void {
+  const eta = <f32>load<f64>(params);
+  const lambda = <f32>load<f64>(params, 8);
+  const rho = <f32>load<f64>(params, 16);
+  const eps = <f32>load<f64>(params, 24);
   const n4 = n & ~3;
   const vl = f32x4.splat(lambda);
   const vRho = f32x4.splat(rho);

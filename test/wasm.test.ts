@@ -52,7 +52,8 @@ function close(actual: ArrayLike<number>, expected: ArrayLike<number>, tol: numb
 }
 
 beforeAll(async () => {
-  wasm = await createWasmBackend();
+  // Every kernel through wasm, tiny shapes included.
+  wasm = await createWasmBackend({ delegateSmall: false });
 });
 
 describe('wasm backend', () => {
@@ -280,8 +281,31 @@ describe('wasm backend', () => {
     expect(again.data[123]).toBe(0);
   });
 
+  it('by default runs tiny kernels on the plain loops, with the same answers', async () => {
+    const mixed = await createWasmBackend();
+    for (const [m, n, k] of [
+      [1, 4, 2],
+      [1, 40, 30],
+    ]) {
+      const a = mixed.matrix(m, k, 'float32');
+      const b = mixed.matrix(k, n, 'float32');
+      const c = mixed.matrix(m, n, 'float32');
+      const [aj] = pair(m, k, uniform(-1, 1));
+      const [bj] = pair(k, n, uniform(-1, 1));
+      a.data.set(aj.data);
+      b.data.set(bj.data);
+      const cj = jsBackend.matrix(m, n, 'float32');
+      mixed.gemm(false, false, 1, a, b, 0, c);
+      jsBackend.gemm(false, false, 1, aj, bj, 0, cj);
+      close(c.data, cj.data, 1e-5, 1);
+      mixed.biasActivate('sigmoid', c, mixed.matrix(1, n, 'float32'), c);
+      jsBackend.biasActivate('sigmoid', cj, jsBackend.matrix(1, n, 'float32'), cj);
+      close(c.data, cj.data, 1e-6);
+    }
+  });
+
   it('the plain SIMD build gives the same answers when relaxed SIMD is turned off', async () => {
-    const plain = await createWasmBackend({ relaxedSimd: false });
+    const plain = await createWasmBackend({ relaxedSimd: false, delegateSmall: false });
     expect(plain.name).toBe('wasm-simd');
     const a = plain.matrix(5, 6, 'float32');
     const b = plain.matrix(6, 7, 'float32');

@@ -49,53 +49,38 @@ export interface KernelExports {
     rows: number,
     cols: number,
   ): void;
-  lossSum(loss: number, act: number, v: number, out: number, t: number, rows: number, cols: number): number;
+  /** Writes sum_i L(i) as a float64 at `result`. */
+  lossSum(
+    loss: number,
+    act: number,
+    v: number,
+    out: number,
+    t: number,
+    rows: number,
+    cols: number,
+    result: number,
+  ): void;
+  /** params: scale. */
   lossDelta(
     loss: number,
     act: number,
     v: number,
     out: number,
     t: number,
-    scale: number,
+    params: number,
     delta: number,
     rows: number,
     cols: number,
   ): void;
   sumRows(alpha: number, a: number, beta: number, out: number, rows: number, cols: number): void;
-  sgd(w: number, g: number, n: number, eta: number, lambda: number): void;
-  momentum(
-    w: number,
-    g: number,
-    b: number,
-    n: number,
-    eta: number,
-    mu: number,
-    nesterov: boolean,
-    lambda: number,
-  ): void;
-  adam(
-    w: number,
-    g: number,
-    m: number,
-    s: number,
-    n: number,
-    stepSize: number,
-    beta1: number,
-    beta2: number,
-    eps: number,
-    correction2: number,
-    lambda: number,
-  ): void;
-  rmsprop(
-    w: number,
-    g: number,
-    s: number,
-    n: number,
-    eta: number,
-    rho: number,
-    eps: number,
-    lambda: number,
-  ): void;
+  /** params: eta, lambda. */
+  sgd(w: number, g: number, n: number, params: number): void;
+  /** params: eta, lambda, mu. */
+  momentum(w: number, g: number, b: number, n: number, nesterov: boolean, params: number): void;
+  /** params: stepSize = eta / (1 - beta1^t), lambda, beta1, beta2, eps, correction2 = sqrt(1 - beta2^t). */
+  adam(w: number, g: number, m: number, s: number, n: number, params: number): void;
+  /** params: eta, lambda, rho, eps. */
+  rmsprop(w: number, g: number, s: number, n: number, params: number): void;
 }
 
 /** Splits large products over worker threads; see pool.ts. */
@@ -183,6 +168,12 @@ export class WasmMatrix implements Matrix {
   }
 }
 
+// Below these sizes a call into wasm costs more than the work: the plain
+// kernels run on the same memory through the matrices' views instead, so tiny
+// networks (XOR, iris) pay for neither the call nor the generality.
+const SMALL_PRODUCT = 48;
+const SMALL_ELEMENTS = 32;
+
 function sameShape(a: Matrix, b: Matrix, what: string): void {
   if (a.rows !== b.rows || a.cols !== b.cols) {
     throw new Error(`${what}: shapes ${a.rows}x${a.cols} and ${b.rows}x${b.cols} differ`);
@@ -202,6 +193,15 @@ export class WasmBackend implements Backend {
   #top: number;
   readonly #free = new Map<number, number[]>();
   readonly #scratch: number;
+  /**
+   * The float64 parameter block of the loss and optimizer kernels (see
+   * assembly/index.ts), written in place by each method: passing doubles as
+   * arguments, to wasm or to a helper, would box them on the JS heap every step.
+   */
+  readonly #params: number;
+  #param: Float64Array;
+  readonly #smallProduct: number;
+  readonly #smallElements: number;
 
   constructor(
     readonly memory: WebAssembly.Memory,
@@ -209,11 +209,17 @@ export class WasmBackend implements Backend {
     name: string,
     /** The worker pool that splits large products, when threads are on. */
     readonly pool?: WorkerPool,
+    /** Run tiny kernels on the plain backend (over the same memory); false forces wasm, for tests. */
+    delegateSmall = true,
   ) {
     this.name = name;
+    this.#smallProduct = delegateSmall ? SMALL_PRODUCT : -1;
+    this.#smallElements = delegateSmall ? SMALL_ELEMENTS : -1;
     this.heap = new Float32Array(memory.buffer);
     this.#top = Math.ceil(kernels.heapBase() / ALIGN) * ALIGN;
     this.#scratch = this.#allocate(kernels.GEMM_SCRATCH_BYTES.value as number);
+    this.#params = this.#allocate(64);
+    this.#param = new Float64Array(memory.buffer, this.#params, 8);
   }
 
   /** Bytes of linear memory handed out so far (live or on a free list). */
@@ -234,6 +240,7 @@ export class WasmBackend implements Backend {
       this.memory.grow(Math.ceil((want - have) / PAGE));
       this.generation++;
       this.heap = new Float32Array(this.memory.buffer);
+      if (this.#param) this.#param = new Float64Array(this.memory.buffer, this.#params, 8);
     }
     this.#top = end;
     return ptr;
@@ -301,16 +308,26 @@ export class WasmBackend implements Backend {
       throw new Error(`gatherRows: ${count} rows of ${cols} do not fit a ${dst.rows}x${dst.cols} matrix`);
     }
     const heap = this.heap;
-    for (let r = 0; r < count; r++) {
-      const row = indices[start + r];
-      if (!(row < src.rows)) throw new Error(`gatherRows: row ${row} of a ${src.rows}-row matrix`);
-      const from = s + row * cols;
-      heap.copyWithin(d + r * cols, from, from + cols);
+    const rows = src.rows;
+    let r = 0;
+    while (r < count) {
+      // Consecutive source rows (unshuffled data, batch mode) move as one block.
+      const first = indices[start + r];
+      let run = 1;
+      while (r + run < count && indices[start + r + run] === first + run) run++;
+      if (!(first + run <= rows))
+        throw new Error(`gatherRows: row ${first + run - 1} of a ${rows}-row matrix`);
+      const from = s + first * cols;
+      const n = run * cols;
+      const to = d + r * cols;
+      if (n <= 16) for (let i = 0; i < n; i++) heap[to + i] = heap[from + i];
+      else heap.copyWithin(to, from, from + n);
+      r += run;
     }
   }
 
   gemm(transA: boolean, transB: boolean, alpha: number, a: Matrix, b: Matrix, beta: number, c: Matrix): void {
-    if (a.dtype === 'float64') {
+    if (a.dtype === 'float64' || a.rows * a.cols * (transB ? b.rows : b.cols) <= this.#smallProduct) {
       jsBackend.gemm(transA, transB, alpha, a, b, beta, c);
       return;
     }
@@ -331,7 +348,7 @@ export class WasmBackend implements Backend {
   }
 
   biasActivate(activation: ActivationName, v: Matrix, biases: Matrix, out: Matrix): void {
-    if (v.dtype === 'float64') {
+    if (v.dtype === 'float64' || v.rows * v.cols <= this.#smallElements) {
       jsBackend.biasActivate(activation, v, biases, out);
       return;
     }
@@ -357,7 +374,7 @@ export class WasmBackend implements Backend {
     upstream: Matrix,
     delta: Matrix,
   ): void {
-    if (v.dtype === 'float64') {
+    if (v.dtype === 'float64' || v.rows * v.cols <= this.#smallElements) {
       jsBackend.activationBackward(activation, v, out, upstream, delta);
       return;
     }
@@ -374,9 +391,10 @@ export class WasmBackend implements Backend {
   }
 
   lossSum(loss: LossName, activation: ActivationName, v: Matrix, out: Matrix, targets: Matrix): number {
-    if (v.dtype === 'float64') return jsBackend.lossSum(loss, activation, v, out, targets);
+    if (v.dtype === 'float64' || v.rows * v.cols <= this.#smallElements)
+      return jsBackend.lossSum(loss, activation, v, out, targets);
     sameShape(out, targets, 'loss');
-    return this.kernels.lossSum(
+    this.kernels.lossSum(
       lossCode(loss),
       activationCode(activation),
       this.#ptr(v),
@@ -384,7 +402,9 @@ export class WasmBackend implements Backend {
       this.#ptr(targets),
       out.rows,
       out.cols,
+      this.#params,
     );
+    return this.#param[0];
   }
 
   lossDelta(
@@ -396,19 +416,21 @@ export class WasmBackend implements Backend {
     scale: number,
     delta: Matrix,
   ): void {
-    if (v.dtype === 'float64') {
+    if (v.dtype === 'float64' || v.rows * v.cols <= this.#smallElements) {
       jsBackend.lossDelta(loss, activation, v, out, targets, scale, delta);
       return;
     }
     sameShape(out, targets, 'loss');
     sameShape(out, delta, 'loss');
+    const param = this.#param;
+    param[0] = scale;
     this.kernels.lossDelta(
       lossCode(loss),
       activationCode(activation),
       this.#ptr(v),
       this.#ptr(out),
       this.#ptr(targets),
-      scale,
+      this.#params,
       this.#ptr(delta),
       out.rows,
       out.cols,
@@ -416,7 +438,7 @@ export class WasmBackend implements Backend {
   }
 
   sumRows(alpha: number, a: Matrix, beta: number, out: Matrix): void {
-    if (a.dtype === 'float64') {
+    if (a.dtype === 'float64' || a.rows * a.cols <= this.#smallElements) {
       jsBackend.sumRows(alpha, a, beta, out);
       return;
     }
@@ -426,12 +448,15 @@ export class WasmBackend implements Backend {
   }
 
   sgd(w: Matrix, g: Matrix, eta: number, lambda: number): void {
-    if (w.dtype === 'float64') {
+    if (w.dtype === 'float64' || w.rows * w.cols <= this.#smallElements) {
       jsBackend.sgd(w, g, eta, lambda);
       return;
     }
     sameShape(w, g, 'sgd');
-    this.kernels.sgd(this.#ptr(w), this.#ptr(g), w.rows * w.cols, eta, lambda);
+    const param = this.#param;
+    param[0] = eta;
+    param[1] = lambda;
+    this.kernels.sgd(this.#ptr(w), this.#ptr(g), w.rows * w.cols, this.#params);
   }
 
   momentum(
@@ -443,22 +468,17 @@ export class WasmBackend implements Backend {
     nesterov: boolean,
     lambda: number,
   ): void {
-    if (w.dtype === 'float64') {
+    if (w.dtype === 'float64' || w.rows * w.cols <= this.#smallElements) {
       jsBackend.momentum(w, g, b, eta, mu, nesterov, lambda);
       return;
     }
     sameShape(w, g, 'momentum');
     sameShape(w, b, 'momentum');
-    this.kernels.momentum(
-      this.#ptr(w),
-      this.#ptr(g),
-      this.#ptr(b),
-      w.rows * w.cols,
-      eta,
-      mu,
-      nesterov,
-      lambda,
-    );
+    const param = this.#param;
+    param[0] = eta;
+    param[1] = lambda;
+    param[2] = mu;
+    this.kernels.momentum(this.#ptr(w), this.#ptr(g), this.#ptr(b), w.rows * w.cols, nesterov, this.#params);
   }
 
   adam(
@@ -473,7 +493,7 @@ export class WasmBackend implements Backend {
     t: number,
     lambda: number,
   ): void {
-    if (w.dtype === 'float64') {
+    if (w.dtype === 'float64' || w.rows * w.cols <= this.#smallElements) {
       jsBackend.adam(w, g, m, s, eta, beta1, beta2, eps, t, lambda);
       return;
     }
@@ -483,28 +503,28 @@ export class WasmBackend implements Backend {
     // The bias corrections in float64, once per call, as the reference computes them.
     const stepSize = eta / (1 - beta1 ** t);
     const correction2 = Math.sqrt(1 - beta2 ** t);
-    this.kernels.adam(
-      this.#ptr(w),
-      this.#ptr(g),
-      this.#ptr(m),
-      this.#ptr(s),
-      w.rows * w.cols,
-      stepSize,
-      beta1,
-      beta2,
-      eps,
-      correction2,
-      lambda,
-    );
+    const param = this.#param;
+    param[0] = stepSize;
+    param[1] = lambda;
+    param[2] = beta1;
+    param[3] = beta2;
+    param[4] = eps;
+    param[5] = correction2;
+    this.kernels.adam(this.#ptr(w), this.#ptr(g), this.#ptr(m), this.#ptr(s), w.rows * w.cols, this.#params);
   }
 
   rmsprop(w: Matrix, g: Matrix, s: Matrix, eta: number, rho: number, eps: number, lambda: number): void {
-    if (w.dtype === 'float64') {
+    if (w.dtype === 'float64' || w.rows * w.cols <= this.#smallElements) {
       jsBackend.rmsprop(w, g, s, eta, rho, eps, lambda);
       return;
     }
     sameShape(w, g, 'rmsprop');
     sameShape(w, s, 'rmsprop');
-    this.kernels.rmsprop(this.#ptr(w), this.#ptr(g), this.#ptr(s), w.rows * w.cols, eta, rho, eps, lambda);
+    const param = this.#param;
+    param[0] = eta;
+    param[1] = lambda;
+    param[2] = rho;
+    param[3] = eps;
+    this.kernels.rmsprop(this.#ptr(w), this.#ptr(g), this.#ptr(s), w.rows * w.cols, this.#params);
   }
 }

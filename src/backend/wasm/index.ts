@@ -28,6 +28,13 @@ export interface WasmBackendOptions {
   relaxedSimd?: boolean;
   /** Initial size of the linear memory in MiB (it grows as needed). Default 16. */
   initialMemoryMiB?: number;
+  /**
+   * Run kernels on tiny matrices (a product of at most 48 multiply-adds, at most
+   * 32 elements) with the plain TypeScript loops over the same memory, where a
+   * call into wasm costs more than the work. Default true; false forces every
+   * kernel through wasm (for testing).
+   */
+  delegateSmall?: boolean;
 }
 
 /**
@@ -48,5 +55,11 @@ export async function createWasmBackend(options: WasmBackendOptions = {}): Promi
     env: { memory },
   });
   const kernels = instance.exports as unknown as KernelExports;
-  return new WasmBackend(memory, kernels, relaxed ? 'wasm-relaxed-simd' : 'wasm-simd');
+  return new WasmBackend(
+    memory,
+    kernels,
+    relaxed ? 'wasm-relaxed-simd' : 'wasm-simd',
+    undefined,
+    options.delegateSmall ?? true,
+  );
 }

@@ -1,0 +1,143 @@
+/**
+ * `npm run bench`: backprop and every JavaScript peer side by side on the
+ * workloads of issue 4, each measurement in its own process. Prints the matrix
+ * product micro-benchmark and a table of rates, peak memory and the ratio to
+ * the fastest peer, and writes bench/results.json.
+ *
+ * Options: --budget <seconds> per timed run (default 6), --only <workload,...>,
+ * --peers <id,...>, --no-gemm.
+ *
+ * @module
+ */
+import { execFile } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { formatGemm, type GemmResult, gemmBenchmark } from './gemm.js';
+import { PEERS } from './peers.js';
+import type { Measurement } from './worker.js';
+import { WORKLOAD, WORKLOADS, type WorkloadId } from './workloads.js';
+
+function option(name: string): string | undefined {
+  const i = process.argv.indexOf(name);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+}
+
+const budget = Number(option('--budget') ?? 6);
+const only = option('--only')?.split(',') as WorkloadId[] | undefined;
+const peerIds = option('--peers')?.split(',') ?? PEERS.map((p) => p.id);
+const workloads = WORKLOADS.filter((w) => !only || only.includes(w));
+// Building synaptic's neuron objects for the wide network alone can take minutes.
+const HARD_LIMIT_S = Math.max(45, budget * 6);
+
+function measure(workload: WorkloadId, peer: string): Promise<Measurement> {
+  const args = [
+    '--expose-gc',
+    '--experimental-wasm-relaxed-simd',
+    '--max-old-space-size=8192',
+    '--import',
+    'tsx',
+    new URL('./worker.ts', import.meta.url).pathname,
+    workload,
+    peer,
+    String(budget),
+  ];
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      args,
+      { timeout: HARD_LIMIT_S * 1000, maxBuffer: 16 * 1024 * 1024 },
+      (error, stdout) => {
+        const line = stdout
+          .split('\n')
+          .reverse()
+          .find((l) => l.startsWith('{"workload"'));
+        if (line) resolve(JSON.parse(line) as Measurement);
+        else {
+          const timedOut = error && (error as { killed?: boolean }).killed;
+          resolve({
+            workload,
+            peer,
+            status: 'failed',
+            reason: timedOut
+              ? `did not finish within ${HARD_LIMIT_S} s`
+              : (error?.message.split('\n')[0] ?? 'no output'),
+          });
+        }
+      },
+    );
+  });
+}
+
+function formatRate(m: Measurement): string {
+  if (m.status !== 'ok' || m.rate === undefined) return '';
+  const r = m.rate;
+  return r >= 100 ? Math.round(r).toLocaleString('en-US') : r.toPrecision(3);
+}
+
+/** The table: one block per workload, rows sorted as PEERS, ratio to the fastest peer (not backprop). */
+export function formatTable(results: Measurement[]): string {
+  const label = (id: string) => PEERS.find((p) => p.id === id)?.label ?? id;
+  const lines: string[] = [];
+  const header = `| library | rate | vs fastest peer | peak RSS MiB | accuracy | GFLOP/s | note |`;
+  for (const id of WORKLOADS) {
+    const rows = results.filter((r) => r.workload === id);
+    if (rows.length === 0) continue;
+    const w = WORKLOAD[id];
+    const peers = rows.filter((r) => !r.peer.startsWith('backprop') && r.status === 'ok');
+    const fastest = Math.max(...peers.map((r) => r.rate ?? 0));
+    lines.push('', `**${w.title}** (${w.unit})`, '', header, '|---|---:|---:|---:|---:|---:|---|');
+    for (const r of rows) {
+      const ratio =
+        r.status === 'ok' && fastest > 0
+          ? `${(r.rate! / fastest).toFixed(r.rate! / fastest >= 10 ? 0 : 2)}x`
+          : '';
+      const memory = r.peakRssMiB ? Math.round(r.peakRssMiB).toString() : '';
+      const accuracy = r.accuracy !== undefined ? `${(100 * r.accuracy).toFixed(1)}%` : '';
+      const gflops = r.gflops !== undefined ? r.gflops.toFixed(r.gflops >= 1 ? 1 : 3) : '';
+      let note = r.note ?? '';
+      if (r.status === 'ok' && !r.full)
+        note = [`partial: ${r.samples} samples`, note].filter(Boolean).join('; ');
+      if (r.status === 'unsupported') note = `cannot express: ${r.reason}`;
+      if (r.status === 'failed') note = `failed: ${r.reason}`;
+      lines.push(
+        `| ${label(r.peer)} | ${formatRate(r)} | ${ratio} | ${memory} | ${accuracy} | ${gflops} | ${note} |`,
+      );
+    }
+  }
+  return lines.join('\n');
+}
+
+async function main(): Promise<void> {
+  const started = Date.now();
+  let gemm: GemmResult[] = [];
+  if (!process.argv.includes('--no-gemm')) {
+    gemm = await gemmBenchmark();
+    console.log(`Matrix product (one thread)\n${formatGemm(gemm)}\n`);
+  }
+  const results: Measurement[] = [];
+  for (const workload of workloads) {
+    for (const peer of peerIds) {
+      const m = await measure(workload, peer);
+      results.push(m);
+      const what = m.status === 'ok' ? `${formatRate(m)} ${m.unit}` : `${m.status}: ${m.reason}`;
+      console.error(`${workload.padEnd(17)} ${peer.padEnd(12)} ${what}`);
+    }
+  }
+  const table = formatTable(results);
+  console.log(table);
+  const doc = {
+    date: new Date().toISOString(),
+    node: process.version,
+    cpu: cpus()[0]?.model,
+    cores: cpus().length,
+    budgetSeconds: budget,
+    seconds: (Date.now() - started) / 1000,
+    gemm,
+    results,
+    table,
+  };
+  writeFileSync(new URL('./results.json', import.meta.url), `${JSON.stringify(doc, null, 2)}\n`);
+  console.log(`\nwrote bench/results.json in ${Math.round(doc.seconds)} s`);
+}
+
+await main();
