@@ -201,6 +201,10 @@ function kerasActivation(raw: unknown, where: string): ActivationName {
  * shard in manifest order concatenated, or a map from manifest path to bytes.
  * Anything else (Conv2D, Add, BatchNormalization, a quantized weight) throws an
  * {@link InteropError} naming it.
+ *
+ * @example
+ * const modelJson = JSON.parse(readFileSync('web/model.json', 'utf8'));
+ * const model = fromTfjs(modelJson, { 'model.weights.bin': readFileSync('web/model.weights.bin') });
  */
 export function fromTfjs(
   modelJson: unknown,
