@@ -5,7 +5,17 @@
  *
  * @module
  */
-import { DivergenceError, Network, Trainer } from 'backprop';
+import {
+  createWorkspace,
+  DivergenceError,
+  forward,
+  type Matrix,
+  Network,
+  type ShapedArray,
+  Trainer,
+  toMatrix,
+  type Workspace,
+} from 'backprop';
 import type {
   CostPoint,
   ExplainPayload,
@@ -24,8 +34,13 @@ interface State {
   msg: InitMessage;
   net: Network;
   trainer: Trainer;
-  /** One network per layer n holding layers 1..n, to read each layer's outputs over the grid. */
-  probes: Network[];
+  /** The grid as a matrix and a workspace for its forward pass: every layer's out at once. */
+  grid: { x: Matrix; ws: Workspace } | null;
+  /** The examples as flat arrays, so that measuring the costs copies no rows. */
+  trainFlat: ShapedArray;
+  trainTargets: ShapedArray;
+  testFlat: ShapedArray;
+  testTargets: ShapedArray;
   epoch: number;
   updates: number;
   pending: CostPoint[];
@@ -89,19 +104,21 @@ function build(msg: InitMessage): State {
     epochs: Number.MAX_SAFE_INTEGER,
     validationData: test.inputs.length > 0 ? test : undefined,
   });
-  const probes = net.layers.map(
-    (_, n) =>
-      new Network({
-        inputs: net.inputs,
-        layers: net.layers.slice(0, n + 1).map((l) => ({ units: l.units, activation: l.activation })),
-        dtype: 'float64',
-      }),
-  );
+  const grid = msg.grid
+    ? {
+        x: toMatrix(flat(msg.grid, net.inputs), net.backend, net.dtype, 'grid', net.inputs),
+        ws: createWorkspace(net, msg.grid.length),
+      }
+    : null;
   return {
     msg,
     net,
     trainer,
-    probes,
+    grid,
+    trainFlat: flat(train.inputs, net.inputs),
+    testFlat: flat(test.inputs, net.inputs),
+    trainTargets: flat(train.targets, net.outputs),
+    testTargets: flat(test.targets, net.outputs),
     epoch: 0,
     updates: 0,
     pending: [],
@@ -113,10 +130,35 @@ function build(msg: InitMessage): State {
   };
 }
 
+/** Gives the experiment's matrices back to the backend. */
+function dispose(s: State): void {
+  s.trainer.dispose();
+  if (s.grid) {
+    const { backend } = s.net;
+    for (const m of [s.grid.x, ...s.grid.ws.v, ...s.grid.ws.out, ...s.grid.ws.delta]) backend.free(m);
+  }
+}
+
+/** Rows as one flat row-major array with its shape. */
+function flat(rows: number[][], cols: number): ShapedArray {
+  const data = new Float64Array(rows.length * cols);
+  rows.forEach((r, i) => {
+    data.set(r, i * cols);
+  });
+  return { data, shape: [rows.length, cols] };
+}
+
+type Measured = { cost: number; accuracy?: number };
+
+/** J and accuracy on the training and test sets with the current weights. */
+function measure(s: State): { train: Measured; test: Measured | null } {
+  const train = s.trainer.evaluate(s.trainFlat, s.trainTargets);
+  const test = s.testFlat.shape[0] > 0 ? s.trainer.evaluate(s.testFlat, s.testTargets) : null;
+  return { train, test };
+}
+
 function costPoint(s: State): CostPoint {
-  const train = s.trainer.evaluate(s.msg.train.inputs, s.msg.train.targets);
-  const test =
-    s.msg.test.inputs.length > 0 ? s.trainer.evaluate(s.msg.test.inputs, s.msg.test.targets) : null;
+  const { train, test } = measure(s);
   return { epoch: s.epoch, train: train.cost, test: test ? test.cost : null };
 }
 
@@ -170,20 +212,11 @@ function explain(s: State): ExplainPayload | null {
   }
 }
 
+/** Every layer's outputs over the grid, from one forward pass: grid rows x units each. */
 function gridOutputs(s: State): Float64Array[] | null {
-  const grid = s.msg.grid;
-  if (!grid) return null;
-  const model = s.net.toJSON({});
-  return s.probes.map((probe, n) => {
-    probe.setWeights(model.layers.slice(0, n + 1));
-    const rows = probe.predict(grid);
-    const units = rows[0]?.length ?? 0;
-    const flat = new Float64Array(rows.length * units);
-    rows.forEach((r, k) => {
-      flat.set(r, k * units);
-    });
-    return flat;
-  });
+  if (!s.grid) return null;
+  forward(s.net, s.grid.ws, s.grid.x);
+  return s.grid.ws.out.map((m) => Float64Array.from(m.data));
 }
 
 /** Outputs on the test set (or the training set without one), drawn when there is no plane to map. */
@@ -194,9 +227,7 @@ function predictions(s: State): Snapshot['predictions'] {
 }
 
 function snapshot(s: State, withExplain: boolean): void {
-  const train = s.trainer.evaluate(s.msg.train.inputs, s.msg.train.targets);
-  const test =
-    s.msg.test.inputs.length > 0 ? s.trainer.evaluate(s.msg.test.inputs, s.msg.test.targets) : null;
+  const { train, test } = measure(s);
   const grids = gridOutputs(s);
   const message: Snapshot = {
     type: 'snapshot',
@@ -296,7 +327,7 @@ self.onmessage = (event: MessageEvent<ToWorker>) => {
   try {
     if (msg.type === 'init') {
       stop();
-      state?.trainer.dispose();
+      if (state) dispose(state);
       // A setup the library refuses leaves no experiment behind, not the previous one.
       state = null;
       state = build(msg);
