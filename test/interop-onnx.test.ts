@@ -150,6 +150,22 @@ describe('toOnnx runs in ONNX Runtime and agrees with the network', () => {
     }
   });
 
+  it('runs at every opset from 13 to 21, all activations in one network', async () => {
+    const model = randomModel(
+      16,
+      3,
+      ALL_ACTIVATIONS.map((activation) => ({ units: 3, activation })),
+      true,
+    );
+    const inputs = randomInputs(17, 4, 3).map((row) => row.map(Math.fround));
+    const expected = forward(model, inputs);
+    for (let opset = 13; opset <= 21; opset++) {
+      const bytes = toOnnx(model, { opset });
+      expect(maxDifference(await run(bytes, inputs), expected), `opset ${opset}`).toBeLessThan(1e-6);
+      expect(fromOnnx(bytes)).toEqual(model);
+    }
+  });
+
   it('refuses an opset without Softmax over the last axis', () => {
     expect(() => toOnnx(threeLayers('relu', true), { opset: 11 })).toThrow(
       /opset must be an integer from 13 to 21/,
