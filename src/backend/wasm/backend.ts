@@ -208,7 +208,7 @@ export class WasmBackend implements Backend {
     readonly kernels: KernelExports,
     name: string,
     /** The worker pool that splits large products, when threads are on. */
-    readonly pool?: WorkerPool,
+    public pool?: WorkerPool,
     /** Run tiny kernels on the plain backend (over the same memory); false forces wasm, for tests. */
     delegateSmall = true,
   ) {
@@ -244,6 +244,17 @@ export class WasmBackend implements Backend {
     }
     this.#top = end;
     return ptr;
+  }
+
+  /** Reserves `bytes` of the memory for good (control blocks and scratch of the worker pool). */
+  allocateBytes(bytes: number): number {
+    return this.#allocate(bytes);
+  }
+
+  /** Stops the worker threads, if any; the backend then computes on the calling thread only. */
+  dispose(): void {
+    this.pool?.terminate();
+    this.pool = undefined;
   }
 
   #ptr(m: Matrix): number {

@@ -14,8 +14,10 @@
 import type { Backend } from '../backend.js';
 import { type KernelExports, WasmBackend } from './backend.js';
 import { moduleBytes, type WasmFeatures, wasmFeatures } from './features.js';
+import { GemmPool } from './pool.js';
 
 export { WasmBackend, WasmMatrix } from './backend.js';
+export { PARALLEL_MIN_MACS } from './pool.js';
 export type { WasmFeatures };
 export { wasmFeatures };
 
@@ -35,6 +37,26 @@ export interface WasmBackendOptions {
    * kernel through wasm (for testing).
    */
   delegateSmall?: boolean;
+  /**
+   * Threads for large matrix products: a number (1 = none), or `'auto'` for one
+   * per core where the engine allows shared memory (Node; a cross-origin
+   * isolated page), else 1. Default 1. With more than one thread the backend
+   * uses the plain-SIMD build on a shared memory, whatever the thread count, so
+   * results are bit for bit the same for any number of threads. Products under
+   * about a million multiply-adds stay on the calling thread. Call
+   * {@link WasmBackend.dispose} (or let the process exit) to stop the workers.
+   */
+  threads?: number | 'auto';
+}
+
+async function coreCount(): Promise<number> {
+  if (typeof navigator === 'object' && navigator.hardwareConcurrency) return navigator.hardwareConcurrency;
+  if (typeof process === 'object' && process.versions?.node) {
+    const specifier = 'node:os';
+    const os = (await import(/* @vite-ignore */ specifier)) as typeof import('node:os');
+    return os.availableParallelism?.() ?? os.cpus().length;
+  }
+  return 1;
 }
 
 /**
@@ -48,8 +70,42 @@ export interface WasmBackendOptions {
 export async function createWasmBackend(options: WasmBackendOptions = {}): Promise<Backend> {
   const features = wasmFeatures();
   if (!features.simd) throw new Error('WebAssembly SIMD is not available in this engine');
-  const relaxed = (options.relaxedSimd ?? true) && features.relaxedSimd;
   const pages = Math.max(1, Math.ceil(((options.initialMemoryMiB ?? 16) * 1024 * 1024) / 65536));
+  const delegateSmall = options.delegateSmall ?? true;
+  let threads = options.threads === 'auto' ? await coreCount() : (options.threads ?? 1);
+  if (!Number.isInteger(threads) || threads < 1)
+    throw new Error(
+      `threads: expected a whole number of at least 1 or 'auto', got ${String(options.threads)}`,
+    );
+  if (options.threads === 'auto' && !features.threads) threads = 1;
+  if (threads > 1 || options.threads === 'auto') {
+    if (!features.threads)
+      throw new Error(
+        'threads: this engine has no shared WebAssembly memory (in a browser the page must be cross-origin isolated)',
+      );
+    // The same build (plain SIMD, shared memory) for every thread count, so the answers never depend on it.
+    const memory = new WebAssembly.Memory({ initial: pages, maximum: 65536, shared: true });
+    const module = await WebAssembly.compile(moduleBytes('threads'));
+    const instance = await WebAssembly.instantiate(module, { env: { memory } });
+    const kernels = instance.exports as unknown as KernelExports;
+    const backend = new WasmBackend(
+      memory,
+      kernels,
+      `wasm-simd-threads-${threads}`,
+      undefined,
+      delegateSmall,
+    );
+    if (threads > 1) {
+      const workers = threads - 1;
+      const ctrl = backend.allocateBytes(64 * workers);
+      const scratch = Array.from({ length: workers }, () =>
+        backend.allocateBytes(kernels.GEMM_SCRATCH_BYTES.value as number),
+      );
+      backend.pool = await GemmPool.create(threads, module, memory, kernels, ctrl, scratch);
+    }
+    return backend;
+  }
+  const relaxed = (options.relaxedSimd ?? true) && features.relaxedSimd;
   const memory = new WebAssembly.Memory({ initial: pages });
   const { instance } = await WebAssembly.instantiate(moduleBytes(relaxed ? 'relaxed' : 'simd'), {
     env: { memory },
@@ -60,6 +116,6 @@ export async function createWasmBackend(options: WasmBackendOptions = {}): Promi
     kernels,
     relaxed ? 'wasm-relaxed-simd' : 'wasm-simd',
     undefined,
-    options.delegateSmall ?? true,
+    delegateSmall,
   );
 }

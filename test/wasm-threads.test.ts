@@ -1,0 +1,151 @@
+// The multi-core wasm backend: large products split over worker threads give
+// bit-for-bit the answers of one thread, whatever the number of threads, and
+// small products never reach the workers.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Backend, Matrix } from '../src/backend/backend.js';
+import { jsBackend } from '../src/backend/js.js';
+import {
+  createWasmBackend,
+  PARALLEL_MIN_MACS,
+  type WasmBackend,
+  wasmFeatures,
+} from '../src/backend/wasm/index.js';
+import { Network, Random, Trainer } from '../src/index.js';
+
+const rng = new Random(11);
+let one: WasmBackend;
+let two: WasmBackend;
+let three: WasmBackend;
+
+beforeAll(async () => {
+  // One thread on the plain build: the threads build computes exactly what it computes.
+  one = (await createWasmBackend({ relaxedSimd: false })) as WasmBackend;
+  two = (await createWasmBackend({ threads: 2 })) as WasmBackend;
+  three = (await createWasmBackend({ threads: 3 })) as WasmBackend;
+});
+
+afterAll(() => {
+  two?.dispose();
+  three?.dispose();
+});
+
+function filled(backend: Backend, rows: number, cols: number, values: Float32Array): Matrix {
+  const m = backend.matrix(rows, cols, 'float32');
+  m.data.set(values);
+  return m;
+}
+
+/** The first index where the two differ in any bit (-1 if none): toEqual is slow on long arrays. */
+function firstDifference(a: Float32Array, b: Float32Array): number {
+  if (a.length !== b.length) return 0;
+  for (let i = 0; i < a.length; i++) if (!Object.is(a[i], b[i])) return i;
+  return -1;
+}
+
+function random(n: number): Float32Array {
+  return Float32Array.from({ length: n }, () => rng.uniform(-1, 1));
+}
+
+describe('wasm backend on several threads', () => {
+  it('has shared memory here, and names its thread count', () => {
+    expect(wasmFeatures().threads).toBe(true);
+    expect(two.name).toBe('wasm-simd-threads-2');
+    expect(three.name).toBe('wasm-simd-threads-3');
+  });
+
+  it('splits large products and gives the same bits as one thread, every transpose combination', () => {
+    const shapes: [number, number, number][] = [
+      [256, 1024, 64], // cut by columns
+      [1030, 37, 40], // cut by rows, a ragged last block
+      [31, 17, 300], // small enough to stay on one thread
+    ];
+    const pool = two.pool!;
+    const gemm = pool.gemm.bind(pool);
+    let parallel = 0;
+    pool.gemm = (...args) => {
+      const split = gemm(...args);
+      if (split) parallel++;
+      return split;
+    };
+    for (const [m, n, k] of shapes) {
+      for (const transA of [false, true]) {
+        for (const transB of [false, true]) {
+          const av = random(m * k);
+          const bv = random(k * n);
+          const cv = random(m * n);
+          const results = [one, two, three].map((backend) => {
+            const a = filled(backend, transA ? k : m, transA ? m : k, av);
+            const b = filled(backend, transB ? n : k, transB ? k : n, bv);
+            const c = filled(backend, m, n, cv);
+            backend.gemm(transA, transB, 0.5, a, b, 0.25, c);
+            return Float32Array.from(c.data);
+          });
+          expect(firstDifference(results[1], results[0])).toBe(-1);
+          expect(firstDifference(results[2], results[0])).toBe(-1);
+          // And they are right: against the reference.
+          const cj = filled(jsBackend, m, n, cv);
+          jsBackend.gemm(
+            transA,
+            transB,
+            0.5,
+            filled(jsBackend, transA ? k : m, transA ? m : k, av),
+            filled(jsBackend, transB ? n : k, transB ? k : n, bv),
+            0.25,
+            cj,
+          );
+          for (let i = 0; i < m * n; i += 97) {
+            expect(Math.abs(results[0][i] - cj.data[i])).toBeLessThan(1e-4 * Math.sqrt(k));
+          }
+        }
+      }
+    }
+    pool.gemm = gemm;
+    // The first two shapes, four combinations each, went to the workers.
+    expect(parallel).toBe(8);
+  });
+
+  it('keeps products under the threshold on the calling thread', () => {
+    const pool = two.pool!;
+    expect(pool.gemm(false, false, 8, 8, 8, 1, 0, 0, 0, 0, 0)).toBe(false);
+    expect(PARALLEL_MIN_MACS).toBeGreaterThan(64 * 128 * 10);
+  });
+
+  it('trains to the same weights on one thread and on three', () => {
+    const x = Array.from({ length: 256 }, () => Array.from({ length: 64 }, () => rng.normal()));
+    const t = x.map((row) =>
+      Array.from({ length: 10 }, (_, k) => (Math.abs(Math.floor(row[0] * 3)) % 10 === k ? 1 : 0)),
+    );
+    const weights = [one, three].map((backend) => {
+      const net = new Network({
+        inputs: 64,
+        layers: [
+          { units: 256, activation: 'relu' },
+          { units: 10, activation: 'softmax' },
+        ],
+        seed: 4,
+        backend,
+      });
+      // Batches of 64: the 64 x 256 x 64 products reach the threshold.
+      const trainer = new Trainer(net, x, t, {
+        mode: 'minibatch',
+        batchSize: 64,
+        learningRate: 0.1,
+        epochs: 3,
+      });
+      for (let e = 0; e < 3; e++) trainer.runEpoch();
+      trainer.dispose();
+      return net.layers.map((l) => Float32Array.from(l.weights.data));
+    });
+    for (let n = 0; n < 2; n++) expect(firstDifference(weights[1][n], weights[0][n])).toBe(-1);
+  });
+
+  it("'auto' takes one thread per core", async () => {
+    const auto = (await createWasmBackend({ threads: 'auto' })) as WasmBackend;
+    try {
+      expect(auto.name).toMatch(/^wasm-simd-threads-\d+$/);
+    } finally {
+      auto.dispose();
+    }
+    await expect(createWasmBackend({ threads: 0 })).rejects.toThrow(/threads/);
+  });
+});
