@@ -14,7 +14,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const CHROMIUM = '/usr/bin/chromium';
 const root = resolve(import.meta.dirname, '..');
-const outDir = join(root, '.tmp', 'web-e2e-site');
+// One folder per run: several runs of the suite may share the checkout.
+const outDir = join(root, '.tmp', `web-e2e-site-${process.pid}`);
 const shots = join(root, 'test-output', 'screenshots');
 
 const TYPES: Record<string, string> = {
@@ -91,6 +92,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   await new Promise((done) => (server ? server.close(done) : done(undefined)));
+  await rm(outDir, { recursive: true, force: true });
 });
 
 interface Opened {
@@ -207,7 +209,7 @@ describe('playground in Chromium', () => {
     // Export the trained model (SPEC section 4), reset, and load it back.
     const trained = await diagramWeights(page);
     const [download] = await Promise.all([page.waitForEvent('download'), page.click('#export')]);
-    const file = join(root, '.tmp', 'web-e2e-model.json');
+    const file = join(outDir, 'downloaded-model.json');
     await download.saveAs(file);
     const model = JSON.parse(await readFile(file, 'utf8'));
     expect(model.format).toBe('backprop-mlp');
@@ -333,6 +335,20 @@ describe('playground in Chromium', () => {
     await waitSnapshot(page, (x) => x !== null && x.epoch === 0 && Number.isFinite(x.trainCost));
     expect(await page.isHidden('#banner')).toBe(true);
     expect(new URL(page.url()).searchParams.get('layers')).toBe('1:linear:2.5');
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it('stops at the tolerance with a calm message', async () => {
+    const { page, errors } = await open('?data=moons&tol=0.3');
+    await page.click('#run');
+    await page.waitForSelector('#banner.calm:not([hidden])', { timeout: 30_000 });
+    expect(await page.textContent('#banner-text')).toMatch(
+      /Stopped at epoch \d+: the test cost reached the tolerance 0\.3/,
+    );
+    const s = await waitSnapshot(page, (x) => x !== null && !x.running);
+    expect(s.testCost).toBeLessThanOrEqual(0.3);
+    expect(await page.getAttribute('#run', 'aria-label')).toBe('Run');
     expect(errors).toEqual([]);
     await page.close();
   });

@@ -127,7 +127,7 @@ export function renderExplain(host: HTMLElement, payload: ExplainPayload, setup:
   const N = trace.layers.length;
   const count = inputs.length;
   const s = setup.reduction === 'mean' ? 1 / count : 1;
-  const sTex = setup.reduction === 'mean' ? `\\tfrac{1}{${count}}` : '';
+  const sTex = setup.reduction === 'mean' && count > 1 ? `\\tfrac{1}{${count}}` : '';
   const out: HTMLElement[] = [];
 
   // Forward pass.
@@ -175,7 +175,10 @@ export function renderExplain(host: HTMLElement, payload: ExplainPayload, setup:
     'binary-cross-entropy': '-\\sum_k [d_k \\log y_k + (1 - d_k)\\log(1 - y_k)]',
     'cross-entropy': '-\\sum_k d_k \\log y_k',
   };
-  const J = setup.reduction === 'mean' ? `\\tfrac1{${count}}\\sum_{p} L(p)` : '\\sum_{p} L(p)';
+  const J =
+    count === 1
+      ? `L(${payload.indices[p] + 1})`
+      : `${setup.reduction === 'mean' ? `\\tfrac1{${count}}` : ''}\\sum_{p} L(p)`;
   lossSec.append(eq(`L(p) = ${lossTex[setup.loss]}`));
   lossSec.append(eq(`J = ${J} = ${num(trace.loss)}`));
   const fused =

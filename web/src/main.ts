@@ -468,7 +468,11 @@ function onSnapshot(s: Snapshot): void {
   }
   drawOutput();
   if (s.stopped === 'tolerance')
-    showBanner(`Stopped: the cost reached the tolerance ${setup.tolerance}.`, false, true);
+    showBanner(
+      `Stopped at epoch ${s.epoch}: the ${s.testCost === null ? 'training' : 'test'} cost reached the tolerance ${setup.tolerance}.`,
+      false,
+      true,
+    );
   if (s.explain) {
     explainExample = Math.min(explainExample, s.explain.inputs.length - 1);
     fillExplainSelect();

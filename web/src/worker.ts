@@ -187,6 +187,8 @@ function nextBatch(s: State): number[] {
 }
 
 function explain(s: State): ExplainPayload | null {
+  // A stopped trainer takes no further step, so there is no next update to explain.
+  if (s.trainer.stopReason || s.diverged) return null;
   try {
     const indices = nextBatch(s);
     const inputs = indices.map((i) => s.msg.train.inputs[i]);
