@@ -196,7 +196,12 @@ interface Batch {
 
 function isStream(x: unknown): x is DataStream {
   if (typeof x === 'function') return true;
-  if (x === null || typeof x !== 'object' || Array.isArray(x) || isShaped(x)) return false;
+  // An array is rows of numbers, unless it holds { inputs, targets } chunks (it is an iterable of them too).
+  if (Array.isArray(x)) {
+    const first: unknown = x[0];
+    return typeof first === 'object' && first !== null && !Array.isArray(first) && 'inputs' in first;
+  }
+  if (x === null || typeof x !== 'object' || isShaped(x)) return false;
   return Symbol.iterator in x || Symbol.asyncIterator in x;
 }
 
