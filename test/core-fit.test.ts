@@ -459,6 +459,13 @@ describe('streaming', () => {
     expect(history.epochs.map((e) => e.updates)).toEqual([n, n, n]);
   });
 
+  it('a plain array of chunks is an iterable of minibatches too', async () => {
+    const reference = await inMemory();
+    const net = new Network(spec);
+    await net.fit(chunks(5, false), null, options);
+    expect(flatParams(net)).toEqual(reference.weights);
+  });
+
   it('an async generator function, one epoch', async () => {
     const net = new Network(spec);
     const reference = new Network(spec);
