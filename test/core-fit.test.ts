@@ -600,6 +600,34 @@ describe('what each epoch reports', () => {
     expect(history.epochs[0].accuracy).toBe(accuracy(out, d));
   });
 
+  it('predictions and validation costs over more rows than one chunk (1024) are those of each row alone', async () => {
+    const next = lcg(65);
+    const x = randomRows(next, 2500, 3);
+    const d = randomRows(next, 2500, 2, 0, 1);
+    const net = new Network({
+      inputs: 3,
+      layers: [
+        { units: 5, activation: 'gelu' },
+        { units: 2, activation: 'sigmoid' },
+      ],
+      dtype: 'float64',
+      seed: 2,
+    });
+    const all = net.predict(x);
+    expect(all).toHaveLength(2500);
+    for (const r of [0, 1023, 1024, 2047, 2048, 2499]) expect(all[r]).toEqual(net.predict([x[r]])[0]);
+    const small = { inputs: x.slice(0, 40), targets: d.slice(0, 40) };
+    const history = await net.fit(small.inputs, small.targets, {
+      loss: 'mse',
+      mode: 'batch',
+      learningRate: 0.1,
+      epochs: 1,
+      validationData: { inputs: x, targets: d },
+    });
+    const trace = net.explain(x, d, { loss: 'mse', learningRate: 1 });
+    expect(history.epochs[0].validationCost).toBeCloseTo(trace.loss, 12);
+  });
+
   it('a validation split is seeded: the same seed holds out the same rows', async () => {
     const next = lcg(64);
     const x = randomRows(next, 20, 2);
