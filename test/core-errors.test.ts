@@ -394,6 +394,7 @@ describe('divergence', () => {
     ['float64', 'sequential'],
     ['float64', 'minibatch'],
     ['float32', 'batch'],
+    ['float32', 'sequential'],
     ['float32', 'minibatch'],
   ] as const;
   for (const [dtype, mode] of cases) {
