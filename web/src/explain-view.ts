@@ -155,11 +155,11 @@ export function renderExplain(host: HTMLElement, payload: ExplainPayload, setup:
         w.activation === 'softmax'
           ? `y_{${i + 1}} = \\mathrm{softmax}(v)_{${i + 1}}`
           : `${xOut(n, i + 1)} = ${psi}(${num(layer.v[p][i])})`;
-      fwd.append(
-        eq(
-          `v^{(${n})}_{${i + 1}} = ${terms}${num(layer.v[p][i])} \\;\\Rightarrow\\; ${outTex} = ${num(layer.out[p][i])}`,
-        ),
-      );
+      const vTex = `v^{(${n})}_{${i + 1}} = ${terms}${num(layer.v[p][i])}`;
+      const psiTex = `${outTex} = ${num(layer.out[p][i])}`;
+      // A long sum gets its own line, so that psi(v) stays in view.
+      if (prev.length > 3) fwd.append(eq(vTex), eq(`\\quad\\Rightarrow\\; ${psiTex}`));
+      else fwd.append(eq(`${vTex} \\;\\Rightarrow\\; ${psiTex}`));
     }
     if (units > MAX_NODES) fwd.append(more(units - MAX_NODES, `nodes in layer ${n}`));
   }

@@ -64,6 +64,8 @@ let last: Snapshot | null = null;
 let costs: CostPoint[] = [];
 let running = false;
 let explainExample = 0;
+/** The id of the experiment the page shows; messages about older ones are dropped. */
+let experiment = 0;
 /** A loaded model to start from instead of random weights, until the setup changes. */
 let startModel: unknown = null;
 
@@ -404,6 +406,7 @@ function restart(): void {
   if (setup.dataset === 'line') linear.reset(d.train, setup.layers[0].learningRate, setup.seed);
   const msg: InitMessage = {
     type: 'init',
+    id: ++experiment,
     setup: JSON.parse(JSON.stringify(setup)),
     train: d.train,
     test: d.test,
@@ -424,6 +427,7 @@ function restart(): void {
 
 worker.onmessage = (event: MessageEvent<FromWorker>) => {
   const msg = event.data;
+  if (msg.id !== experiment) return;
   if (msg.type === 'snapshot') onSnapshot(msg);
   else if (msg.type === 'diverged') {
     running = false;
@@ -467,6 +471,8 @@ function onSnapshot(s: Snapshot): void {
     );
   }
   drawOutput();
+  // While training runs, the panel still shows an earlier step: dim it.
+  $('explain').classList.toggle('stale', s.running);
   if (s.stopped === 'tolerance')
     showBanner(
       `Stopped at epoch ${s.epoch}: the ${s.testCost === null ? 'training' : 'test'} cost reached the tolerance ${setup.tolerance}.`,

@@ -23,6 +23,8 @@ export interface LayerWeights {
 /** Starts (or restarts) an experiment; the worker builds a fresh network. */
 export interface InitMessage {
   type: 'init';
+  /** Numbers the experiment; every message back carries it, so the page drops stale ones. */
+  id: number;
   setup: Setup;
   train: Examples;
   test: Examples;
@@ -80,6 +82,7 @@ export interface TraceJson {
 /** What the page draws after each burst of training. */
 export interface Snapshot {
   type: 'snapshot';
+  id: number;
   running: boolean;
   epoch: number;
   updates: number;
@@ -103,6 +106,6 @@ export interface Snapshot {
 
 export type FromWorker =
   | Snapshot
-  | { type: 'diverged'; message: string; epoch: number }
-  | { type: 'error'; message: string }
-  | { type: 'model'; json: unknown };
+  | { type: 'diverged'; id: number; message: string; epoch: number }
+  | { type: 'error'; id: number; message: string }
+  | { type: 'model'; id: number; json: unknown };

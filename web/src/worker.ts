@@ -63,6 +63,9 @@ const DIVERGENCE_FACTOR = 1e8;
 let state: State | null = null;
 let timer: ReturnType<typeof setTimeout> | null = null;
 
+/** The id of the current experiment (0 before the first). */
+let current = 0;
+
 function post(message: FromWorker, transfer: Transferable[] = []): void {
   (self as unknown as Worker).postMessage(message, transfer);
 }
@@ -209,7 +212,7 @@ function explain(s: State): ExplainPayload | null {
       exact: s.msg.setup.optimizer === 'sgd' && s.msg.setup.weightDecay === 0,
     };
   } catch (e) {
-    post({ type: 'error', message: `explain: ${(e as Error).message}` });
+    post({ type: 'error', id: current, message: `explain: ${(e as Error).message}` });
     return null;
   }
 }
@@ -233,6 +236,7 @@ function snapshot(s: State, withExplain: boolean): void {
   const grids = gridOutputs(s);
   const message: Snapshot = {
     type: 'snapshot',
+    id: s.msg.id,
     running: s.running,
     epoch: s.epoch,
     updates: s.updates,
@@ -292,13 +296,14 @@ function guard(s: State, action: () => void): boolean {
       const cost = Number.isFinite(e.cost) ? e.cost.toExponential(2) : String(e.cost);
       post({
         type: 'diverged',
+        id: current,
         epoch: e.epoch,
         message:
           `Training diverged at epoch ${e.epoch}: the cost grew to ${cost} (it started at ${s.initialCost.toPrecision(3)}). ` +
           'The learning rate is too large for this network.',
       });
       snapshot(s, false);
-    } else post({ type: 'error', message: (e as Error).message });
+    } else post({ type: 'error', id: current, message: (e as Error).message });
     return false;
   }
 }
@@ -332,6 +337,7 @@ self.onmessage = (event: MessageEvent<ToWorker>) => {
       if (state) dispose(state);
       // A setup the library refuses leaves no experiment behind, not the previous one.
       state = null;
+      current = msg.id;
       state = build(msg);
       state.pending = [costPoint(state)];
       state.initialCost = state.pending[0].train;
@@ -365,9 +371,9 @@ self.onmessage = (event: MessageEvent<ToWorker>) => {
       });
       if (ok) snapshot(s, true);
     } else if (msg.type === 'export') {
-      post({ type: 'model', json: s.net.toJSON() });
+      post({ type: 'model', id: current, json: s.net.toJSON() });
     }
   } catch (e) {
-    post({ type: 'error', message: (e as Error).message });
+    post({ type: 'error', id: current, message: (e as Error).message });
   }
 };
