@@ -901,6 +901,49 @@ describe('optimizers against their update formulas (PyTorch), float64', () => {
     }
   }
 
+  it('adam in minibatch mode counts t per update (3 per epoch here), not per epoch', async () => {
+    const rates = [0.05, 0.02];
+    const byHandNet = new Network(spec);
+    const state = new Map<string, [number, number]>();
+    let t = 0;
+    for (let epoch = 0; epoch < 2; epoch++) {
+      for (let start = 0; start < 7; start += 3) {
+        t++;
+        const trace = byHandNet.explain(x.slice(start, start + 3), d.slice(start, start + 3), {
+          loss: 'mse',
+          learningRate: 1,
+        });
+        const adam = (w: number, g: number, key: string, eta: number) => {
+          const s = state.get(key) ?? [0, 0];
+          s[0] = 0.9 * s[0] + 0.1 * g;
+          s[1] = 0.999 * s[1] + 0.001 * g * g;
+          state.set(key, s);
+          return w - (eta * s[0]) / (1 - 0.9 ** t) / (Math.sqrt(s[1] / (1 - 0.999 ** t)) + 1e-8);
+        };
+        byHandNet.setWeights(
+          byHandNet.getWeights().map((layer, n) => ({
+            weights: layer.weights.map((row, m) =>
+              row.map((w, i) => adam(w, trace.layers[n].gradWeights[m][i], `${n}w${m},${i}`, rates[n])),
+            ),
+            biases: layer.biases.map((b, i) => adam(b, trace.layers[n].gradBiases[i], `${n}b${i}`, rates[n])),
+          })),
+        );
+      }
+    }
+    const net = new Network(spec);
+    const history = await net.fit(x, d, {
+      loss: 'mse',
+      mode: 'minibatch',
+      batchSize: 3,
+      shuffle: false,
+      optimizer: 'adam',
+      learningRate: rates,
+      epochs: 2,
+    });
+    expect(history.epochs.map((e) => e.updates)).toEqual([3, 3]);
+    expectClose(flatParams(net), flatParams(byHandNet), { rel: 1e-12, abs: 1e-15, what: 'weights' });
+  });
+
   it('weight decay adds lambda w to the gradient: one sgd step differs from lambda = 0 by -eta lambda w', async () => {
     const w = flatParams(new Network(spec));
     const plain = new Network(spec);
