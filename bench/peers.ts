@@ -59,12 +59,13 @@ function accuracyOf(predict: (input: number[]) => ArrayLike<number>, test: Rows)
 // ---------------------------------------------------------------------------
 // backprop, through the public API: Network + Trainer.
 
-function backpropPeer(id: string, label: string, useWasm: boolean): Peer {
+function backpropPeer(id: string, label: string, backend: 'wasm-threads' | 'wasm' | 'js'): Peer {
   return {
     id,
     label,
     async init() {
-      setBackend(useWasm ? await createWasmBackend() : jsBackend);
+      if (backend === 'js') setBackend(jsBackend);
+      else setBackend(await createWasmBackend({ threads: backend === 'wasm-threads' ? 'auto' : 1 }));
     },
     create(w, data) {
       const net = new Network({
@@ -398,8 +399,9 @@ const fnnPeer: Peer = {
 
 /** Every library, backprop first. */
 export const PEERS: Peer[] = [
-  backpropPeer('backprop', 'backprop (wasm)', true),
-  backpropPeer('backprop-js', 'backprop (js reference)', false),
+  backpropPeer('backprop', 'backprop (wasm, all cores)', 'wasm-threads'),
+  backpropPeer('backprop-1t', 'backprop (wasm, 1 thread)', 'wasm'),
+  backpropPeer('backprop-js', 'backprop (js reference)', 'js'),
   tfjsPeer('wasm'),
   tfjsPeer('cpu'),
   brainPeer,

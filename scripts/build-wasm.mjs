@@ -4,6 +4,7 @@
 //   simd     plain 128-bit SIMD: runs on every current engine (the default)
 //   relaxed  relaxed SIMD (fused multiply-add), where the engine has it
 //   threads  plain SIMD on a shared memory, for the worker pool
+//   relaxedThreads  relaxed SIMD on a shared memory
 // Usage: node scripts/build-wasm.mjs [--check]  (--check fails if the committed module is stale)
 import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -26,6 +27,10 @@ const variants = {
   simd: ['--enable', 'simd'],
   relaxed: ['--enable', 'simd', '--enable', 'relaxed-simd'],
   threads: ['--enable', 'simd', '--enable', 'threads', '--sharedMemory', '--maximumMemory', '65536'],
+  relaxedThreads: [
+    ...['--enable', 'simd', '--enable', 'relaxed-simd', '--enable', 'threads'],
+    ...['--sharedMemory', '--maximumMemory', '65536'],
+  ],
 };
 
 const encoded = {};
@@ -56,6 +61,9 @@ export const RELAXED_WASM =
 /** Plain SIMD build on a shared memory, for the worker pool. */
 export const THREADS_WASM =
   '${encoded.threads}';
+/** Relaxed-SIMD build on a shared memory. */
+export const RELAXED_THREADS_WASM =
+  '${encoded.relaxedThreads}';
 `;
 
 if (process.argv.includes('--check')) {

@@ -45,4 +45,26 @@ for (let t = 1; t <= 3; t++) {
   wasm.adam(ww, gw, mw, sw, 0.01, 0.9, 0.999, 1e-8, t, 0.01);
 }
 for (let i = 0; i < n; i++) worst = Math.max(worst, Math.abs(ww.data[i] - wj.data[i]));
-console.log(JSON.stringify({ name: wasm.name, relaxedSimd: wasmFeatures().relaxedSimd, worst }));
+// The relaxed threads build: the same bits on one worker and on two.
+const threaded = await Promise.all([2, 3].map((threads) => createWasmBackend({ threads })));
+const bits = threaded.map((backend) => {
+  const [m, n, k] = [130, 300, 40];
+  const a = backend.matrix(m, k, 'float32');
+  const b = backend.matrix(k, n, 'float32');
+  const c = backend.matrix(m, n, 'float32');
+  for (let i = 0; i < m * k; i++) a.data[i] = Math.sin(i);
+  for (let i = 0; i < k * n; i++) b.data[i] = Math.cos(i);
+  backend.gemm(false, false, 1, a, b, 0, c);
+  return Array.from(c.data);
+});
+const threadsAgree = bits[0].every((x, i) => Object.is(x, bits[1][i]));
+for (const backend of threaded) (backend as { dispose?(): void }).dispose?.();
+console.log(
+  JSON.stringify({
+    name: wasm.name,
+    threadedName: threaded[0].name,
+    threadsAgree,
+    relaxedSimd: wasmFeatures().relaxedSimd,
+    worst,
+  }),
+);

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { RELAXED_WASM, SIMD_WASM, THREADS_WASM } from './modules.generated.js';
+import { RELAXED_THREADS_WASM, RELAXED_WASM, SIMD_WASM, THREADS_WASM } from './modules.generated.js';
 
 /** The WebAssembly features the backend can use in this engine. */
 export interface WasmFeatures {
@@ -30,19 +30,29 @@ export function decodeBase64(text: string): Uint8Array<ArrayBuffer> {
   return bytes;
 }
 
-const cache = new Map<string, Uint8Array<ArrayBuffer>>();
+/** The builds of the kernels (see scripts/build-wasm.mjs). */
+export type Build = 'simd' | 'relaxed' | 'threads' | 'relaxed-threads';
+
+const SOURCES: Record<Build, string> = {
+  simd: SIMD_WASM,
+  relaxed: RELAXED_WASM,
+  threads: THREADS_WASM,
+  'relaxed-threads': RELAXED_THREADS_WASM,
+};
+
+const cache = new Map<Build, Uint8Array<ArrayBuffer>>();
 
 /** The bytes of one build, decoded once. */
-export function moduleBytes(build: 'simd' | 'relaxed' | 'threads'): Uint8Array<ArrayBuffer> {
+export function moduleBytes(build: Build): Uint8Array<ArrayBuffer> {
   let bytes = cache.get(build);
   if (!bytes) {
-    bytes = decodeBase64(build === 'simd' ? SIMD_WASM : build === 'relaxed' ? RELAXED_WASM : THREADS_WASM);
+    bytes = decodeBase64(SOURCES[build]);
     cache.set(build, bytes);
   }
   return bytes;
 }
 
-function validates(build: 'simd' | 'relaxed' | 'threads'): boolean {
+function validates(build: Build): boolean {
   try {
     return typeof WebAssembly === 'object' && WebAssembly.validate(moduleBytes(build));
   } catch {

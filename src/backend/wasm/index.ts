@@ -49,6 +49,14 @@ export interface WasmBackendOptions {
   threads?: number | 'auto';
 }
 
+function validatesShared(): boolean {
+  try {
+    return WebAssembly.validate(moduleBytes('relaxed-threads'));
+  } catch {
+    return false;
+  }
+}
+
 async function coreCount(): Promise<number> {
   if (typeof navigator === 'object' && navigator.hardwareConcurrency) return navigator.hardwareConcurrency;
   if (typeof process === 'object' && process.versions?.node) {
@@ -83,15 +91,16 @@ export async function createWasmBackend(options: WasmBackendOptions = {}): Promi
       throw new Error(
         'threads: this engine has no shared WebAssembly memory (in a browser the page must be cross-origin isolated)',
       );
-    // The same build (plain SIMD, shared memory) for every thread count, so the answers never depend on it.
+    // One build for every thread count, so that the answers never depend on it.
+    const relaxed = (options.relaxedSimd ?? true) && features.relaxedSimd && validatesShared();
     const memory = new WebAssembly.Memory({ initial: pages, maximum: 65536, shared: true });
-    const module = await WebAssembly.compile(moduleBytes('threads'));
+    const module = await WebAssembly.compile(moduleBytes(relaxed ? 'relaxed-threads' : 'threads'));
     const instance = await WebAssembly.instantiate(module, { env: { memory } });
     const kernels = instance.exports as unknown as KernelExports;
     const backend = new WasmBackend(
       memory,
       kernels,
-      `wasm-simd-threads-${threads}`,
+      `wasm-${relaxed ? 'relaxed-simd' : 'simd'}-threads-${threads}`,
       undefined,
       delegateSmall,
     );
