@@ -167,7 +167,7 @@ const cases: Case[] = [
   {
     name: 'a missing --target',
     args: (d) => ['train', join(d, 'good.csv'), '--out', join(d, 'out.json')],
-    stderr: /required option '--target <cols>' not specified/,
+    stderr: /option --target: expected the target column\(s\), e\.g\. --target label/,
   },
   {
     name: 'an unknown option',

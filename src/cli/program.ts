@@ -104,7 +104,7 @@ export function buildProgram(
     .summary('train a network on a CSV file')
     .description('Train a multilayer perceptron on a CSV file and save the model (SPEC section 6).')
     .argument('<data.csv>', 'CSV file with a header line')
-    .requiredOption('--target <cols>', 'target column(s), comma-separated', columnList)
+    .option('--target <cols>', 'target column(s), comma-separated (required unless --resume)', columnList)
     .option(
       '--inputs <cols>',
       'input columns (default: every column that is not a target or ignored)',

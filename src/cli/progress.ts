@@ -24,6 +24,7 @@ export interface EpochView {
 export class Progress {
   private bar: cliProgress.SingleBar | undefined;
   private lastLine = 0;
+  private lastPrinted = 0;
   private last: EpochView | undefined;
   private readonly started = Date.now();
 
@@ -86,6 +87,7 @@ export class Progress {
     const now = Date.now();
     if (now - this.lastLine >= (this.options.every ?? 3) * 1000 || info.epoch === 1) {
       this.lastLine = now;
+      this.lastPrinted = info.epoch;
       this.stream.write(`${this.line(info)}\n`);
     }
   }
@@ -105,7 +107,8 @@ export class Progress {
   /** Ends the display (the bar stays on screen; without a terminal the last epoch is printed). */
   stop(): void {
     if (this.bar) this.bar.stop();
-    else if (!this.options.quiet && this.last && Date.now() - this.lastLine > 0 && this.lastLine !== 0) {
+    else if (!this.options.quiet && this.last && this.last.epoch !== this.lastPrinted) {
+      this.lastPrinted = this.last.epoch;
       this.stream.write(`${this.line(this.last)}\n`);
     }
   }

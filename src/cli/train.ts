@@ -140,6 +140,8 @@ interface Prepared {
   /** In-memory rows, or a stream of chunks for epoch `epoch` (0-based; it seeds the shuffle). */
   train: Encoded | ((epoch: number) => AsyncIterable<DataChunk>);
   trainRows: number;
+  /** Rows held out for testing (scored at the end). */
+  testRows: number;
   validation?: Encoded;
   test?: Encoded;
   /** Scores of the training rows (and of test rows, streamed) after training. */
@@ -161,6 +163,9 @@ export async function train(
   const format = args.report ? reportFormat(args.report) : undefined;
   if (args.report && !format) {
     throw new CliError(`option --report: expected a file name ending in .svg or .html, got '${args.report}'`);
+  }
+  if (!args.resume && (args.target === undefined || args.target.length === 0)) {
+    throw new CliError('option --target: expected the target column(s), e.g. --target label');
   }
   if (args.resume && !args.checkpoint) {
     throw new CliError(
@@ -277,7 +282,7 @@ export async function train(
   log(
     `training ${net.layers.map((l) => l.units).join('-')} (${m0} inputs${args.hidden.length ? `, ${args.hidden.join(',')} hidden ${args.activation}` : ''}, ` +
       `${net.outputActivation} output) on ${prepared.trainRows} rows of ${dataFile}` +
-      `${prepared.validation ? `, ${prepared.validation.rows} validation` : ''}${prepared.test ? `, ${prepared.test.rows} test` : ''}` +
+      `${prepared.validation ? `, ${prepared.validation.rows} validation` : ''}${prepared.testRows ? `, ${prepared.testRows} test` : ''}` +
       `${prepared.streamed ? ' (streamed)' : ''}: ${settings.optimizer.name}, eta ${etaText}, ${settings.mode}` +
       `${settings.mode === 'minibatch' ? ` of ${settings.batchSize}` : ''}, ${settings.loss}/${settings.reduction}, ` +
       `up to ${settings.epochs} epochs${settings.patience !== undefined ? `, patience ${settings.patience}` : ''}` +
@@ -344,8 +349,10 @@ export async function train(
     if (err instanceof Interrupted || (interrupted && streamed)) {
       // In memory the checkpoint is mid-epoch; a stream restarts the epoch it was in.
       await saveCheckpoint(streamed ? lastEpochCheckpoint! : trainer.checkpoint());
+      const where =
+        !streamed && trainer.midEpoch ? `during epoch ${trainer.epoch + 1}` : `after epoch ${trainer.epoch}`;
       process.stderr.write(
-        `interrupted after epoch ${trainer.epoch}: checkpoint saved to ${checkpointPath}; ` +
+        `interrupted ${where}: checkpoint saved to ${checkpointPath}; ` +
           `continue with the same command and --resume --checkpoint ${checkpointPath}\n`,
       );
       trainer.dispose();
@@ -435,7 +442,7 @@ export async function train(
     rows: {
       train: prepared.trainRows,
       validation: prepared.validation?.rows ?? 0,
-      test: prepared.test?.rows ?? 0,
+      test: prepared.testRows,
     },
     network: {
       inputs: net.inputs,
@@ -544,6 +551,7 @@ function prepareTable(table: Table, args: TrainArgs): Prepared & { classHint?: s
     rows: rows.length,
     train,
     trainRows: train.rows,
+    testRows: test?.rows ?? 0,
     validation,
     test,
     streamed: false,
@@ -664,6 +672,7 @@ async function prepareStream(file: string, args: TrainArgs): Promise<Prepared & 
     rows: index,
     train: stream,
     trainRows,
+    testRows,
     validation,
     streamed: true,
     sample: { columns: header, rows: sample },

@@ -48,7 +48,7 @@ export function csvParseError(err: unknown, file: string): DataError {
   const e = err as { message?: string; lines?: number; code?: string };
   const message = String(e?.message ?? err).split('\n')[0];
   // csv-parse's messages end with "at line N": keep the text, move the line to the front.
-  const detail = message.replace(/:? *(at|on) line \d+\.?$/, '').replace(/^Invalid Record Length: /, '');
+  const detail = message.replace(/:? *(at|on) line \d+\.?/g, '').replace(/^Invalid Record Length: /, '');
   return new DataError(
     { file, line: typeof e?.lines === 'number' ? e.lines : undefined },
     `not valid CSV (${detail.trim() || e?.code || 'parse error'}); expected comma-separated fields with "double quotes" around fields that hold commas`,
