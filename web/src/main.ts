@@ -701,6 +701,14 @@ $<HTMLInputElement>('load-model').onchange = async (e) => {
     syncControls();
     writeUrl();
     restart();
+    if (!startModel) {
+      const units = model.layers[model.layers.length - 1].units;
+      showBanner(
+        `${file.name}: its output layer has ${units} node${units === 1 ? '' : 's'}, which does not fit this data set; ` +
+          'the network starts from random weights instead.',
+        false,
+      );
+    }
   } catch (err) {
     showBanner(`${file.name}: ${(err as Error).message}`, false);
   }
