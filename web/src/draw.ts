@@ -31,6 +31,14 @@ export function diverging(t: number): [number, number, number] {
   return [MID[0] + (end[0] - MID[0]) * a, MID[1] + (end[1] - MID[1]) * a, MID[2] + (end[2] - MID[2]) * a];
 }
 
+/** The scale at 1021 levels, so a heat map looks a colour up instead of computing it per pixel. */
+const LEVELS = 510;
+const LUT = (() => {
+  const lut = new Uint8ClampedArray((2 * LEVELS + 1) * 3);
+  for (let k = 0; k <= 2 * LEVELS; k++) lut.set(diverging(k / LEVELS - 1), 3 * k);
+  return lut;
+})();
+
 /** CSS colour of t in [-1, 1]. */
 export function divergingCss(t: number): string {
   const [r, g, b] = diverging(t);
@@ -88,11 +96,13 @@ export function drawHeatmap(
   for (let row = 0; row < g; row++) {
     for (let col = 0; col < g; col++) {
       const k = row * g + col;
-      const [r, gr, b] = diverging(intensity * toUnit(scale, values[k * stride + offset]));
+      const t = intensity * toUnit(scale, values[k * stride + offset]);
+      const u = Number.isFinite(t) ? Math.max(-1, Math.min(1, t)) : 0;
+      const q = 3 * Math.round((u + 1) * LEVELS);
       const p = ((g - 1 - row) * g + col) * 4;
-      img.data[p] = r;
-      img.data[p + 1] = gr;
-      img.data[p + 2] = b;
+      img.data[p] = LUT[q];
+      img.data[p + 1] = LUT[q + 1];
+      img.data[p + 2] = LUT[q + 2];
       img.data[p + 3] = 255;
     }
   }

@@ -447,11 +447,37 @@ function fmtCost(x: number | null): string {
   return x < 1e-3 && x > 0 ? x.toExponential(2) : x >= 1000 ? x.toExponential(3) : x.toFixed(3);
 }
 
+let pending: Snapshot | null = null;
+let frame = 0;
+
+/**
+ * Keeps every cost point at once but draws only the newest snapshot, once per
+ * animation frame, then tells the worker it may send the next: however fast
+ * training runs, the page never falls behind.
+ */
 function onSnapshot(s: Snapshot): void {
-  last = s;
   if (s.resetCurve) costs = [];
   costs.push(...s.costs);
   if (costs.length > 3000) costs = costs.filter((_, i) => i % 2 === 0 || i === costs.length - 1);
+  if (pending?.explain && !s.explain && !s.running) s.explain = pending.explain;
+  pending = s;
+  if (!frame) frame = requestAnimationFrame(renderSnapshot);
+}
+
+function renderSnapshot(): void {
+  frame = 0;
+  const s = pending;
+  pending = null;
+  if (!s || s.id !== experiment) return;
+  last = s;
+  try {
+    render(s);
+  } finally {
+    send({ type: 'drawn', id: s.id });
+  }
+}
+
+function render(s: Snapshot): void {
   running = s.running;
   updateRunButton();
   $('epoch').textContent = s.epoch.toLocaleString('en');

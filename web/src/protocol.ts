@@ -41,7 +41,9 @@ export type ToWorker =
   | { type: 'run' }
   | { type: 'pause' }
   | { type: 'step'; unit: 'update' | 'epoch' }
-  | { type: 'export' };
+  | { type: 'export' }
+  /** The page drew snapshot `id`'s experiment; the worker may send the next snapshot. */
+  | { type: 'drawn'; id: number };
 
 /** One point of the cost curves. */
 export interface CostPoint {

@@ -51,6 +51,8 @@ interface State {
   diverged: boolean;
   /** The training cost before the first update, the yardstick of divergence. */
   initialCost: number;
+  /** A snapshot is on its way to the page and not yet drawn: train on, but send no other. */
+  awaitingDraw: boolean;
 }
 
 /**
@@ -130,6 +132,7 @@ function build(msg: InitMessage): State {
     stopped: null,
     diverged: false,
     initialCost: Number.NaN,
+    awaitingDraw: false,
   };
 }
 
@@ -320,7 +323,11 @@ function loop(): void {
     }
   });
   if (!ok) return;
-  snapshot(s, !s.running);
+  // While running, the next snapshot waits until the page has drawn the last one.
+  if (!s.running || !s.awaitingDraw) {
+    snapshot(s, !s.running);
+    s.awaitingDraw = s.running;
+  } else if (s.pending.length > 20_000) s.pending = s.pending.filter((_, i) => i % 2 === 0);
   if (s.running) timer = setTimeout(loop, 0);
 }
 
@@ -370,6 +377,8 @@ self.onmessage = (event: MessageEvent<ToWorker>) => {
         else while (!stepOnce(s)) {}
       });
       if (ok) snapshot(s, true);
+    } else if (msg.type === 'drawn') {
+      if (msg.id === s.msg.id) s.awaitingDraw = false;
     } else if (msg.type === 'export') {
       post({ type: 'model', id: current, json: s.net.toJSON() });
     }
