@@ -267,6 +267,21 @@ const cases: Case[] = [
     stderr: /option '--reduction <r>' argument 'max' is invalid\. expected one of mean, sum/,
   },
   {
+    name: 'an output folder that does not exist',
+    args: (d) => ['train', join(d, 'good.csv'), '--target', 'label', '--out', join(d, 'missing', 'm.json')],
+    stderr: /option --out: the folder .*missing does not exist/,
+  },
+  {
+    name: 'evaluate on a file without a column the model needs',
+    args: (d) => ['evaluate', join(ROOT, 'test/fixtures/cli/xor-model.json'), join(d, 'numbers.csv')],
+    stderr: /numbers\.csv, column 'x1': is missing; the model expects the input column 'x1' in the header/,
+  },
+  {
+    name: 'evaluate on a class the model does not know',
+    args: (d) => ['evaluate', join(ROOT, 'test/fixtures/cli/xor-model.json'), join(d, 'good.csv')],
+    stderr: /good\.csv line 2, column 'label': expected one of the classes '0', '1', found 'a'/,
+  },
+  {
     name: 'an unknown data set',
     args: (d) => ['datasets', 'export', 'mnist', '--out', join(d, 'out.json')],
     stderr: /unknown data set 'mnist'; expected one of iris, digits, line/,

@@ -210,7 +210,7 @@ export async function renderReport(data: ReportData, format: 'svg' | 'html'): Pr
     '<!doctype html>',
     '<html lang="en"><head><meta charset="utf-8">',
     `<title>${escapeHtml(data.title)}</title>`,
-    '<style>body{font-family:sans-serif;margin:2em}pre{background:#f6f6f6;padding:1em}</style>',
+    '<style>body{font-family:sans-serif;margin:2em}pre{background:#f6f6f6;padding:1em;white-space:pre-wrap}</style>',
     '</head><body>',
     `<h1>${escapeHtml(data.title)}</h1>`,
     summary ? `<pre>${summary}</pre>` : '',

@@ -9,6 +9,7 @@
  */
 
 import { stat } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
 import type { ActivationName } from '../activations.js';
 import type { DType } from '../backend/backend.js';
 import type { Table } from '../data/csv.js';
@@ -177,6 +178,13 @@ export async function train(
     resumeFrom = readCheckpoint(await readJsonFile(args.checkpoint!), args.checkpoint!);
     // The run continues with the settings it started with; only where output goes may change.
     args = { ...args, ...resumeFrom.settings };
+  }
+  for (const [option, path] of [
+    ['--out', args.out],
+    ['--report', args.report],
+    ['--checkpoint', args.checkpoint],
+  ] as const) {
+    if (path !== undefined) await checkWritableFolder(option, path);
   }
   const started = Date.now();
   const log = (line: string) => {
@@ -482,6 +490,19 @@ export async function train(
     return RUNTIME_FAILURE;
   }
   return 0;
+}
+
+/** Refuses an output path whose folder does not exist, before any training is done. */
+async function checkWritableFolder(option: string, path: string): Promise<void> {
+  const folder = dirname(resolve(path));
+  const ok = await stat(folder).then(
+    (s) => s.isDirectory(),
+    () => false,
+  );
+  if (!ok)
+    throw new CliError(
+      `option ${option}: the folder ${folder} does not exist; expected a path in an existing folder`,
+    );
 }
 
 function stripOutputs(args: TrainArgs): CheckpointFile['settings'] {
