@@ -822,5 +822,8 @@ window.addEventListener('resize', () => drawOutput());
   get costs() {
     return costs;
   },
+  get data() {
+    return data;
+  },
   classOf,
 };
