@@ -188,6 +188,10 @@ describe('playground in Chromium', () => {
       /Node 1 of layer 1.*bias b1 = .*w11 = .*v = .*ψ\(v\) = .*δ = /s,
     );
     await page.screenshot({ path: join(shots, 'hover.png'), clip: await panelClip(page, '.network') });
+    await page.hover('#diagram path[data-layer="2"][data-m="3"][data-i="0"]');
+    expect(await page.textContent('#tooltip')).toMatch(
+      /w\(2\)41 = -?\d.*from node 4 of layer 1 to node 1 of layer 2/,
+    );
     await page.focus('#diagram .node[data-layer="2"][data-node="0"]');
     expect(await page.textContent('#tooltip')).toMatch(/Node 1 of layer 2/);
     expect(errors).toEqual([]);

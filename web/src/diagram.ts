@@ -252,6 +252,22 @@ export class Diagram {
     this.tooltip.style.top = `${top}px`;
   }
 
+  /** A weight's value and what it connects, beside the pointer. */
+  private showWeight(p: SVGPathElement, e: MouseEvent): void {
+    const n = Number(p.dataset.layer);
+    const m = Number(p.dataset.m) + 1;
+    const i = Number(p.dataset.i) + 1;
+    const from = n === 1 ? `input x<sub>${m}</sub>` : `node ${m} of layer ${n - 1}`;
+    this.tooltip.innerHTML =
+      `<b>w<sup>(${n})</sup><sub>${m}${i}</sub> = ${fmt(Number(p.dataset.w))}</b><br>` +
+      `from ${from} to node ${i} of layer ${n}`;
+    this.tooltip.hidden = false;
+    const host = this.host.parentElement!.getBoundingClientRect();
+    const left = Math.min(e.clientX - host.left + 12, host.width - this.tooltip.offsetWidth - 8);
+    this.tooltip.style.left = `${Math.max(8, left)}px`;
+    this.tooltip.style.top = `${e.clientY - host.top + 12}px`;
+  }
+
   private hide(): void {
     this.tooltip.hidden = true;
   }
@@ -274,7 +290,6 @@ export class Diagram {
           p.setAttribute('stroke-width', String(0.6 + (5 * Math.min(1, Math.abs(w) / scale)) ** 1.1));
           p.setAttribute('stroke-opacity', String(0.35 + 0.65 * Math.min(1, Math.abs(w) / scale)));
           p.dataset.w = String(w);
-          p.querySelector('title')!.textContent = `w(${index + 1})_${m + 1},${i + 1} = ${fmt(w)}`;
         });
       });
       const nodes = this.nodes[index + 1];
@@ -349,7 +364,8 @@ export class Diagram {
           p.dataset.layer = String(n);
           p.dataset.m = String(m);
           p.dataset.i = String(i);
-          p.append(document.createElementNS(SVG, 'title'));
+          p.addEventListener('mousemove', (e) => this.showWeight(p, e));
+          p.addEventListener('mouseleave', () => this.hide());
           this.svg.append(p);
           row.push(p);
         });
