@@ -4,7 +4,7 @@
  * product micro-benchmark and a table of rates, peak memory and the ratio to
  * the fastest peer, and writes bench/results.json.
  *
- * Options: --budget <seconds> per timed run (default 6), --only <workload,...>,
+ * Options: --budget <seconds> per timed run (default 4), --only <workload,...>,
  * --peers <id,...>, --no-gemm.
  *
  * @module
@@ -22,12 +22,12 @@ function option(name: string): string | undefined {
   return i >= 0 ? process.argv[i + 1] : undefined;
 }
 
-const budget = Number(option('--budget') ?? 6);
+const budget = Number(option('--budget') ?? 4);
 const only = option('--only')?.split(',') as WorkloadId[] | undefined;
 const peerIds = option('--peers')?.split(',') ?? PEERS.map((p) => p.id);
 const workloads = WORKLOADS.filter((w) => !only || only.includes(w));
 // Building synaptic's neuron objects for the wide network alone can take minutes.
-const HARD_LIMIT_S = Math.max(45, budget * 6);
+const HARD_LIMIT_S = Math.max(30, budget * 6);
 
 function measure(workload: WorkloadId, peer: string): Promise<Measurement> {
   const args = [
