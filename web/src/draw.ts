@@ -320,7 +320,8 @@ export function drawCostChart(
   const X = (e: number) => pad + ((e - first) / (last - first)) * (cssW - 2 * pad);
   const Y = (c: number) => {
     const u = log ? Math.log10(Math.max(c, min)) : Math.min(c, top);
-    return cssH - pad - ((u - bottom) / (top - bottom || 1)) * (cssH - 2 * pad);
+    // 14 px above the curves hold the labels.
+    return cssH - pad - ((u - bottom) / (top - bottom || 1)) * (cssH - 2 * pad - 14);
   };
   ctx.strokeStyle = '#e2e4e7';
   ctx.lineWidth = 1;
