@@ -10,6 +10,7 @@
  * @module
  */
 import type { ActivationName } from './backend/backend.js';
+import { exp, expm1, log, log1p, tanh } from './math.js';
 
 export type { ActivationName };
 
@@ -40,14 +41,14 @@ const INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI);
 
 /** The standard logistic function, computed so that it never overflows. */
 export function sigmoid(v: number): number {
-  if (v >= 0) return 1 / (1 + Math.exp(-v));
-  const e = Math.exp(v);
+  if (v >= 0) return 1 / (1 + exp(-v));
+  const e = exp(v);
   return e / (1 + e);
 }
 
 /** log(1 + e^v) without overflow or loss of precision. */
 export function softplus(v: number): number {
-  return Math.max(v, 0) + Math.log1p(Math.exp(-Math.abs(v)));
+  return Math.max(v, 0) + log1p(exp(-Math.abs(v)));
 }
 
 /**
@@ -67,7 +68,7 @@ export function erf(x: number): number {
     sum += term;
     if (term < sum * 1e-17) break;
   }
-  return Math.sign(x) * (2 / Math.sqrt(Math.PI)) * Math.exp(-ax * ax) * sum;
+  return Math.sign(x) * (2 / Math.sqrt(Math.PI)) * exp(-ax * ax) * sum;
 }
 
 const records: Record<ActivationName, Activation> = {
@@ -93,7 +94,7 @@ const records: Record<ActivationName, Activation> = {
   },
   tanh: {
     name: 'tanh',
-    psi: Math.tanh,
+    psi: tanh,
     derivative: (_v, out) => 1 - out * out,
     formula: 'psi(v) = tanh(v)',
     derivativeFormula: "psi'(v) = 1 - psi(v)^2",
@@ -124,8 +125,8 @@ const records: Record<ActivationName, Activation> = {
   },
   elu: {
     name: 'elu',
-    psi: (v) => (v > 0 ? v : Math.expm1(v)),
-    derivative: (v) => (v > 0 ? 1 : Math.exp(v)),
+    psi: (v) => (v > 0 ? v : expm1(v)),
+    derivative: (v) => (v > 0 ? 1 : exp(v)),
     formula: 'psi(v) = v if v > 0, else e^v - 1',
     derivativeFormula: "psi'(v) = 1 if v > 0, else e^v",
     range: 'above-minus-one',
@@ -145,7 +146,7 @@ const records: Record<ActivationName, Activation> = {
   gelu: {
     name: 'gelu',
     psi: (v) => 0.5 * v * (1 + erf(v * SQRT1_2)),
-    derivative: (v) => 0.5 * (1 + erf(v * SQRT1_2)) + v * INV_SQRT_2PI * Math.exp(-0.5 * v * v),
+    derivative: (v) => 0.5 * (1 + erf(v * SQRT1_2)) + v * INV_SQRT_2PI * exp(-0.5 * v * v),
     formula: 'psi(v) = v Phi(v), Phi the standard normal CDF',
     derivativeFormula: "psi'(v) = Phi(v) + v phi(v)",
     range: 'real',
@@ -196,7 +197,7 @@ export function softmaxRow(
   for (let j = 0; j < n; j++) if (v[offset + j] > max) max = v[offset + j];
   let sum = 0;
   for (let j = 0; j < n; j++) {
-    const e = Math.exp(v[offset + j] - max);
+    const e = exp(v[offset + j] - max);
     out[offset + j] = e;
     sum += e;
   }
@@ -225,6 +226,6 @@ export function logSumExpRow(v: ArrayLike<number>, offset: number, n: number): n
   for (let j = 0; j < n; j++) if (v[offset + j] > max) max = v[offset + j];
   if (!Number.isFinite(max)) return max;
   let sum = 0;
-  for (let j = 0; j < n; j++) sum += Math.exp(v[offset + j] - max);
-  return max + Math.log(sum);
+  for (let j = 0; j < n; j++) sum += exp(v[offset + j] - max);
+  return max + log(sum);
 }

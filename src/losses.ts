@@ -17,6 +17,7 @@
 import { type ActivationName, activation } from './activations.js';
 import type { LossName } from './backend/backend.js';
 import { BackpropError } from './errors.js';
+import { log } from './math.js';
 
 export type { LossName };
 
@@ -56,7 +57,7 @@ const records: Record<LossName, Loss> = {
   },
   'binary-cross-entropy': {
     name: 'binary-cross-entropy',
-    value: (d, y) => -(d * Math.log(y) + (1 - d) * Math.log(1 - y)),
+    value: (d, y) => -(d * log(y) + (1 - d) * log(1 - y)),
     gradient: (d, y) => -(d / y) + (1 - d) / (1 - y),
     formula: 'L = -sum_k [d_k ln y_k + (1 - d_k) ln(1 - y_k)]',
     fusedWith: 'sigmoid',
@@ -64,7 +65,7 @@ const records: Record<LossName, Loss> = {
   },
   'cross-entropy': {
     name: 'cross-entropy',
-    value: (d, y) => (d === 0 ? 0 : -d * Math.log(y)),
+    value: (d, y) => (d === 0 ? 0 : -d * log(y)),
     gradient: (d, y) => (d === 0 ? 0 : -d / y),
     formula: 'L = -sum_k d_k ln y_k',
     fusedWith: 'softmax',

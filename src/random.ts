@@ -3,10 +3,12 @@
  * weights, shuffling, generated data) draws from one of these, passed in
  * explicitly, so that the same seed gives bit-identical results in Node and in
  * the browser: only 32-bit integer arithmetic and exactly rounded operations are
- * used, never `Math.random`.
+ * used, never `Math.random`, and the normal draws take their logarithm and
+ * cosine from `math.ts`, which gives the same bits on every engine.
  *
  * @module
  */
+import { cos, log } from './math.js';
 
 /** sfc32 (Chris Doty-Humphrey's Small Fast Counter), seeded through splitmix32. */
 export class Random {
@@ -59,12 +61,12 @@ export class Random {
     return Math.floor(this.next() * n);
   }
 
-  /** A standard normal number (Box-Muller; V8's Math.log/cos are the same in Node and Chromium). */
+  /** A normal number (Box-Muller, with the bit-exact log and cos of `math.ts`). */
   normal(mean = 0, std = 1): number {
     let u = this.next();
     while (u === 0) u = this.next();
     const v = this.next();
-    return mean + std * Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
+    return mean + std * Math.sqrt(-2 * log(u)) * cos(2 * Math.PI * v);
   }
 
   /** Shuffles `a` in place (Fisher-Yates) and returns it. */

@@ -14,6 +14,7 @@ import {
   softplus,
 } from '../activations.js';
 import { loss as lossRecord } from '../losses.js';
+import { powInt } from '../math.js';
 import type { ActivationName, Backend, DType, FloatArray, LossName, Matrix } from './backend.js';
 
 class JsMatrix implements Matrix {
@@ -269,8 +270,8 @@ export const jsBackend: Backend = {
     const G = g.data;
     const M = m.data;
     const S = s.data;
-    const stepSize = eta / (1 - beta1 ** t);
-    const correction2 = Math.sqrt(1 - beta2 ** t);
+    const stepSize = eta / (1 - powInt(beta1, t));
+    const correction2 = Math.sqrt(1 - powInt(beta2, t));
     for (let i = 0; i < W.length; i++) {
       const gi = lambda === 0 ? G[i] : G[i] + lambda * W[i];
       M[i] += (1 - beta1) * (gi - M[i]);

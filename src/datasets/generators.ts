@@ -9,6 +9,7 @@
  * @module
  */
 import { BackpropError } from '../errors.js';
+import { cos, sin } from '../math.js';
 import { Random } from '../random.js';
 
 /** A generated data set. */
@@ -112,10 +113,7 @@ export function circles(
     const label = i % 2;
     const r = label === 1 ? factor : 1;
     const angle = random.uniform(0, 2 * Math.PI);
-    points.push([
-      r * Math.cos(angle) + noise * random.normal(),
-      r * Math.sin(angle) + noise * random.normal(),
-    ]);
+    points.push([r * cos(angle) + noise * random.normal(), r * sin(angle) + noise * random.normal()]);
     labels.push(label);
   }
   return twoClasses(points, labels);
@@ -129,7 +127,7 @@ export function moons(n: number, { seed = 0, noise = 0.1 }: GeneratorOptions = {
   for (let i = 0; i < count(n); i++) {
     const label = i % 2;
     const t = random.uniform(0, Math.PI);
-    const p = label === 0 ? [Math.cos(t), Math.sin(t)] : [1 - Math.cos(t), 0.5 - Math.sin(t)];
+    const p = label === 0 ? [cos(t), sin(t)] : [1 - cos(t), 0.5 - sin(t)];
     points.push([p[0] + noise * random.normal(), p[1] + noise * random.normal()]);
     labels.push(label);
   }
@@ -148,10 +146,7 @@ export function spirals(
     const label = i % 2;
     const r = random.uniform(0.05, 1);
     const angle = r * turns * 2 * Math.PI + label * Math.PI;
-    points.push([
-      r * Math.cos(angle) + noise * random.normal(),
-      r * Math.sin(angle) + noise * random.normal(),
-    ]);
+    points.push([r * cos(angle) + noise * random.normal(), r * sin(angle) + noise * random.normal()]);
     labels.push(label);
   }
   return twoClasses(points, labels);
@@ -180,8 +175,8 @@ export function blobs(
     const label = i % centers;
     const angle = (2 * Math.PI * label) / centers;
     points.push([
-      radius * Math.cos(angle) + noise * random.normal(),
-      radius * Math.sin(angle) + noise * random.normal(),
+      radius * cos(angle) + noise * random.normal(),
+      radius * sin(angle) + noise * random.normal(),
     ]);
     labels.push(label);
   }

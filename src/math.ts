@@ -1,0 +1,263 @@
+/**
+ * Elementary functions computed with IEEE-754 arithmetic alone, so that they
+ * give the same bits on every JavaScript engine. `Math.exp`, `Math.log`,
+ * `Math.tanh`, `Math.sin` and their kin are not specified to the bit, and do
+ * differ between Node's V8 and a current browser's; the library promises that
+ * the same seed trains to the same bits in Node and in the browser, so every
+ * transcendental function it uses comes from here.
+ *
+ * The algorithms are those of fdlibm (Sun Microsystems, 1993): argument
+ * reduction, then a minimax polynomial on the reduced range; results are within
+ * about one unit in the last place of the exact value.
+ *
+ * @module
+ */
+
+// Access to the two 32-bit halves of a double, on either byte order.
+const f64 = new Float64Array(1);
+const i32 = new Int32Array(f64.buffer);
+const HI = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1 ? 1 : 0;
+const LO = 1 - HI;
+
+function high(x: number): number {
+  f64[0] = x;
+  return i32[HI];
+}
+
+function low(x: number): number {
+  f64[0] = x;
+  return i32[LO];
+}
+
+function withHigh(x: number, hi: number): number {
+  f64[0] = x;
+  i32[HI] = hi;
+  return f64[0];
+}
+
+const LN2_HI = 6.9314718036912381649e-1;
+const LN2_LO = 1.90821492927058770002e-10;
+const INV_LN2 = 1.442695040888963387;
+const TWO54 = 1.8014398509481984e16;
+const TWO_M1000 = 9.3326361850321887899e-302;
+const O_THRESHOLD = 7.09782712893383973096e2;
+const U_THRESHOLD = -7.4513321910194110842e2;
+
+const P1 = 1.66666666666666019037e-1;
+const P2 = -2.77777777770155933842e-3;
+const P3 = 6.61375632143793436117e-5;
+const P4 = -1.6533902205465251539e-6;
+const P5 = 4.13813679705723846039e-8;
+
+/** e^x. */
+export function exp(x: number): number {
+  if (x !== x) return x;
+  const hx = high(x);
+  const sign = hx >>> 31;
+  const ahx = hx & 0x7fffffff;
+  if (ahx >= 0x40862e42) {
+    if (x > O_THRESHOLD) return Number.POSITIVE_INFINITY;
+    if (x < U_THRESHOLD) return 0;
+  }
+  let hi = 0;
+  let lo = 0;
+  let k = 0;
+  if (ahx > 0x3fd62e42) {
+    // |x| > ln2 / 2: x = k ln2 + r with |r| <= ln2 / 2, ln2 in two parts.
+    if (ahx < 0x3ff0a2b2) {
+      hi = sign ? x + LN2_HI : x - LN2_HI;
+      lo = sign ? -LN2_LO : LN2_LO;
+      k = sign ? -1 : 1;
+    } else {
+      k = Math.trunc(INV_LN2 * x + (sign ? -0.5 : 0.5));
+      hi = x - k * LN2_HI;
+      lo = k * LN2_LO;
+    }
+    x = hi - lo;
+  } else if (ahx < 0x3e300000) {
+    return 1 + x;
+  }
+  const t = x * x;
+  const c = x - t * (P1 + t * (P2 + t * (P3 + t * (P4 + t * P5))));
+  if (k === 0) return 1 - ((x * c) / (c - 2) - x);
+  const y = 1 - (lo - (x * c) / (2 - c) - hi);
+  if (k >= -1021) return withHigh(y, high(y) + (k << 20));
+  return withHigh(y, high(y) + ((k + 1000) << 20)) * TWO_M1000;
+}
+
+const LG1 = 6.66666666666673513e-1;
+const LG2 = 3.999999999940941908e-1;
+const LG3 = 2.857142874366239149e-1;
+const LG4 = 2.222219843214978396e-1;
+const LG5 = 1.818357216161805012e-1;
+const LG6 = 1.531383769920937332e-1;
+const LG7 = 1.479819860511658591e-1;
+
+/** The natural logarithm ln x. */
+export function log(x: number): number {
+  let hx = high(x);
+  const lx = low(x);
+  let k = 0;
+  if (hx < 0x00100000) {
+    if (((hx & 0x7fffffff) | lx) === 0) return Number.NEGATIVE_INFINITY;
+    if (hx < 0) return Number.NaN;
+    // Subnormal: scale up.
+    k -= 54;
+    x *= TWO54;
+    hx = high(x);
+  }
+  if (hx >= 0x7ff00000) return x + x;
+  k += (hx >> 20) - 1023;
+  hx &= 0x000fffff;
+  const i = (hx + 0x95f64) & 0x100000;
+  // x or x / 2 into [sqrt(2)/2, sqrt(2)).
+  x = withHigh(x, hx | (i ^ 0x3ff00000));
+  k += i >> 20;
+  const f = x - 1;
+  const dk = k;
+  if ((0x000fffff & (2 + hx)) < 3) {
+    if (f === 0) return k === 0 ? 0 : dk * LN2_HI + dk * LN2_LO;
+    const R = f * f * (0.5 - 0.33333333333333333 * f);
+    return k === 0 ? f - R : dk * LN2_HI - (R - dk * LN2_LO - f);
+  }
+  const s = f / (2 + f);
+  const z = s * s;
+  const w = z * z;
+  const t1 = w * (LG2 + w * (LG4 + w * LG6));
+  const t2 = z * (LG1 + w * (LG3 + w * (LG5 + w * LG7)));
+  const R = t2 + t1;
+  if (((hx - 0x6147a) | (0x6b851 - hx)) > 0) {
+    const hfsq = 0.5 * f * f;
+    return k === 0 ? f - (hfsq - s * (hfsq + R)) : dk * LN2_HI - (hfsq - (s * (hfsq + R) + dk * LN2_LO) - f);
+  }
+  return k === 0 ? f - s * (f - R) : dk * LN2_HI - (s * (f - R) - dk * LN2_LO - f);
+}
+
+/** e^x - 1, accurate for small x (Kahan's correction of exp(x) - 1). */
+export function expm1(x: number): number {
+  const u = exp(x);
+  if (u === 1) return x;
+  if (u === Number.POSITIVE_INFINITY) return u;
+  const um1 = u - 1;
+  if (um1 === -1) return -1;
+  return (um1 * x) / log(u);
+}
+
+/** ln(1 + x), accurate for small x (Kahan's correction of log(1 + x)). */
+export function log1p(x: number): number {
+  if (x === Number.POSITIVE_INFINITY) return x;
+  const u = 1 + x;
+  if (u === 1) return x;
+  return (log(u) * x) / (u - 1);
+}
+
+/** The hyperbolic tangent. */
+export function tanh(x: number): number {
+  if (x !== x) return x;
+  const ax = Math.abs(x);
+  let z: number;
+  if (ax >= 22) z = 1;
+  else if (ax < 2.7755575615628914e-17) return x;
+  else if (ax >= 1) z = 1 - 2 / (expm1(2 * ax) + 2);
+  else {
+    const t = expm1(-2 * ax);
+    z = -t / (t + 2);
+  }
+  return x < 0 ? -z : z;
+}
+
+const S1 = -1.66666666666666324348e-1;
+const S2 = 8.33333333332248946124e-3;
+const S3 = -1.98412698298579493134e-4;
+const S4 = 2.75573137070700676789e-6;
+const S5 = -2.50507602534068634195e-8;
+const S6 = 1.58969099521155010221e-10;
+const C1 = 4.16666666666666019037e-2;
+const C2 = -1.38888888888741095749e-3;
+const C3 = 2.48015872894767294178e-5;
+const C4 = -2.75573143513906633035e-7;
+const C5 = 2.0875723212981748279e-9;
+const C6 = -1.13596475577881948265e-11;
+const INV_PIO2 = 6.36619772367581382433e-1;
+const PIO2_1 = 1.57079632673412561417;
+const PIO2_1T = 6.07710050650619224932e-11;
+const PIO2_2 = 6.0771005063039659766e-11;
+const PIO2_2T = 2.02226624879595063154e-21;
+
+function kernelSin(y: number): number {
+  const z = y * y;
+  const v = z * y;
+  const r = S2 + z * (S3 + z * (S4 + z * (S5 + z * S6)));
+  return y + v * (S1 + z * r);
+}
+
+function kernelCos(y: number): number {
+  const z = y * y;
+  const r = z * (C1 + z * (C2 + z * (C3 + z * (C4 + z * (C5 + z * C6)))));
+  const hz = 0.5 * z;
+  const w = 1 - hz;
+  return w + (1 - w - hz + z * r);
+}
+
+/** x - n pi/2 for the nearest whole n (for |x| up to about 2^20; the library's angles are far smaller). */
+function reduce(x: number): { n: number; y: number } {
+  const n = Math.round(x * INV_PIO2);
+  const r = x - n * PIO2_1;
+  const w = n * PIO2_1T;
+  // A second step keeps the reduction exact to the last bit when r is small.
+  const y = r - w;
+  if (Math.abs(y) > 1e-3) return { n, y };
+  const r2 = r - n * PIO2_2;
+  const w2 = n * PIO2_2T - (r - r2 - n * PIO2_2);
+  return { n, y: r2 - w2 };
+}
+
+/** sin x. */
+export function sin(x: number): number {
+  if (!Number.isFinite(x)) return Number.NaN;
+  if (Math.abs(x) <= 0.7853981633974483) return kernelSin(x);
+  const { n, y } = reduce(x);
+  switch (n & 3) {
+    case 0:
+      return kernelSin(y);
+    case 1:
+      return kernelCos(y);
+    case 2:
+      return -kernelSin(y);
+    default:
+      return -kernelCos(y);
+  }
+}
+
+/** cos x. */
+export function cos(x: number): number {
+  if (!Number.isFinite(x)) return Number.NaN;
+  if (Math.abs(x) <= 0.7853981633974483) return kernelCos(x);
+  const { n, y } = reduce(x);
+  switch (n & 3) {
+    case 0:
+      return kernelCos(y);
+    case 1:
+      return -kernelSin(y);
+    case 2:
+      return -kernelCos(y);
+    default:
+      return kernelSin(y);
+  }
+}
+
+/**
+ * b^t for a whole t >= 0 by repeated squaring (`**` is not bit-exact across
+ * engines either): Adam's bias corrections.
+ */
+export function powInt(b: number, t: number): number {
+  let result = 1;
+  let base = b;
+  let e = t;
+  while (e > 0) {
+    if (e & 1) result *= base;
+    base *= base;
+    e = Math.floor(e / 2);
+  }
+  return result;
+}

@@ -1,0 +1,56 @@
+/**
+ * SPEC section 3: the same seed gives bit-identical training in Node and in the
+ * browser. The same scenario runs here and in Debian's Chromium (installed by
+ * .ci/run), and every bit must agree.
+ */
+import { existsSync } from 'node:fs';
+import { build } from 'esbuild';
+import { chromium } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import { scenario } from './determinism/scenario.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+
+describe('Node and the browser train to the same bits', () => {
+  it('math, data, initial weights and trained weights agree bit for bit', async () => {
+    if (!existsSync(CHROMIUM)) {
+      expect.fail(
+        `${CHROMIUM} is missing: install Debian's chromium (apt-get install -y chromium), as .ci/run does`,
+      );
+    }
+    const bundle = await build({
+      stdin: {
+        contents:
+          "import { scenario } from './test/determinism/scenario.ts'; globalThis.__scenario = scenario;",
+        resolveDir: process.cwd(),
+        loader: 'ts',
+      },
+      bundle: true,
+      write: false,
+      format: 'iife',
+      platform: 'browser',
+      target: 'es2022',
+    });
+    const browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
+    });
+    try {
+      const page = await browser.newPage();
+      await page.addScriptTag({ content: bundle.outputFiles[0].text });
+      const inBrowser = (await page.evaluate('globalThis.__scenario()')) as Record<string, string>;
+      const inNode = scenario();
+      expect(Object.keys(inBrowser).sort()).toEqual(Object.keys(inNode).sort());
+      for (const key of Object.keys(inNode)) expect(inBrowser[key], key).toBe(inNode[key]);
+    } finally {
+      await browser.close();
+    }
+  });
+});
