@@ -401,6 +401,19 @@ describe('playground in Chromium', () => {
     await page.close();
   });
 
+  it("shows the library's message for a loss that does not fit the output", async () => {
+    const { page, errors } = await open('?data=xor&layers=4:tanh:0.3,1:linear:0.3&loss=squared');
+    expect(await page.isHidden('#banner')).toBe(true);
+    await page.selectOption('#loss', 'binary-cross-entropy');
+    await page.waitForSelector('#banner:not([hidden])');
+    expect(await page.textContent('#banner-text')).toMatch(/binary-cross-entropy.*linear/);
+    await page.selectOption('#loss', 'squared');
+    await waitSnapshot(page, (x) => x !== null && x.epoch === 0);
+    expect(await page.isHidden('#banner')).toBe(true);
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
   it('stops at the tolerance with a calm message', async () => {
     const { page, errors } = await open('?data=moons&tol=0.3');
     await page.click('#run');

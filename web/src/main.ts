@@ -64,6 +64,8 @@ let last: Snapshot | null = null;
 let costs: CostPoint[] = [];
 let running = false;
 let explainExample = 0;
+/** Whether the worker holds a network for the current experiment (the library may refuse a setup). */
+let ready = false;
 /** The id of the experiment the page shows; messages about older ones are dropped. */
 let experiment = 0;
 /** A loaded model to start from instead of random weights, until the setup changes. */
@@ -378,6 +380,7 @@ function changed(what: 'data' | 'network'): void {
 
 function restart(): void {
   hideBanner();
+  ready = false;
   running = false;
   updateRunButton();
   let d: PlaygroundData | null;
@@ -456,6 +459,7 @@ let frame = 0;
  * training runs, the page never falls behind.
  */
 function onSnapshot(s: Snapshot): void {
+  ready = true;
   if (s.resetCurve) costs = [];
   costs.push(...s.costs);
   if (costs.length > 3000) costs = costs.filter((_, i) => i % 2 === 0 || i === costs.length - 1);
@@ -645,19 +649,20 @@ function updateRunButton(): void {
 }
 
 function run(): void {
-  if (!data) return;
+  if (!ready) return;
   running = !running;
   updateRunButton();
   send({ type: running ? 'run' : 'pause' });
-  if (running) hideBanner();
 }
 $('run').onclick = run;
 $('step-update').onclick = () => {
+  if (!ready) return;
   running = false;
   updateRunButton();
   send({ type: 'step', unit: 'update' });
 };
 $('step-epoch').onclick = () => {
+  if (!ready) return;
   running = false;
   updateRunButton();
   send({ type: 'step', unit: 'epoch' });
