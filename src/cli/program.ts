@@ -35,6 +35,7 @@ import {
   AUTO_MIN_DELTA,
   AUTO_PATIENCE,
   AUTO_UPDATES,
+  AUTO_VALIDATION_NUMBERS,
   type TrainArgs,
   type TrainResult,
   train,
@@ -48,7 +49,9 @@ Defaults (chosen to match or beat scikit-learn's MLPClassifier/MLPRegressor):
   Without --epochs: up to ${AUTO_EPOCHS} epochs (small sets: enough for ${AUTO_UPDATES} updates, at
   most ${AUTO_MAX_EPOCHS} epochs), stopping after ${AUTO_PATIENCE} epochs without an
   improvement of ${AUTO_MIN_DELTA} in the cost (the validation cost with --validation-split),
-  with the best weights restored, as scikit-learn's max_iter/n_iter_no_change/tol.
+  with the best weights restored, as scikit-learn's max_iter/n_iter_no_change/tol;
+  for a numeric target (100 rows or more, not streamed) the cost monitored is
+  that of a ${AUTO_VALIDATION_NUMBERS} validation split, as regression overfits otherwise.
   With --epochs: that many epochs (patience only if given). --validation-split
   defaults to 0.
 
@@ -176,7 +179,7 @@ export function buildProgram(
       `improvement that counts for --patience (default ${AUTO_MIN_DELTA} without --epochs, else 0)`,
       nonNegativeNumber,
     )
-    .option('--validation-split <f>', `fraction of rows for validation (default 0)`, fraction)
+    .option('--validation-split <f>', `fraction of rows for validation (default 0, see below)`, fraction)
     .option('--test-split <f>', 'fraction of rows held out for testing (scored at the end)', fraction, 0)
     .option('--seed <n>', 'seed of the initial weights, shuffling and splits', nonNegativeInteger, 1)
     .addOption(new Option('--dtype <type>', 'float32 or float64').argParser(oneOf(DTYPES)).default('float32'))
