@@ -296,9 +296,8 @@ describe('playground in Chromium', () => {
     await page.close();
   });
 
-  // Not bit for bit: Chromium's V8 and Node 20's V8 round Math.exp, log, cos, sin and tanh
-  // differently for a few per cent of arguments, and the generators and activations use them.
-  it('trains to the same weights as the library in Node, to rounding', async () => {
+  // SPEC section 3: the same seed gives bit-identical training in Node and in the browser.
+  it('trains to the same weights, bit for bit, as the library in Node', async () => {
     const query =
       '?data=moons&layers=5:tanh:0.2,3:relu:0.1,1:sigmoid:0.3&mode=minibatch&batch=7&opt=momentum&l2=0.001&seed=5';
     const { page, errors } = await open(query);
@@ -311,11 +310,8 @@ describe('playground in Chromium', () => {
     const pageData = (await page.evaluate(
       () => (window as unknown as { playground: { data: unknown } }).playground.data,
     )) as typeof data;
-    const flatNode = data.train.inputs.flat();
-    const near = (x: number, k: number) =>
-      Math.abs(x - flatNode[k]) <= 1e-12 * Math.max(1, Math.abs(flatNode[k]));
-    expect(pageData.train.inputs.flat().every(near)).toBe(true);
-    expect(pageData.train.targets).toEqual(data.train.targets);
+    expect(pageData.train).toEqual(data.train);
+    expect(pageData.test).toEqual(data.test);
     const net = new Network({
       inputs: 2,
       layers: setup.layers.map((l) => ({ units: l.units, activation: l.activation })),
@@ -346,8 +342,7 @@ describe('playground in Chromium', () => {
         node[`${n + 1}:b:${i}`] = b;
       });
     });
-    expect(Object.keys(browser).sort()).toEqual(Object.keys(node).sort());
-    for (const k of Object.keys(node)) expect(Math.abs(browser[k] - node[k])).toBeLessThan(1e-9);
+    expect(browser).toEqual(node);
     expect(errors).toEqual([]);
     await page.close();
   });
