@@ -44,12 +44,12 @@ import {
 const TRAIN_HELP = `
 Defaults (chosen to match or beat scikit-learn's MLPClassifier/MLPRegressor):
   one hidden layer of 100 relu nodes; adam with eta 0.001 (sgd, momentum and
-  nesterov: 0.01), minibatches of 32, numeric inputs standardized (statistics
+  nesterov: 0.1), minibatches of 32, numeric inputs standardized (statistics
   kept in the model), numeric targets standardized (predictions scaled back).
   Without --epochs: up to ${AUTO_EPOCHS} epochs (small sets: enough for ${AUTO_UPDATES} updates, at
-  most ${AUTO_MAX_EPOCHS} epochs), stopping after ${AUTO_PATIENCE} epochs without an
-  improvement of ${AUTO_MIN_DELTA} in the cost (the validation cost with --validation-split),
-  with the best weights restored, as scikit-learn's max_iter/n_iter_no_change/tol;
+  most ${AUTO_MAX_EPOCHS} epochs), stopping after ${AUTO_PATIENCE} epochs without an improvement
+  of ${AUTO_MIN_DELTA} in the cost (the validation cost with --validation-split), with
+  the best weights restored, as scikit-learn's max_iter/n_iter_no_change/tol;
   for a numeric target (100 rows or more, not streamed) the cost monitored is
   that of a ${AUTO_VALIDATION_NUMBERS} validation split, as regression overfits otherwise.
   With --epochs: that many epochs (patience only if given). --validation-split
@@ -149,7 +149,7 @@ export function buildProgram(
     .option('--batch-size <B>', 'examples per update in minibatch mode', positiveInteger, 32)
     .option(
       '--learning-rate <eta>',
-      'eta, or one per layer: eta1,eta2,... (default 0.001 for adam/rmsprop, 0.01 otherwise)',
+      'eta, or one per layer: eta1,eta2,... (default 0.001 for adam/rmsprop, 0.1 otherwise)',
       rates,
     )
     .addOption(

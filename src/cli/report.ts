@@ -170,7 +170,7 @@ function curveChart(c: CurveData): Spec {
 }
 
 /** The Vega-Lite specification of a report: its charts one under another. */
-export function reportSpec(data: ReportData): Spec {
+export function reportSpec(data: ReportData, withTitle = true): Spec {
   const charts: Spec[] = [];
   if (data.costs.length > 0) charts.push(lossChart(data.costs));
   if (data.regions) charts.push(regionChart(data.regions));
@@ -178,7 +178,7 @@ export function reportSpec(data: ReportData): Spec {
   if (data.confusion) charts.push(confusionChart(data.confusion.scores, data.confusion.rowsName));
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-    title: { text: data.title, fontSize: 15 },
+    ...(withTitle ? { title: { text: data.title, fontSize: 15 } } : {}),
     vconcat: charts,
     resolve: { scale: { color: 'independent' } },
     config: { view: { stroke: null }, font: 'sans-serif' },
@@ -203,7 +203,8 @@ function escapeHtml(s: string): string {
 
 /** The report as the file's content: SVG for a `.svg` name, an HTML page for `.html`/`.htm`. */
 export async function renderReport(data: ReportData, format: 'svg' | 'html'): Promise<string> {
-  const svg = await renderSvg(reportSpec(data));
+  // The HTML page has the title as its heading; an SVG carries its own.
+  const svg = await renderSvg(reportSpec(data, format === 'svg'));
   if (format === 'svg') return svg;
   const summary = (data.summary ?? []).map(escapeHtml).join('\n');
   return [
