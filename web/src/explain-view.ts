@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { activation, isActivationName } from 'backprop';
 import katex from 'katex';
 import 'katex/dist/katex.min.css';
 import type { ExplainPayload } from './protocol.js';
@@ -28,41 +29,13 @@ function par(x: number): string {
   return x < 0 || !Number.isFinite(x) ? `(${num(x)})` : num(x);
 }
 
-/** psi'(v) from v and out = psi(v), for the element-wise activations. */
-export function psiPrime(activation: string, v: number, out: number): number {
-  switch (activation) {
-    case 'linear':
-      return 1;
-    case 'sigmoid':
-      return out * (1 - out);
-    case 'tanh':
-      return 1 - out * out;
-    case 'relu':
-      return v > 0 ? 1 : 0;
-    case 'leaky-relu':
-      return v > 0 ? 1 : 0.01;
-    case 'elu':
-      return v > 0 ? 1 : out + 1;
-    case 'softplus':
-      return 1 / (1 + Math.exp(-v));
-    case 'gelu': {
-      const cdf = 0.5 * (1 + erf(v / Math.SQRT2));
-      return cdf + (v * Math.exp((-v * v) / 2)) / Math.sqrt(2 * Math.PI);
-    }
-    default:
-      return Number.NaN;
-  }
-}
-
-function erf(x: number): number {
-  // Abramowitz-Stegun 7.1.26 is plenty for a displayed factor.
-  const t = 1 / (1 + 0.3275911 * Math.abs(x));
-  const y =
-    1 -
-    ((((1.061405429 * t - 1.453152027) * t + 1.421413741) * t - 0.284496736) * t + 0.254829592) *
-      t *
-      Math.exp(-x * x);
-  return x >= 0 ? y : -y;
+/**
+ * psi'(v) from v and out = psi(v), read from the library's activation record
+ * (the one its backward pass uses); NaN for softmax, whose Jacobian is not diagonal.
+ */
+export function psiPrime(name: string, v: number, out: number): number {
+  if (name === 'softmax' || !isActivationName(name)) return Number.NaN;
+  return activation(name).derivative(v, out);
 }
 
 const PSI_TEX: Record<string, string> = {
