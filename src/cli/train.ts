@@ -276,10 +276,12 @@ export async function train(
       ? { inputs: prepared.validation.x, targets: prepared.validation.d! }
       : undefined,
   };
+  let interrupted = false;
   const stream = typeof prepared.train === 'function' ? prepared.train : undefined;
   // The shuffle of a streamed epoch is seeded by the trainer's epoch, so a resumed run reads the same order.
+  // A Ctrl-C stops a streamed epoch at the next chunk; the run resumes from the epoch's start.
   const source = stream
-    ? (): AsyncIterable<DataChunk> => stream(trainer.epoch)
+    ? (): AsyncIterable<DataChunk> => stopAtInterrupt(stream(trainer.epoch), () => interrupted)
     : (prepared.train as Encoded).x;
   const targets = typeof prepared.train === 'function' ? null : prepared.train.d!;
   const trainer: Trainer = new Trainer(net, source, targets, options);
@@ -320,7 +322,6 @@ export async function train(
     startEpoch: trainer.epoch,
     quiet: args.quiet,
   });
-  let interrupted = false;
   const onSigint = () => {
     if (interrupted) process.exit(130); // a second Ctrl-C: leave at once (every file is still whole)
     interrupted = true;
@@ -492,6 +493,17 @@ export async function train(
     return RUNTIME_FAILURE;
   }
   return 0;
+}
+
+/** The chunks of `source`, until `stopped()` says so. */
+async function* stopAtInterrupt(
+  source: AsyncIterable<DataChunk>,
+  stopped: () => boolean,
+): AsyncGenerator<DataChunk> {
+  for await (const chunk of source) {
+    if (stopped()) throw new Interrupted();
+    yield chunk;
+  }
 }
 
 /** Refuses an output path whose folder does not exist, before any training is done. */
