@@ -45,11 +45,15 @@ function measure(backend: Backend, n: number, form: GemmResult['form'], seconds:
   return (2 * n * n * n * reps) / elapsed / 1e9;
 }
 
-/** Runs the micro-benchmark and returns one row per backend, size and form. */
-export async function gemmBenchmark(seconds = 0.4): Promise<GemmResult[]> {
+/**
+ * Runs the micro-benchmark and returns one row per backend, size and form:
+ * the plain and relaxed SIMD builds on one thread, the reference, and any
+ * `extra` backends (e.g. a multi-threaded one).
+ */
+export async function gemmBenchmark(seconds = 0.4, extra: Backend[] = []): Promise<GemmResult[]> {
   const backends: Backend[] = [await createWasmBackend({ relaxedSimd: false })];
   if (wasmFeatures().relaxedSimd) backends.push(await createWasmBackend());
-  backends.push(jsBackend);
+  backends.push(...extra, jsBackend);
   const results: GemmResult[] = [];
   for (const backend of backends) {
     for (const n of [256, 512, 1024]) {
@@ -65,7 +69,7 @@ export async function gemmBenchmark(seconds = 0.4): Promise<GemmResult[]> {
 
 /** The results as a text table, one row per backend and size. */
 export function formatGemm(results: GemmResult[]): string {
-  const lines = ['backend              n      A B   A^T B   A B^T  (GFLOP/s)'];
+  const lines = ['backend                        n      A B   A^T B   A B^T  (GFLOP/s)'];
   const keys = [...new Set(results.map((r) => `${r.backend}|${r.n}`))];
   for (const key of keys) {
     const [backend, n] = key.split('|');
@@ -73,12 +77,12 @@ export function formatGemm(results: GemmResult[]): string {
       const r = results.find((x) => x.backend === backend && String(x.n) === n && x.form === form);
       return (r ? r.gflops.toFixed(1) : '-').padStart(7);
     };
-    lines.push(`${backend.padEnd(18)} ${n.padStart(5)} ${cell('NN')} ${cell('TN')} ${cell('NT')}`);
+    lines.push(`${backend.padEnd(28)} ${n.padStart(5)} ${cell('NN')} ${cell('TN')} ${cell('NT')}`);
   }
   return lines.join('\n');
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
+if (typeof process === 'object' && import.meta.url === `file://${process.argv[1]}`) {
   const results = await gemmBenchmark();
   console.log(process.argv.includes('--json') ? JSON.stringify(results) : formatGemm(results));
 }

@@ -12,6 +12,7 @@
 import { execFile } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
+import { createWasmBackend } from '../src/backend/wasm/index.js';
 import { formatGemm, type GemmResult, gemmBenchmark } from './gemm.js';
 import { PEERS } from './peers.js';
 import type { Measurement } from './worker.js';
@@ -111,8 +112,10 @@ async function main(): Promise<void> {
   const started = Date.now();
   let gemm: GemmResult[] = [];
   if (!process.argv.includes('--no-gemm')) {
-    gemm = await gemmBenchmark();
-    console.log(`Matrix product (one thread)\n${formatGemm(gemm)}\n`);
+    const threaded = await createWasmBackend({ threads: 'auto' });
+    gemm = await gemmBenchmark(0.4, [threaded]);
+    (threaded as { dispose?(): void }).dispose?.();
+    console.log(`Matrix product\n${formatGemm(gemm)}\n`);
   }
   const results: Measurement[] = [];
   for (const workload of workloads) {
