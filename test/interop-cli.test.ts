@@ -191,7 +191,6 @@ describe('with the rest of the command line', () => {
       const program = buildProgram((s) => {
         status = s;
       });
-      addInteropCommands(program);
       await program.parseAsync(args, { from: 'user' });
       return status;
     };

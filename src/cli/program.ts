@@ -10,6 +10,7 @@ import { datasetsExport, datasetsList } from './datasets.js';
 import { describeError } from './errors.js';
 import { evaluate } from './evaluate.js';
 import { explainCommand } from './explain.js';
+import { addInteropCommands } from './interop.js';
 import {
   ACTIVATIONS,
   columnList,
@@ -35,7 +36,6 @@ import {
   AUTO_MIN_DELTA,
   AUTO_PATIENCE,
   AUTO_UPDATES,
-  AUTO_VALIDATION_NUMBERS,
   type TrainArgs,
   type TrainResult,
   train,
@@ -49,9 +49,7 @@ Defaults (chosen to match or beat scikit-learn's MLPClassifier/MLPRegressor):
   Without --epochs: up to ${AUTO_EPOCHS} epochs (small sets: enough for ${AUTO_UPDATES} updates, at
   most ${AUTO_MAX_EPOCHS} epochs), stopping after ${AUTO_PATIENCE} epochs without an improvement
   of ${AUTO_MIN_DELTA} in the cost (the validation cost with --validation-split), with
-  the best weights restored, as scikit-learn's max_iter/n_iter_no_change/tol;
-  for a numeric target (100 rows or more, not streamed) the cost monitored is
-  that of a ${AUTO_VALIDATION_NUMBERS} validation split, as regression overfits otherwise.
+  the best weights restored, as scikit-learn's max_iter/n_iter_no_change/tol.
   With --epochs: that many epochs (patience only if given). --validation-split
   defaults to 0.
 
@@ -304,11 +302,8 @@ export function buildProgram(
       done(await datasetsExport(name, opts));
     });
 
-  // ---- export/import commands (src/cli/interop.ts, another engineer's) ----
-  // The lead wires them in here:
-  //   import { addInteropCommands } from './interop.js';
-  //   addInteropCommands(program);
-  // ---- end of export/import commands ----
+  // export and import: ONNX, TensorFlow.js and safetensors (src/cli/interop.ts).
+  addInteropCommands(program);
 
   return program;
 }

@@ -102,8 +102,6 @@ export function autoEpochs(rows: number, mode: Mode, batchSize: number): number 
   return Math.max(AUTO_EPOCHS, Math.min(AUTO_MAX_EPOCHS, Math.ceil(AUTO_UPDATES / perEpoch)));
 }
 export const AUTO_PATIENCE = 10;
-/** Validation split for numeric targets without --epochs (in memory, 100 training rows or more). */
-export const AUTO_VALIDATION_NUMBERS = 0.1;
 /** Improvement of the monitored cost that counts for the automatic patience (scikit-learn's tol). */
 export const AUTO_MIN_DELTA = 1e-4;
 /** Files larger than this are streamed in sequential/minibatch mode even without --stream. */
@@ -565,12 +563,8 @@ function prepareTable(table: Table, args: TrainArgs): Prepared & { classHint?: s
     const index = new Map(draft.target.classes.map((k, i) => [k, i] as const));
     groups = Uint32Array.from(rows, (r) => index.get(r[col].trim()) ?? 0);
   }
-  // Regression overfits small sets when stopped on the training cost: without --epochs it stops on a validation split.
-  const validationFraction =
-    args.validationSplit ??
-    (args.epochs === undefined && draft.target.kind === 'numbers' && rows.length * (1 - args.testSplit) >= 100
-      ? AUTO_VALIDATION_NUMBERS
-      : 0);
+  // SPEC section 6: --validation-split defaults to 0, whatever the target.
+  const validationFraction = args.validationSplit ?? 0;
   const split = splitRows(rows.length, {
     validation: validationFraction,
     test: args.testSplit,
