@@ -160,6 +160,7 @@ export function formatExplain(
   net.backend.free(x);
   net.backend.free(d);
   const f = (v: number) => fmt(v, digits);
+  const list = (values: number[]) => values.map((v) => Number(v.toPrecision(digits)).toString()).join(', ');
   const n = X.length;
   const N = net.layers.length;
   const lines: string[] = [];
@@ -172,7 +173,7 @@ export function formatExplain(
   lines.push('');
   lines.push('Forward pass');
   for (let i = 0; i < n; i++) {
-    lines.push(`  example ${i + 1}: x = [${X[i].map(f).join(', ')}], d = [${D[i].map(f).join(', ')}]`);
+    lines.push(`  example ${i + 1}: x = [${list(X[i])}], d = [${list(D[i])}]`);
     let below = X[i];
     net.layers.forEach((layer, li) => {
       const L = li + 1;
