@@ -48,7 +48,7 @@ for (let i = 0; i < n; i++) worst = Math.max(worst, Math.abs(ww.data[i] - wj.dat
 // The relaxed threads build: the same bits on one worker and on two.
 const threaded = await Promise.all([2, 3].map((threads) => createWasmBackend({ threads })));
 const bits = threaded.map((backend) => {
-  const [m, n, k] = [130, 300, 40];
+  const [m, n, k] = [130, 300, 256]; // past the threshold of the pool
   const a = backend.matrix(m, k, 'float32');
   const b = backend.matrix(k, n, 'float32');
   const c = backend.matrix(m, n, 'float32');

@@ -43,7 +43,7 @@ export interface WasmBackendOptions {
    * isolated page), else 1. Default 1. With more than one thread the backend
    * uses the plain-SIMD build on a shared memory, whatever the thread count, so
    * results are bit for bit the same for any number of threads. Products under
-   * about a million multiply-adds stay on the calling thread. Call
+   * about 8 million multiply-adds stay on the calling thread. Call
    * {@link WasmBackend.dispose} (or let the process exit) to stop the workers.
    */
   threads?: number | 'auto';

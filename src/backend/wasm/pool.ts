@@ -17,8 +17,13 @@
  */
 import type { KernelExports, WorkerPool } from './backend.js';
 
-/** Products smaller than this many multiply-adds (about 40 us of one core) run on one thread. */
-export const PARALLEL_MIN_MACS = 1 << 20;
+/**
+ * Products smaller than this many multiply-adds (about 0.3 ms of one core) run
+ * on one thread: below it, waking a worker and sharing the cache cost more than
+ * the second core gives (measured: MNIST 784-128-10 in batches of 64, whose
+ * largest product is 6.4 million multiply-adds, ran faster on one thread).
+ */
+export const PARALLEL_MIN_MACS = 1 << 23;
 
 // One control slot per worker, 16 int32 apart (64 bytes, a cache line each):
 // 0 job sequence (written by the caller), 1 done sequence (written by the worker),
