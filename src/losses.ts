@@ -24,6 +24,9 @@ export type { LossName };
 /** How the losses of a set of examples are reduced to the cost J. */
 export type Reduction = 'mean' | 'sum';
 
+/** Every reduction name. */
+export const REDUCTIONS: readonly Reduction[] = ['mean', 'sum'];
+
 /** A loss name or one of the shorthands `sse` and `mse`. */
 export type LossSpec = LossName | 'sse' | 'mse';
 

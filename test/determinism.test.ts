@@ -3,21 +3,13 @@
  * browser. The same scenario runs here and in Debian's Chromium (installed by
  * .ci/run), and every bit must agree.
  */
-import { existsSync } from 'node:fs';
 import { build } from 'esbuild';
-import { chromium } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { scenario } from './determinism/scenario.js';
-
-const CHROMIUM = '/usr/bin/chromium';
+import { launchChromium } from './support/chromium.js';
 
 describe('Node and the browser train to the same bits', () => {
   it('math, data, initial weights and trained weights agree bit for bit', async () => {
-    if (!existsSync(CHROMIUM)) {
-      expect.fail(
-        `${CHROMIUM} is missing: install Debian's chromium (apt-get install -y chromium), as .ci/run does`,
-      );
-    }
     const bundle = await build({
       stdin: {
         contents:
@@ -31,17 +23,7 @@ describe('Node and the browser train to the same bits', () => {
       platform: 'browser',
       target: 'es2022',
     });
-    const browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    const browser = await launchChromium();
     try {
       const page = await browser.newPage();
       await page.addScriptTag({ content: bundle.outputFiles[0].text });

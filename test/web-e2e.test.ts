@@ -3,22 +3,18 @@
  * with Vite's JS API, served by a plain static file server from a sub-folder
  * (as any file server would), and driven through playwright-core.
  */
-import { existsSync } from 'node:fs';
 import { mkdir, readFile, rm } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { extname, join, normalize, resolve } from 'node:path';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { build } from 'vite';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Network, Trainer } from '../src/index.js';
 import { generate } from '../web/src/data.js';
 import { decodeSetup, learningRates } from '../web/src/setup.js';
+import { launchChromium } from './support/chromium.js';
 
-// web/src/data.ts imports the library as `backprop` (a Vite alias in the browser build).
-vi.mock('backprop', () => import('../src/index.js'));
-
-const CHROMIUM = '/usr/bin/chromium';
 const root = resolve(import.meta.dirname, '..');
 // One folder per run: several runs of the suite may share the checkout.
 const outDir = join(root, '.tmp', `web-e2e-site-${process.pid}`);
@@ -69,11 +65,8 @@ let server: Server;
 let base: string;
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(
-      `${CHROMIUM} is missing: the playground's end-to-end tests need Debian's chromium (apt-get install -y chromium)`,
-    );
-  }
+  // Fails at once, saying how to install it, when Chromium is missing.
+  browser = await launchChromium();
   await rm(outDir, { recursive: true, force: true });
   await build({
     configFile: join(root, 'web', 'vite.config.ts'),
@@ -82,17 +75,6 @@ beforeAll(async () => {
   });
   await mkdir(shots, { recursive: true });
   ({ server, base } = await serve(outDir));
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
 }, 120_000);
 
 afterAll(async () => {

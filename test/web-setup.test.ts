@@ -2,7 +2,7 @@
  * The playground's pure parts, in Node: the setup's round trip through the URL,
  * the train/test split, the reshaping of class targets, and the CSV reading.
  */
-import { describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   boundsOf,
   csvExamples,
@@ -25,9 +25,6 @@ import {
   OPTIMIZERS,
   type Setup,
 } from '../web/src/setup.js';
-
-// The page imports the library as `backprop` (a Vite alias of src/index.ts); Node resolves it here.
-vi.mock('backprop', () => import('../src/index.js'));
 
 describe('setup in the URL', () => {
   it('round-trips every default setup', () => {

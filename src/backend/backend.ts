@@ -14,6 +14,9 @@
 /** Element type of a matrix. `float32` is the fast default; `float64` is for checking against an oracle. */
 export type DType = 'float32' | 'float64';
 
+/** Every dtype name. */
+export const DTYPES: readonly DType[] = ['float32', 'float64'];
+
 /** A typed array of either float type. */
 export type FloatArray = Float32Array | Float64Array;
 

@@ -7,32 +7,16 @@
 
 import { InvalidArgumentError } from 'commander';
 
-/** Names the command line accepts for psi. */
-export const ACTIVATIONS = [
-  'linear',
-  'sigmoid',
-  'tanh',
-  'relu',
-  'leaky-relu',
-  'elu',
-  'softplus',
-  'gelu',
-  'softmax',
-] as const;
-/** Loss names and shorthands of SPEC section 2. */
-export const LOSSES = [
-  'squared',
-  'half-squared',
-  'binary-cross-entropy',
-  'cross-entropy',
-  'sse',
-  'mse',
-] as const;
-export const OPTIMIZERS = ['sgd', 'momentum', 'nesterov', 'adam', 'rmsprop'] as const;
-export const MODES = ['batch', 'sequential', 'minibatch'] as const;
+// The names of activations, losses, optimizers, modes, reductions and dtypes are the core's own lists.
+export {
+  ACTIVATION_NAMES as ACTIVATIONS,
+  DTYPES,
+  LOSS_SPECS as LOSSES,
+  MODES,
+  OPTIMIZER_NAMES as OPTIMIZERS,
+  REDUCTIONS,
+} from '../index.js';
 export const SCALINGS = ['standard', 'minmax', 'none'] as const;
-export const DTYPES = ['float32', 'float64'] as const;
-export const REDUCTIONS = ['mean', 'sum'] as const;
 export const TASKS = ['auto', 'classes', 'numbers'] as const;
 
 /** A parser accepting one of `names`. */

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import type { StepTrace } from 'backprop';
 import type { Setup } from './setup.js';
 
 /** A set of examples, one row per example. */
@@ -67,19 +68,8 @@ export interface ExplainPayload {
   exact: boolean;
 }
 
-/** The JSON step trace (SPEC section 5). */
-export interface TraceJson {
-  loss: number;
-  layers: {
-    v: number[][];
-    out: number[][];
-    delta: number[][];
-    gradWeights: number[][];
-    gradBiases: number[];
-    weights: number[][];
-    biases: number[];
-  }[];
-}
+/** The JSON step trace (SPEC section 5), as the library returns it. */
+export type TraceJson = StepTrace;
 
 /** What the page draws after each burst of training. */
 export interface Snapshot {

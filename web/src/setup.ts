@@ -6,32 +6,22 @@
  * @module
  */
 
-/** Activation names of SPEC section 1 that the playground offers. */
-export const ACTIVATIONS = [
-  'linear',
-  'sigmoid',
-  'tanh',
-  'relu',
-  'leaky-relu',
-  'elu',
-  'softplus',
-  'gelu',
-  'softmax',
-] as const;
-export type Activation = (typeof ACTIVATIONS)[number];
+import {
+  ACTIVATION_NAMES as ACTIVATIONS,
+  type ActivationName as Activation,
+  LOSS_NAMES as LOSSES,
+  type LossName as Loss,
+  MODES,
+  type Mode,
+  OPTIMIZER_NAMES as OPTIMIZERS,
+  type OptimizerName as Optimizer,
+  REDUCTIONS,
+  type Reduction,
+} from 'backprop';
 
-/** Loss names of SPEC section 2. */
-export const LOSSES = ['squared', 'half-squared', 'binary-cross-entropy', 'cross-entropy'] as const;
-export type Loss = (typeof LOSSES)[number];
-
-export const REDUCTIONS = ['mean', 'sum'] as const;
-export type Reduction = (typeof REDUCTIONS)[number];
-
-export const MODES = ['batch', 'sequential', 'minibatch'] as const;
-export type Mode = (typeof MODES)[number];
-
-export const OPTIMIZERS = ['sgd', 'momentum', 'nesterov', 'adam', 'rmsprop'] as const;
-export type Optimizer = (typeof OPTIMIZERS)[number];
+export type { Activation, Loss, Mode, Optimizer, Reduction };
+// The names are the library's own lists: the page offers exactly what it accepts.
+export { ACTIVATIONS, LOSSES, MODES, OPTIMIZERS, REDUCTIONS };
 
 /** The generated data sets, the notes' noisy line, and a user's CSV file. */
 export const DATASETS = ['xor', 'circles', 'moons', 'spirals', 'blobs', 'line', 'csv'] as const;
