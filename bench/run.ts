@@ -28,7 +28,7 @@ const only = option('--only')?.split(',') as WorkloadId[] | undefined;
 const peerIds = option('--peers')?.split(',') ?? PEERS.map((p) => p.id);
 const workloads = WORKLOADS.filter((w) => !only || only.includes(w));
 // Building synaptic's neuron objects for the wide network alone can take minutes.
-const HARD_LIMIT_S = Math.max(30, budget * 6);
+const HARD_LIMIT_S = Math.max(45, budget * 10);
 
 function measure(workload: WorkloadId, peer: string): Promise<Measurement> {
   const args = [
