@@ -681,7 +681,7 @@ export class Trainer {
     // last update can overflow a weight (float32 most easily) although the cost,
     // measured before it, was finite: that is divergence too.
     if (!Number.isFinite(cost)) this.diverge(cost);
-    if (!this.params.every((p) => p.data.every(Number.isFinite))) this.diverge(Number.NaN);
+    if (!this.paramsFinite()) this.diverge(Number.NaN);
     this.epoch++;
     const seconds = (now() - this.epochStart) / 1000;
     this.elapsed += seconds;
@@ -716,6 +716,15 @@ export class Trainer {
     else if (this.epoch >= settings.epochs) this.stopReason = 'epochs';
     if (this.stopReason === 'patience' || (this.stopReason === 'epochs' && this.best)) this.restoreBest();
     return info;
+  }
+
+  /** Whether every weight and bias is finite (a plain loop: no boxing, no closures). */
+  private paramsFinite(): boolean {
+    for (const p of this.params) {
+      const d = p.data;
+      for (let i = 0; i < d.length; i++) if (d[i] - d[i] !== 0) return false;
+    }
+    return true;
   }
 
   /** Puts the best weights seen (with patience) back into the network. */

@@ -6,7 +6,7 @@
  *
  * @example
  * import { setBackend } from 'backprop';
- * import { createWasmBackend } from 'backprop/backend/wasm';
+ * import { createWasmBackend } from 'backprop/wasm';
  * setBackend(await createWasmBackend());
  *
  * @module
