@@ -5,12 +5,14 @@
  * order, on the same buffers as {@link forward}, {@link backward} and the
  * plain-TypeScript kernels, so its results are bit-identical to theirs (a test
  * holds it to that), only without the dispatch. It serves plain `sgd` without
- * weight decay on the plain-TypeScript backend, where that identity holds.
+ * weight decay, on any backend, since every backend's matrices are plain
+ * typed-array views of its storage (on the WebAssembly backend the inline path
+ * gives what the plain kernels would, not the SIMD kernels' last bits).
  *
  * @module
  */
 import { activation as activationRecord, softmaxBackwardRow, softmaxRow } from '../activations.js';
-import type { Backend, FloatArray, Matrix } from '../backend/backend.js';
+import type { FloatArray, Matrix } from '../backend/backend.js';
 import { jsBackend } from '../backend/js.js';
 import type { LossName } from '../losses.js';
 import type { Network } from '../network.js';
@@ -20,19 +22,9 @@ import type { Gradients, Workspace } from '../propagation.js';
 export const SMALL_NETWORK_PARAMETERS = 4096;
 
 /** Whether the inline path applies. */
-export function useSmallPath(
-  net: Network,
-  backend: Backend,
-  batchSize: number,
-  optimizer: string,
-  decay: number,
-): boolean {
+export function useSmallPath(net: Network, batchSize: number, optimizer: string, decay: number): boolean {
   return (
-    backend === jsBackend &&
-    batchSize === 1 &&
-    optimizer === 'sgd' &&
-    decay === 0 &&
-    net.parameterCount <= SMALL_NETWORK_PARAMETERS
+    batchSize === 1 && optimizer === 'sgd' && decay === 0 && net.parameterCount <= SMALL_NETWORK_PARAMETERS
   );
 }
 

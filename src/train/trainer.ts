@@ -359,6 +359,7 @@ export class Trainer {
   private bestCost = Number.POSITIVE_INFINITY;
   private sinceBest = 0;
   private readonly batches = new Map<number, Batch>();
+  private lastBatch: Batch | null = null;
   private cursor = 0;
   private readonly running = { loss: 0, correct: 0, seen: 0, updates: 0, seconds: 0 };
   private epochStart = 0;
@@ -450,7 +451,6 @@ export class Trainer {
       options.inlineSmallNetworks !== false &&
       useSmallPath(
         net,
-        backend,
         this.settings.batchSize,
         this.settings.optimizer.name,
         this.settings.optimizer.weightDecay,
@@ -468,6 +468,8 @@ export class Trainer {
   }
 
   private batch(rows: number): Batch {
+    const last = this.lastBatch;
+    if (last !== null && last.ws.rows === rows) return last;
     let b = this.batches.get(rows);
     if (!b) {
       const { backend, dtype } = this.net;
@@ -478,6 +480,7 @@ export class Trainer {
       };
       this.batches.set(rows, b);
     }
+    this.lastBatch = b;
     return b;
   }
 
@@ -487,7 +490,8 @@ export class Trainer {
     this.epochStart = now();
     const running = this.running;
     running.loss = running.correct = running.seen = running.updates = running.seconds = 0;
-    for (let i = 0; i < this.params.length; i++) this.backend.copy(this.params[i], this.snapshot[i]);
+    // Plain copies between views: a kernel call each costs more than these few numbers on a small network.
+    for (let i = 0; i < this.params.length; i++) this.snapshot[i].data.set(this.params[i].data);
     const order = this.order;
     for (let i = 0; i < order.length; i++) order[i] = i;
     if (this.settings.shuffle && this.settings.mode !== 'batch') this.random.shuffle(order);
@@ -685,15 +689,25 @@ export class Trainer {
     this.epoch++;
     const seconds = (now() - this.epochStart) / 1000;
     this.elapsed += seconds;
-    const info: EpochInfo = {
-      epoch: this.epoch,
-      cost,
-      updates: running.updates,
-      examples: seen,
-      seconds,
-      elapsedSeconds: this.elapsed,
-    };
-    if (this.classification) info.accuracy = running.correct / seen;
+    // One literal per shape: adding a field afterwards would change the object's hidden class.
+    const info: EpochInfo = this.classification
+      ? {
+          epoch: this.epoch,
+          cost,
+          accuracy: running.correct / seen,
+          updates: running.updates,
+          examples: seen,
+          seconds,
+          elapsedSeconds: this.elapsed,
+        }
+      : {
+          epoch: this.epoch,
+          cost,
+          updates: running.updates,
+          examples: seen,
+          seconds,
+          elapsedSeconds: this.elapsed,
+        };
     if (this.valX && this.valT) {
       const v = this.measure(this.valX, this.valT);
       info.validationCost = v.cost;
@@ -816,6 +830,7 @@ export class Trainer {
       b.free(batch.t);
     }
     this.batches.clear();
+    this.lastBatch = null;
     for (const m of [this.x, this.t, this.valX, this.valT, ...this.snapshot, ...(this.best ?? [])])
       if (m) b.free(m);
     for (const m of [...this.grads.weights, ...this.grads.biases]) b.free(m);
