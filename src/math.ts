@@ -35,23 +35,23 @@ function withHigh(x: number, hi: number): number {
   return f64[0];
 }
 
-const LN2_HI = 6.9314718036912381649e-1;
-const LN2_LO = 1.90821492927058770002e-10;
-const INV_LN2 = 1.442695040888963387;
-const TWO54 = 1.8014398509481984e16;
-const TWO_M1000 = 9.3326361850321887899e-302;
-const O_THRESHOLD = 7.09782712893383973096e2;
-const U_THRESHOLD = -7.4513321910194110842e2;
+const LN2_HI = 0.6931471803691238;
+const LN2_LO = 1.9082149292705877e-10;
+const INV_LN2 = Math.LOG2E;
+const TWO54 = 18014398509481984;
+const TWO_M1000 = 9.332636185032189e-302;
+const O_THRESHOLD = 709.782712893384;
+const U_THRESHOLD = -745.1332191019411;
 
-const P1 = 1.66666666666666019037e-1;
-const P2 = -2.77777777770155933842e-3;
-const P3 = 6.61375632143793436117e-5;
-const P4 = -1.6533902205465251539e-6;
-const P5 = 4.13813679705723846039e-8;
+const P1 = 0.16666666666666602;
+const P2 = -0.0027777777777015593;
+const P3 = 0.00006613756321437934;
+const P4 = -0.0000016533902205465252;
+const P5 = 4.1381367970572385e-8;
 
 /** e^x. */
 export function exp(x: number): number {
-  if (x !== x) return x;
+  if (Number.isNaN(x)) return x;
   const hx = high(x);
   const sign = hx >>> 31;
   const ahx = hx & 0x7fffffff;
@@ -85,13 +85,13 @@ export function exp(x: number): number {
   return withHigh(y, high(y) + ((k + 1000) << 20)) * TWO_M1000;
 }
 
-const LG1 = 6.66666666666673513e-1;
-const LG2 = 3.999999999940941908e-1;
-const LG3 = 2.857142874366239149e-1;
-const LG4 = 2.222219843214978396e-1;
-const LG5 = 1.818357216161805012e-1;
-const LG6 = 1.531383769920937332e-1;
-const LG7 = 1.479819860511658591e-1;
+const LG1 = 0.6666666666666735;
+const LG2 = 0.3999999999940942;
+const LG3 = 0.2857142874366239;
+const LG4 = 0.22222198432149784;
+const LG5 = 0.1818357216161805;
+const LG6 = 0.15313837699209373;
+const LG7 = 0.14798198605116586;
 
 /** The natural logarithm ln x. */
 export function log(x: number): number {
@@ -117,7 +117,7 @@ export function log(x: number): number {
   const dk = k;
   if ((0x000fffff & (2 + hx)) < 3) {
     if (f === 0) return k === 0 ? 0 : dk * LN2_HI + dk * LN2_LO;
-    const R = f * f * (0.5 - 0.33333333333333333 * f);
+    const R = f * f * (0.5 - 0.3333333333333333 * f);
     return k === 0 ? f - R : dk * LN2_HI - (R - dk * LN2_LO - f);
   }
   const s = f / (2 + f);
@@ -153,7 +153,7 @@ export function log1p(x: number): number {
 
 /** The hyperbolic tangent. */
 export function tanh(x: number): number {
-  if (x !== x) return x;
+  if (Number.isNaN(x)) return x;
   const ax = Math.abs(x);
   let z: number;
   if (ax >= 22) z = 1;
@@ -166,23 +166,23 @@ export function tanh(x: number): number {
   return x < 0 ? -z : z;
 }
 
-const S1 = -1.66666666666666324348e-1;
-const S2 = 8.33333333332248946124e-3;
-const S3 = -1.98412698298579493134e-4;
-const S4 = 2.75573137070700676789e-6;
-const S5 = -2.50507602534068634195e-8;
-const S6 = 1.58969099521155010221e-10;
-const C1 = 4.16666666666666019037e-2;
-const C2 = -1.38888888888741095749e-3;
-const C3 = 2.48015872894767294178e-5;
-const C4 = -2.75573143513906633035e-7;
-const C5 = 2.0875723212981748279e-9;
-const C6 = -1.13596475577881948265e-11;
-const INV_PIO2 = 6.36619772367581382433e-1;
-const PIO2_1 = 1.57079632673412561417;
-const PIO2_1T = 6.07710050650619224932e-11;
-const PIO2_2 = 6.0771005063039659766e-11;
-const PIO2_2T = 2.02226624879595063154e-21;
+const S1 = -0.16666666666666632;
+const S2 = 0.00833333333332249;
+const S3 = -0.0001984126982985795;
+const S4 = 0.0000027557313707070068;
+const S5 = -2.5050760253406863e-8;
+const S6 = 1.58969099521155e-10;
+const C1 = 0.0416666666666666;
+const C2 = -0.001388888888887411;
+const C3 = 0.00002480158728947673;
+const C4 = -2.7557314351390663e-7;
+const C5 = 2.087572321298175e-9;
+const C6 = -1.1359647557788195e-11;
+const INV_PIO2 = 0.6366197723675814;
+const PIO2_1 = 1.5707963267341256;
+const PIO2_1T = 6.077100506506192e-11;
+const PIO2_2 = 6.077100506303966e-11;
+const PIO2_2T = 2.0222662487959506e-21;
 
 function kernelSin(y: number): number {
   const z = y * y;

@@ -152,7 +152,7 @@ function oracleTrain(
       const grads = layers.flatMap((_, n) => [step.gw[n], [step.gb[n]]]);
       params().forEach((p, k) => {
         const eta = opts.eta[k >> 1];
-        p.forEach((row, r) =>
+        p.forEach((row, r) => {
           row.forEach((w, c) => {
             const g = grads[k][r][c] + opts.decay * w;
             let next = w;
@@ -181,8 +181,8 @@ function oracleTrain(
               }
             }
             row[c] = next;
-          }),
-        );
+          });
+        });
       });
     }
   }

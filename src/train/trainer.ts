@@ -736,7 +736,7 @@ export class Trainer {
   private paramsFinite(): boolean {
     for (const p of this.params) {
       const d = p.data;
-      for (let i = 0; i < d.length; i++) if (d[i] - d[i] !== 0) return false;
+      for (let i = 0; i < d.length; i++) if (!Number.isFinite(d[i])) return false;
     }
     return true;
   }

@@ -108,7 +108,8 @@ export type LossName = 'squared' | 'half-squared' | 'binary-cross-entropy' | 'cr
 
 /** L(i) of one example, summed over the outputs. */
 export function exampleLoss(loss: LossName, y: Value[], d: number[]): Value {
-  const terms = y.map((yk, k) => {
+  // cross-entropy is the default case: L = -sum_k d_k ln y_k.
+  const terms = y.map((yk, k): Value => {
     switch (loss) {
       case 'squared':
         return yk.sub(d[k]).mul(yk.sub(d[k]));
@@ -125,7 +126,7 @@ export function exampleLoss(loss: LossName, y: Value[], d: number[]): Value {
               .mul(1 - d[k]),
           )
           .mul(-1);
-      case 'cross-entropy':
+      default:
         return yk.log().mul(-d[k]);
     }
   });
