@@ -10,7 +10,7 @@
  * @module
  */
 import { execFile } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { createWasmBackend } from '../src/backend/wasm/index.js';
 import { formatGemm, type GemmResult, gemmBenchmark } from './gemm.js';
@@ -141,6 +141,22 @@ async function main(): Promise<void> {
   };
   writeFileSync(new URL('./results.json', import.meta.url), `${JSON.stringify(doc, null, 2)}\n`);
   console.log(`\nwrote bench/results.json in ${Math.round(doc.seconds)} s`);
+  if (updateReadme(doc)) console.log('updated the table in README.md');
+}
+
+/** Puts the latest table between the README's bench markers, so the README shows the last run. */
+function updateReadme(doc: { date: string; node: string; cpu?: string; cores: number; table: string }): boolean {
+  const file = new URL('../README.md', import.meta.url);
+  const text = readFileSync(file, 'utf8');
+  const start = '<!-- bench:start -->';
+  const end = '<!-- bench:end -->';
+  const from = text.indexOf(start);
+  const to = text.indexOf(end);
+  if (from < 0 || to < from) return false;
+  const header = `Last run: ${doc.date.slice(0, 10)}, Node ${doc.node}, ${doc.cores} cores (${doc.cpu ?? 'unknown CPU'}).`;
+  const body = `${start}\n${header}\n\n${doc.table.trim()}\n${end}`;
+  writeFileSync(file, text.slice(0, from) + body + text.slice(to + end.length));
+  return true;
 }
 
 await main();
