@@ -334,7 +334,8 @@ describe('playground in Chromium', () => {
       'data=circles&layers=6:relu:0.05,3:elu:0.1,1:sigmoid:0.2&n=300&noise=0.15&test=0.3&loss=binary-cross-entropy' +
       '&red=sum&mode=minibatch&batch=16&opt=momentum&l2=0.001&tol=0.01&seed=42';
     const { page, errors } = await open(`?${query}`);
-    await page.waitForTimeout(200);
+    // Waits on the page's state, not on a fixed time: CI machines are slow and busy.
+    await page.waitForFunction(() => document.querySelectorAll('#diagram .node').length > 0);
     expect(new URL(page.url()).search.slice(1)).toBe(query);
     expect(await page.inputValue('#mode')).toBe('minibatch');
     expect(await page.inputValue('#optimizer')).toBe('momentum');
@@ -345,7 +346,9 @@ describe('playground in Chromium', () => {
     await page.click('#add-layer');
     await page.fill('#seed', '9');
     await page.press('#seed', 'Enter');
-    await page.waitForTimeout(200);
+    await page.waitForFunction(
+      () => location.search.includes('seed=9') && location.search.includes('mode=sequential'),
+    );
     const url = page.url();
     expect(url).toContain('mode=sequential');
     expect(url).toContain('seed=9');
