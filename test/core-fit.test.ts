@@ -3,6 +3,7 @@
 // rules, and every optimizer against its update formulas written out here.
 import { describe, expect, it } from 'vitest';
 import {
+  ACTIVATION_NAMES,
   datasets,
   type EpochInfo,
   type FitOptions,
@@ -182,17 +183,7 @@ describe('the updates of each mode, replayed by hand from explain()', () => {
 describe('sequential mode for every activation and loss, replayed by hand from explain()', () => {
   // Small networks trained one example at a time take an inline path of their own
   // in the trainer; it must do exactly what the general kernels do.
-  const ACTIVATIONS = [
-    'linear',
-    'sigmoid',
-    'tanh',
-    'relu',
-    'leaky-relu',
-    'elu',
-    'softplus',
-    'gelu',
-    'softmax',
-  ] as const;
+  const ACTIVATIONS = ACTIVATION_NAMES;
   const combos: [
     (typeof ACTIVATIONS)[number],
     'squared' | 'half-squared' | 'binary-cross-entropy' | 'cross-entropy',

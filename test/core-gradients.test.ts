@@ -4,6 +4,7 @@
 // J = trace.loss, and delta = -dJ/dv.
 import { describe, expect, it } from 'vitest';
 import {
+  ACTIVATION_NAMES,
   type ActivationName,
   BackpropError,
   type LossName,
@@ -13,17 +14,7 @@ import {
 } from '../src/index.js';
 import { centralDifference, expectClose, lcg, randomRows } from './support/core.js';
 
-const ACTIVATIONS: ActivationName[] = [
-  'linear',
-  'sigmoid',
-  'tanh',
-  'relu',
-  'leaky-relu',
-  'elu',
-  'softplus',
-  'gelu',
-  'softmax',
-];
+const ACTIVATIONS: readonly ActivationName[] = ACTIVATION_NAMES;
 const REDUCTIONS: Reduction[] = ['mean', 'sum'];
 const H = 1e-6;
 // Central differences with h = 1e-6 are exact to about 1e-10 (truncation h^2,

@@ -4,7 +4,7 @@
  * weights after several epochs of each mode and optimizer, to 1e-9 relative.
  */
 import { describe, expect, it } from 'vitest';
-import { Network, Random } from '../src/index.js';
+import { ACTIVATION_NAMES, Network, Random } from '../src/index.js';
 import { type Act, type LossName, type OracleLayer, oracleStep } from './oracle/autograd.js';
 
 const TOL = 1e-9;
@@ -42,17 +42,7 @@ function toOracle(net: Network): OracleLayer[] {
     .map((l, n) => ({ act: net.layers[n].activation as Act, w: l.weights, b: l.biases }));
 }
 
-const hidden: Act[] = [
-  'sigmoid',
-  'tanh',
-  'relu',
-  'leaky-relu',
-  'elu',
-  'softplus',
-  'gelu',
-  'softmax',
-  'linear',
-];
+const hidden: readonly Act[] = ACTIVATION_NAMES;
 const cases: { out: Act; loss: LossName }[] = [
   { out: 'linear', loss: 'squared' },
   { out: 'tanh', loss: 'half-squared' },

@@ -3,19 +3,16 @@
  * exactly, to the bit, what the general kernels give.
  */
 import { describe, expect, it } from 'vitest';
-import { type ActivationName, type LossName, Network, Random, Trainer } from '../src/index.js';
+import {
+  ACTIVATION_NAMES,
+  type ActivationName,
+  type LossName,
+  Network,
+  Random,
+  Trainer,
+} from '../src/index.js';
 
-const hidden: ActivationName[] = [
-  'sigmoid',
-  'tanh',
-  'relu',
-  'leaky-relu',
-  'elu',
-  'softplus',
-  'gelu',
-  'softmax',
-  'linear',
-];
+const hidden: readonly ActivationName[] = ACTIVATION_NAMES;
 const outputs: { out: ActivationName; loss: LossName }[] = [
   { out: 'sigmoid', loss: 'binary-cross-entropy' },
   { out: 'softmax', loss: 'cross-entropy' },
