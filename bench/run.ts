@@ -145,7 +145,13 @@ async function main(): Promise<void> {
 }
 
 /** Puts the latest table between the README's bench markers, so the README shows the last run. */
-function updateReadme(doc: { date: string; node: string; cpu?: string; cores: number; table: string }): boolean {
+function updateReadme(doc: {
+  date: string;
+  node: string;
+  cpu?: string;
+  cores: number;
+  table: string;
+}): boolean {
   const file = new URL('../README.md', import.meta.url);
   const text = readFileSync(file, 'utf8');
   const start = '<!-- bench:start -->';
