@@ -106,8 +106,7 @@ function backpropPeer(id: string, label: string, backend: 'wasm-threads' | 'wasm
       return {
         // The Trainer (data conversion, buffers) is built before the clock starts.
         train(count, epochs) {
-          const t = trainerFor(count);
-          for (let e = 0; e < epochs; e++) t.runEpoch();
+          trainerFor(count).run({ epochs });
         },
         prepare: trainerFor,
         accuracy(test) {

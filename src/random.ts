@@ -86,7 +86,10 @@ export class Random {
   }
 
   /** Restores a state from {@link Random.getState}. */
-  setState(state: readonly number[]): void {
-    [this.a, this.b, this.c, this.d] = state.map((x) => x | 0);
+  setState(state: ArrayLike<number>): void {
+    this.a = state[0] | 0;
+    this.b = state[1] | 0;
+    this.c = state[2] | 0;
+    this.d = state[3] | 0;
   }
 }

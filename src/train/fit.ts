@@ -1,7 +1,8 @@
 /**
- * `fit`: the asynchronous training loop around a {@link Trainer}. It runs steps
- * in slices of about 50 ms and yields to the event loop between them, so an
- * `AbortSignal` or a page stays responsive even within a long epoch.
+ * `fit`: the asynchronous training loop around a {@link Trainer}. It trains in
+ * slices of about 50 ms ({@link Trainer.run}) and yields to the event loop
+ * between them, so an `AbortSignal` or a page stays responsive even within a
+ * long epoch.
  *
  * @module
  */
@@ -70,21 +71,19 @@ export async function fit(
   const trainer = new Trainer(net, inputs, targets, options);
   const started = now();
   try {
-    let sliceStart = now();
+    let sliceEnd = now() + SLICE_MS;
     while (!trainer.stopReason) {
+      // The signal can only change while this loop awaits (or in onEpoch), so once a round is enough.
       if (signal?.aborted) {
         trainer.stop('abort');
         break;
       }
       let info: EpochInfo | null;
       if (trainer.examples === null) info = await trainer.runEpochAsync();
-      else {
-        do info = trainer.step();
-        while (!info && now() - sliceStart < SLICE_MS && !signal?.aborted);
-      }
-      if (now() - sliceStart >= SLICE_MS) {
+      else info = trainer.run({ epochs: onEpoch ? 1 : undefined, until: sliceEnd });
+      if (now() >= sliceEnd) {
         await yieldToEventLoop();
-        sliceStart = now();
+        sliceEnd = now() + SLICE_MS;
       }
       if (info && onEpoch && (await onEpoch(info)) === false) trainer.stop('callback');
     }

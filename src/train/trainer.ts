@@ -51,6 +51,7 @@ import {
 } from '../propagation.js';
 import { Random } from '../random.js';
 import { smallStep, useSmallPath } from './small.js';
+import { type SmallEpochs, SmallKernel, type SmallRun } from './small-wasm.js';
 
 /** How examples are grouped into updates. */
 export type Mode = 'batch' | 'sequential' | 'minibatch';
@@ -117,9 +118,23 @@ export interface TrainOptions {
   minDelta?: number;
   /**
    * Let small networks trained one example at a time with plain sgd skip kernel
-   * dispatch (same results to the bit); default true. Set false to compare.
+   * dispatch (same results to the bit): `true` (default) runs whole runs of
+   * updates in the WebAssembly small-network kernel where it compiles, else the
+   * TypeScript inline path; `'wasm'` or `'js'` asks for one of them; `false`
+   * uses the general kernels, to compare.
    */
-  inlineSmallNetworks?: boolean;
+  inlineSmallNetworks?: boolean | 'wasm' | 'js';
+}
+
+/** Limits of {@link Trainer.run}. */
+export interface RunLimit {
+  /** Epochs to complete at most; default no limit (until a stopping rule fires). */
+  epochs?: number;
+  /**
+   * A time, in the milliseconds of `performance.now()`, after which to return as
+   * soon as possible, even in the middle of an epoch.
+   */
+  until?: number;
 }
 
 /** What one epoch did. */
@@ -341,6 +356,8 @@ export class Trainer {
    * at a time (bit-identical to the general one); see `train/small.ts`.
    */
   readonly small: boolean;
+  /** Which inline path runs whole epochs: the WebAssembly kernel, the TypeScript loop, or none. */
+  readonly inline: 'wasm' | 'js' | null;
 
   private readonly backend;
   private readonly n: number | null;
@@ -350,6 +367,17 @@ export class Trainer {
   private readonly valX: Matrix | null = null;
   private readonly valT: Matrix | null = null;
   private readonly order: Uint32Array;
+  private readonly kernel: SmallKernel | null = null;
+  private readonly kernelRun: SmallRun = { loss: 0, correct: 0, used: 0, badLoss: 0 };
+  private readonly kernelEpochsRun: SmallEpochs = { completed: 0, status: 'done', cost: 0 };
+  /** Whether the kernel runs whole epochs per call (see the constructor). */
+  private readonly kernelEpochs: boolean;
+  /** Examples (kernel path) or updates (otherwise) between looks at the clock. */
+  private readonly stride: number;
+  /** Whether this epoch's starting weights were copied to `snapshot`. */
+  private snapshotTaken = false;
+  /** The last reading of the clock, ms. */
+  private clock = 0;
   private readonly random: Random;
   private readonly grads: Gradients;
   private readonly optimizer: Optimizer;
@@ -437,7 +465,6 @@ export class Trainer {
       this.valX = toMatrix(v.inputs, backend, dtype, 'validationData.inputs', net.inputs);
       this.valT = toMatrix(v.targets, backend, dtype, 'validationData.targets', net.outputs);
     }
-    this.order = new Uint32Array(this.n ?? 0);
     this.random = new Random(this.settings.seed);
     this.grads = createGradients(net);
     this.params = net.layers.flatMap((l) => [l.weights, l.biases]);
@@ -447,14 +474,50 @@ export class Trainer {
     this.classification =
       loss === 'cross-entropy' || loss === 'binary-cross-entropy' || net.outputActivation === 'softmax';
     activationRecord(net.outputActivation);
+    const inline = options.inlineSmallNetworks ?? true;
+    if (inline !== true && inline !== false && inline !== 'wasm' && inline !== 'js') {
+      throw new BackpropError(
+        `inlineSmallNetworks: expected true, false, 'wasm' or 'js', got ${String(inline)}`,
+      );
+    }
     this.small =
-      options.inlineSmallNetworks !== false &&
+      inline !== false &&
       useSmallPath(
         net,
         this.settings.batchSize,
         this.settings.optimizer.name,
         this.settings.optimizer.weightDecay,
       );
+    // About 2^18 multiply-adds between looks at the clock (a clock reading costs
+    // as much as a whole update of a tiny network).
+    const kernelStride = Math.max(1, Math.floor(2 ** 18 / net.parameterCount));
+    if (this.small && inline !== 'js' && this.x && this.t && this.n !== null) {
+      this.kernel = SmallKernel.create(
+        net,
+        this.x,
+        this.t,
+        this.settings.learningRate,
+        loss,
+        this.classification,
+        Math.floor(kernelStride / this.n),
+      );
+      if (!this.kernel && inline === 'wasm') {
+        throw new BackpropError('inlineSmallNetworks: WebAssembly does not compile in this engine');
+      }
+    }
+    this.inline = this.kernel ? 'wasm' : this.small ? 'js' : null;
+    this.order = this.kernel ? this.kernel.order : new Uint32Array(this.n ?? 0);
+    this.stride = this.kernel
+      ? kernelStride
+      : Math.max(1, Math.floor(2 ** 18 / (net.parameterCount * this.settings.batchSize)));
+    // Whole epochs in one kernel call need every epoch's bookkeeping to be the kernel's:
+    // no validation to measure, no best weights to keep.
+    this.kernelEpochs =
+      this.kernel !== null &&
+      this.n !== null &&
+      this.n <= kernelStride &&
+      !this.valX &&
+      this.settings.patience === undefined;
   }
 
   /** Number of training examples (null for a stream). */
@@ -484,14 +547,24 @@ export class Trainer {
     return b;
   }
 
-  private beginEpoch(): void {
+  private checkRunning(): void {
     if (this.stopReason)
       throw new BackpropError(`training has stopped (${this.stopReason}); make a new Trainer`);
-    this.epochStart = now();
+  }
+
+  /**
+   * Starts an epoch at time `start`. `snapshot` copies the weights aside, for a
+   * divergence to restore; the kernel path skips it when the whole epoch is one
+   * run of the kernel, which leaves the network's weights alone if it fails.
+   */
+  private beginEpoch(start: number, snapshot: boolean): void {
+    this.checkRunning();
+    this.epochStart = start;
     const running = this.running;
     running.loss = running.correct = running.seen = running.updates = running.seconds = 0;
+    this.snapshotTaken = snapshot;
     // Plain copies between views: a kernel call each costs more than these few numbers on a small network.
-    for (let i = 0; i < this.params.length; i++) this.snapshot[i].data.set(this.params[i].data);
+    if (snapshot) for (let i = 0; i < this.params.length; i++) this.snapshot[i].data.set(this.params[i].data);
     const order = this.order;
     for (let i = 0; i < order.length; i++) order[i] = i;
     if (this.settings.shuffle && this.settings.mode !== 'batch') this.random.shuffle(order);
@@ -554,7 +627,8 @@ export class Trainer {
   }
 
   private diverge(cost: number): never {
-    for (let i = 0; i < this.params.length; i++) this.backend.copy(this.snapshot[i], this.params[i]);
+    if (this.snapshotTaken)
+      for (let i = 0; i < this.params.length; i++) this.backend.copy(this.snapshot[i], this.params[i]);
     this.cursor = 0;
     this.stopReason = 'abort';
     throw new DivergenceError(this.epoch + 1, cost, this.history);
@@ -569,30 +643,143 @@ export class Trainer {
     const t = this.t;
     if (!x || !t || this.n === null)
       throw new BackpropError('step: the data is a stream; use runEpochAsync()');
-    if (this.cursor === 0) this.beginEpoch();
-    const count = Math.min(this.settings.batchSize, this.n - this.cursor);
+    if (this.cursor === 0) this.beginEpoch(now(), true);
+    this.nextUpdate(x, t);
+    if (this.cursor < this.n) return null;
+    this.cursor = 0;
+    return this.endEpoch(now());
+  }
+
+  /** One update on the next batch of the epoch under way. */
+  private nextUpdate(x: Matrix, t: Matrix): void {
+    const count = Math.min(this.settings.batchSize, (this.n as number) - this.cursor);
     const b = this.batch(count);
     this.backend.gatherRows(x, this.order, this.cursor, count, b.x);
     this.backend.gatherRows(t, this.order, this.cursor, count, b.t);
     this.update(b);
     this.cursor += count;
-    if (this.cursor < this.n) return null;
-    this.cursor = 0;
-    return this.endEpoch();
   }
 
   /** The rest of the current epoch (a whole one if none is under way) on in-memory data. */
   runEpoch(): EpochInfo {
-    for (;;) {
-      const info = this.step();
-      if (info) return info;
+    return this.run({ epochs: 1 }) as EpochInfo;
+  }
+
+  /**
+   * Trains on in-memory data until a stopping rule fires, `limit.epochs` epochs
+   * have ended, or the clock passes `limit.until` (checked about every 2^18
+   * multiply-adds, so it may return in the middle of an epoch). Returns the
+   * {@link EpochInfo} of the last epoch it ended, or null if it ended none.
+   * Epochs run back to back here share one clock reading between the end of
+   * one and the start of the next, which matters when an epoch is a few
+   * microseconds (XOR one example at a time).
+   */
+  run(limit: RunLimit = {}): EpochInfo | null {
+    if (!this.x || !this.t || this.n === null)
+      throw new BackpropError('run: the data is a stream; use runEpochAsync()');
+    this.checkRunning();
+    const epochs = limit.epochs ?? Number.POSITIVE_INFINITY;
+    const until = limit.until;
+    let last: EpochInfo | null = null;
+    this.clock = now();
+    for (let done = 0; done < epochs && !this.stopReason; ) {
+      if (this.kernelEpochs && this.cursor === 0) {
+        const ran = this.kernelEpochsCall(epochs - done);
+        done += ran;
+        last = this.history[this.history.length - 1];
+      } else {
+        const info = this.advance(this.x, this.t, this.n, until);
+        if (!info) return last;
+        last = info;
+        done++;
+      }
+      if (until !== undefined && this.clock >= until) break;
     }
+    return last;
+  }
+
+  /**
+   * Up to `wanted` whole epochs in one call of the small-network kernel, which
+   * does the shuffle, the updates and the stopping checks of each. Its epochs
+   * share the call's time equally (each is a few microseconds). Returns the
+   * epochs completed.
+   */
+  private kernelEpochsCall(wanted: number): number {
+    const kernel = this.kernel as SmallKernel;
+    const { settings } = this;
+    const n = this.n as number;
+    const start = this.clock;
+    const r = kernel.epochs(
+      Math.min(wanted, settings.epochs - this.epoch),
+      settings.shuffle && settings.mode !== 'batch',
+      settings.reduction === 'mean',
+      settings.tolerance ?? Number.NaN,
+      this.random,
+      this.kernelEpochsRun,
+    );
+    this.clock = now();
+    const seconds = (this.clock - start) / 1000 / Math.max(1, r.completed);
+    for (let e = 0; e < r.completed; e++) {
+      const sum = kernel.epochLoss(e);
+      const info = this.recordEpoch(
+        settings.reduction === 'mean' ? sum / n : sum,
+        kernel.epochCorrect(e),
+        n,
+        n,
+        seconds,
+      );
+      this.history.push(info);
+      this.applyStoppingRules(info.cost);
+    }
+    if (r.status === 'diverged') {
+      // The kernel put back the weights that epoch began with.
+      this.snapshotTaken = false;
+      this.diverge(r.cost);
+    }
+    return r.completed;
+  }
+
+  /** The rest of the epoch under way (or a new one), or null when the clock passed `until` first. */
+  private advance(x: Matrix, t: Matrix, n: number, until: number | undefined): EpochInfo | null {
+    const kernel = this.kernel;
+    const stride = this.stride;
+    if (this.cursor === 0) this.beginEpoch(this.clock, kernel === null || n > stride);
+    if (kernel) {
+      const running = this.running;
+      while (this.cursor < n) {
+        const count = Math.min(stride, n - this.cursor);
+        const r = kernel.run(this.cursor, count, running.loss, this.cursor + count === n, this.kernelRun);
+        if (r.used !== count) {
+          if (r.used >= 0) this.diverge(r.badLoss);
+          const cost = this.settings.reduction === 'mean' ? r.loss / (running.seen + count) : r.loss;
+          this.diverge(Number.isFinite(cost) ? Number.NaN : cost);
+        }
+        running.loss = r.loss;
+        running.correct += r.correct;
+        running.seen += count;
+        running.updates += count;
+        this.cursor += count;
+        if (this.cursor < n && until !== undefined && (this.clock = now()) >= until) return null;
+      }
+    } else {
+      let k = 0;
+      while (this.cursor < n) {
+        this.nextUpdate(x, t);
+        if (this.cursor < n && until !== undefined && ++k >= stride) {
+          k = 0;
+          if ((this.clock = now()) >= until) return null;
+        }
+      }
+    }
+    this.cursor = 0;
+    this.clock = now();
+    return this.endEpoch(this.clock);
   }
 
   /** One whole epoch, on a stream or on in-memory data. */
   async runEpochAsync(): Promise<EpochInfo> {
     if (!this.stream) return this.runEpoch();
-    this.beginEpoch();
+    this.beginEpoch(now(), true);
     const size = this.settings.batchSize;
     const full = this.batch(size);
     let filled = 0;
@@ -637,7 +824,7 @@ export class Trainer {
       this.update(rest);
     }
     if (this.running.seen === 0) throw new BackpropError('inputs: the stream gave no examples');
-    return this.endEpoch();
+    return this.endEpoch(now());
   }
 
   /** J and accuracy of the network on `x`, `t`, without training. */
@@ -677,7 +864,8 @@ export class Trainer {
     }
   }
 
-  private endEpoch(): EpochInfo {
+  /** Closes the epoch at time `end` (ms). */
+  private endEpoch(end: number): EpochInfo {
     const { settings, running } = this;
     const seen = running.seen;
     const cost = settings.reduction === 'mean' ? running.loss / seen : running.loss;
@@ -686,35 +874,50 @@ export class Trainer {
     // measured before it, was finite: that is divergence too.
     if (!Number.isFinite(cost)) this.diverge(cost);
     if (!this.paramsFinite()) this.diverge(Number.NaN);
-    this.epoch++;
-    const seconds = (now() - this.epochStart) / 1000;
-    this.elapsed += seconds;
-    // One literal per shape: adding a field afterwards would change the object's hidden class.
-    const info: EpochInfo = this.classification
-      ? {
-          epoch: this.epoch,
-          cost,
-          accuracy: running.correct / seen,
-          updates: running.updates,
-          examples: seen,
-          seconds,
-          elapsedSeconds: this.elapsed,
-        }
-      : {
-          epoch: this.epoch,
-          cost,
-          updates: running.updates,
-          examples: seen,
-          seconds,
-          elapsedSeconds: this.elapsed,
-        };
+    const info = this.recordEpoch(
+      cost,
+      running.correct,
+      seen,
+      running.updates,
+      (end - this.epochStart) / 1000,
+    );
     if (this.valX && this.valT) {
       const v = this.measure(this.valX, this.valT);
       info.validationCost = v.cost;
       if (v.accuracy !== undefined) info.validationAccuracy = v.accuracy;
     }
     this.history.push(info);
-    const monitored = info.validationCost ?? info.cost;
+    this.applyStoppingRules(info.validationCost ?? info.cost);
+    return info;
+  }
+
+  /** Counts an epoch and describes it. */
+  private recordEpoch(
+    cost: number,
+    correct: number,
+    seen: number,
+    updates: number,
+    seconds: number,
+  ): EpochInfo {
+    this.epoch++;
+    this.elapsed += seconds;
+    // One literal per shape: adding a field afterwards would change the object's hidden class.
+    return this.classification
+      ? {
+          epoch: this.epoch,
+          cost,
+          accuracy: correct / seen,
+          updates,
+          examples: seen,
+          seconds,
+          elapsedSeconds: this.elapsed,
+        }
+      : { epoch: this.epoch, cost, updates, examples: seen, seconds, elapsedSeconds: this.elapsed };
+  }
+
+  /** Patience, tolerance and the epoch limit, after an epoch whose monitored cost is `monitored`. */
+  private applyStoppingRules(monitored: number): void {
+    const { settings } = this;
     if (settings.patience !== undefined) {
       if (monitored < this.bestCost - settings.minDelta || this.best === null) {
         this.bestCost = monitored;
@@ -729,7 +932,6 @@ export class Trainer {
       this.stopReason = 'patience';
     else if (this.epoch >= settings.epochs) this.stopReason = 'epochs';
     if (this.stopReason === 'patience' || (this.stopReason === 'epochs' && this.best)) this.restoreBest();
-    return info;
   }
 
   /** Whether every weight and bias is finite (a plain loop: no boxing, no closures). */
@@ -819,6 +1021,7 @@ export class Trainer {
     this.elapsed = cp.history.at(-1)?.elapsedSeconds ?? 0;
     this.stopReason = cp.stopReason;
     for (let i = 0; i < this.params.length; i++) this.backend.copy(this.params[i], this.snapshot[i]);
+    this.snapshotTaken = true;
   }
 
   /** Gives every buffer back to the backend. The trainer cannot be used afterwards. */

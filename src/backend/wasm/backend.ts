@@ -8,6 +8,7 @@
  * @module
  */
 import type { ActivationName, Backend, DType, LossName, Matrix } from '../backend.js';
+import { activationCode, lossCode } from '../codes.js';
 import { jsBackend } from '../js.js';
 
 /** The exports of the kernel module (see assembly/index.ts for the formulas). */
@@ -101,39 +102,6 @@ export interface WorkerPool {
   ): boolean;
   /** Stops the workers. */
   terminate(): void;
-}
-
-/** Activation codes of assembly/index.ts. */
-const ACTIVATION_CODES: Record<ActivationName, number> = {
-  linear: 0,
-  sigmoid: 1,
-  tanh: 2,
-  relu: 3,
-  'leaky-relu': 4,
-  elu: 5,
-  softplus: 6,
-  gelu: 7,
-  softmax: 8,
-};
-
-/** Loss codes of assembly/index.ts. */
-const LOSS_CODES: Record<LossName, number> = {
-  squared: 0,
-  'half-squared': 1,
-  'binary-cross-entropy': 2,
-  'cross-entropy': 3,
-};
-
-function activationCode(name: ActivationName): number {
-  const code = ACTIVATION_CODES[name];
-  if (code === undefined) throw new Error(`unknown activation '${String(name)}'`);
-  return code;
-}
-
-function lossCode(name: LossName): number {
-  const code = LOSS_CODES[name];
-  if (code === undefined) throw new Error(`unknown loss '${String(name)}'`);
-  return code;
 }
 
 // Every allocation is a multiple of a cache line, so SIMD loads never straddle

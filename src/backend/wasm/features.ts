@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { decodeBase64 } from '../base64.js';
 import { RELAXED_THREADS_WASM, RELAXED_WASM, SIMD_WASM, THREADS_WASM } from './modules.generated.js';
 
 /** The WebAssembly features the backend can use in this engine. */
@@ -20,14 +21,6 @@ export interface WasmFeatures {
    * cross-origin isolated page), a shared WebAssembly memory, and the threads build.
    */
   readonly threads: boolean;
-}
-
-/** Decodes base64 without Node's Buffer, so the same code runs in a browser. */
-export function decodeBase64(text: string): Uint8Array<ArrayBuffer> {
-  const binary = atob(text);
-  const bytes = new Uint8Array(binary.length);
-  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
-  return bytes;
 }
 
 /** The builds of the kernels (see scripts/build-wasm.mjs). */

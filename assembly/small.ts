@@ -1,0 +1,510 @@
+// Training of a small network one example at a time, whole runs of examples per
+// call (src/train/small-wasm.ts drives it).
+//
+// A 2-4-1 network trained one example at a time does a few dozen flops per
+// update; dispatching them through kernels, or even through the TypeScript
+// inline path (src/train/small.ts), costs more than the arithmetic. This module
+// runs the forward pass, the loss, backpropagation and w <- w - eta^(n) dJ/dw
+// for a whole run of examples in one call, and computes exactly what the
+// TypeScript inline path computes: the same operations on the same values in
+// the same order, rounding to the storage type T (f32 or f64) where that path
+// stores into a typed array of T, with the exact elementary functions of
+// exact.ts. The trained weights are therefore bit-identical to those of the
+// plain kernels, in Node and in every browser.
+//
+// Memory (laid out by the TypeScript side, which owns this module's memory):
+// a plan of i32 words,
+//   [0] N layers, [1] m_0 inputs, [2] outputs, [3] loss code, [4] 1 to count right answers,
+//   [8 + 8n ...] layer n: fan-in, units, activation code, then byte offsets of
+//                 weights, biases, v, out, delta (each an array of T);
+// an f64 block `rates` with eta^(n) per layer; and a result block `res`:
+//   f64 [0] running sum of L(i) (in and out), [1] the non-finite L(i) that stopped a run,
+//   i32 at byte 16: right answers in the run.
+// Activation codes as in index.ts: 0 linear, 1 sigmoid, 2 tanh, 3 relu,
+// 4 leaky-relu, 5 elu, 6 softplus, 7 gelu, 8 softmax. Losses: 0 squared,
+// 1 half-squared, 2 binary-cross-entropy, 3 cross-entropy.
+
+import { erf, exp, expm1, log, log1p, sigmoid, softplus, tanh } from './exact';
+
+const LEAKY_SLOPE: f64 = 0.01;
+const SQRT1_2: f64 = 0.7071067811865476;
+const INV_SQRT_2PI: f64 = 1 / Math.sqrt(2 * Math.PI);
+
+const SIGMOID = 1;
+const TANH = 2;
+const RELU = 3;
+const LEAKY = 4;
+const ELU = 5;
+const SOFTPLUS = 6;
+const GELU = 7;
+const SOFTMAX = 8;
+
+const SQUARED = 0;
+const HALF_SQUARED = 1;
+const BCE = 2;
+const CE = 3;
+
+// @ts-expect-error: decorator
+@inline
+function word(plan: usize, i: i32): i32 {
+  return load<i32>(plan + (<usize>i << 2));
+}
+
+// @ts-expect-error: decorator
+@inline
+function at<T>(base: usize, i: i32): usize {
+  return base + (<usize>i << (sizeof<T>() == 8 ? 3 : 2));
+}
+
+// @ts-expect-error: decorator
+@inline
+function get<T>(base: usize, i: i32): f64 {
+  return <f64>load<T>(at<T>(base, i));
+}
+
+// @ts-expect-error: decorator
+@inline
+function put<T>(base: usize, i: i32, x: f64): void {
+  store<T>(at<T>(base, i), <T>x);
+}
+
+// Rounds x to the storage type, as a store into a typed array of T does.
+// @ts-expect-error: decorator
+@inline
+function round<T>(x: f64): f64 {
+  return <f64><T>x;
+}
+
+// @ts-expect-error: decorator
+@inline
+function psi(act: i32, v: f64): f64 {
+  switch (act) {
+    case SIGMOID:
+      return sigmoid(v);
+    case TANH:
+      return tanh(v);
+    case RELU:
+      return v > 0 ? v : 0;
+    case LEAKY:
+      return v > 0 ? v : LEAKY_SLOPE * v;
+    case ELU:
+      return v > 0 ? v : expm1(v);
+    case SOFTPLUS:
+      return softplus(v);
+    case GELU:
+      return 0.5 * v * (1 + erf(v * SQRT1_2));
+    default:
+      return v;
+  }
+}
+
+// @ts-expect-error: decorator
+@inline
+function derivative(act: i32, v: f64, out: f64): f64 {
+  switch (act) {
+    case SIGMOID:
+      return out * (1 - out);
+    case TANH:
+      return 1 - out * out;
+    case RELU:
+      return v > 0 ? 1 : 0;
+    case LEAKY:
+      return v > 0 ? 1 : LEAKY_SLOPE;
+    case ELU:
+      return v > 0 ? 1 : exp(v);
+    case SOFTPLUS:
+      return sigmoid(v);
+    case GELU:
+      return 0.5 * (1 + erf(v * SQRT1_2)) + v * INV_SQRT_2PI * exp(-0.5 * v * v);
+    default:
+      return 1;
+  }
+}
+
+/** The largest v of a row, NaN skipped (as `if (v > max) max = v` does). */
+function rowMax<T>(v: usize, n: i32): f64 {
+  let mx = -Infinity;
+  for (let j = 0; j < n; j++) {
+    const x = get<T>(v, j);
+    if (x > mx) mx = x;
+  }
+  return mx;
+}
+
+/** out <- softmax(v) of one row, shifted by its maximum. */
+function softmaxRow<T>(v: usize, out: usize, n: i32): void {
+  const mx = rowMax<T>(v, n);
+  let sum: f64 = 0;
+  for (let j = 0; j < n; j++) {
+    const e = exp(get<T>(v, j) - mx);
+    put<T>(out, j, e);
+    sum += e;
+  }
+  for (let j = 0; j < n; j++) put<T>(out, j, get<T>(out, j) / sum);
+}
+
+/** delta <- J^T u of one softmax row; delta may alias u. */
+function softmaxBackwardRow<T>(out: usize, u: usize, delta: usize, n: i32): void {
+  let dot: f64 = 0;
+  for (let i = 0; i < n; i++) dot += get<T>(out, i) * get<T>(u, i);
+  for (let j = 0; j < n; j++) put<T>(delta, j, get<T>(out, j) * (get<T>(u, j) - dot));
+}
+
+/** L(i) of one example from the output layer's v and out against the targets d. */
+// @ts-expect-error: decorator
+@inline
+function exampleLoss<T>(loss: i32, act: i32, v: usize, y: usize, d: usize, n: i32): f64 {
+  let total: f64 = 0;
+  if (loss == BCE && act == SIGMOID) {
+    for (let k = 0; k < n; k++) total += softplus(get<T>(v, k)) - get<T>(d, k) * get<T>(v, k);
+  } else if (loss == CE && act == SOFTMAX) {
+    let mx = rowMax<T>(v, n);
+    let lse = mx;
+    if (isFinite(mx)) {
+      let sum: f64 = 0;
+      for (let k = 0; k < n; k++) sum += exp(get<T>(v, k) - mx);
+      lse = mx + log(sum);
+    }
+    for (let k = 0; k < n; k++) {
+      const dk = get<T>(d, k);
+      if (dk != 0) total += dk * (lse - get<T>(v, k));
+    }
+  } else {
+    for (let k = 0; k < n; k++) {
+      const dk = get<T>(d, k);
+      const yk = get<T>(y, k);
+      let value: f64;
+      if (loss == SQUARED) value = (dk - yk) * (dk - yk);
+      else if (loss == HALF_SQUARED) value = 0.5 * (dk - yk) * (dk - yk);
+      else if (loss == BCE) value = -(dk * log(yk) + (1 - dk) * log(1 - yk));
+      else value = dk == 0 ? 0 : -dk * log(yk);
+      total += value;
+    }
+  }
+  return total;
+}
+
+/** The output layer's delta = -dL/dv of one example (the reduction's scale is 1 for one example). */
+// @ts-expect-error: decorator
+@inline
+function outputDelta<T>(loss: i32, act: i32, v: usize, y: usize, d: usize, delta: usize, n: i32): void {
+  if (loss == BCE && act == SIGMOID) {
+    for (let k = 0; k < n; k++) put<T>(delta, k, 1 * (get<T>(d, k) - get<T>(y, k)));
+    return;
+  }
+  if (loss == CE && act == SOFTMAX) {
+    let sumD: f64 = 0;
+    for (let k = 0; k < n; k++) sumD += get<T>(d, k);
+    for (let k = 0; k < n; k++) put<T>(delta, k, 1 * (get<T>(d, k) - get<T>(y, k) * sumD));
+    return;
+  }
+  for (let k = 0; k < n; k++) {
+    const dk = get<T>(d, k);
+    const yk = get<T>(y, k);
+    let gradient: f64;
+    if (loss == SQUARED) gradient = -2 * (dk - yk);
+    else if (loss == HALF_SQUARED) gradient = -(dk - yk);
+    else if (loss == BCE) gradient = -(dk / yk) + (1 - dk) / (1 - yk);
+    else gradient = dk == 0 ? 0 : -dk / yk;
+    put<T>(delta, k, -1 * gradient);
+  }
+  if (act == SOFTMAX) softmaxBackwardRow<T>(y, delta, delta, n);
+  else for (let k = 0; k < n; k++) put<T>(delta, k, derivative(act, get<T>(v, k), get<T>(y, k)) * get<T>(delta, k));
+}
+
+/** Whether the outputs y classify the example right (argmax, or y >= 0.5 for one output). */
+// @ts-expect-error: decorator
+@inline
+function correct<T>(y: usize, d: usize, n: i32): bool {
+  if (n == 1) return (get<T>(y, 0) >= 0.5) == (get<T>(d, 0) >= 0.5);
+  let bestY = 0;
+  let bestD = 0;
+  for (let k = 1; k < n; k++) {
+    if (get<T>(y, k) > get<T>(y, bestY)) bestY = k;
+    if (get<T>(d, k) > get<T>(d, bestD)) bestD = k;
+  }
+  return bestY == bestD;
+}
+
+/**
+ * Trains on examples order[start .. start + count - 1] (rows of X and D), one
+ * update each. Returns how many it used: count, or fewer when an example's
+ * L(i) was not finite (that example took no update; its L(i) is in res[1]).
+ */
+// @ts-expect-error: decorator
+@inline
+function trainWith<T>(loss: i32, plan: usize, rates: usize, res: usize, X: usize, D: usize, order: usize, start: i32, count: i32): i32 {
+  const N = word(plan, 0);
+  const m0 = word(plan, 1);
+  const outputs = word(plan, 2);
+  const counting = word(plan, 4) != 0;
+  const last = N - 1;
+  const lastAct = word(plan, 8 + 8 * last + 2);
+  const yLast = <usize>word(plan, 8 + 8 * last + 6);
+  const vLast = <usize>word(plan, 8 + 8 * last + 5);
+  const dLast = <usize>word(plan, 8 + 8 * last + 7);
+  let running = load<f64>(res);
+  let right = 0;
+  for (let e = 0; e < count; e++) {
+    const r = load<u32>(order + (<usize>(start + e) << 2));
+    const x = at<T>(X, <i32>r * m0);
+    const d = at<T>(D, <i32>r * outputs);
+    // Forward. Per node j, v_j = sum_p x_p w_pj accumulated over p in order
+    // (rows with x_p = 0 skipped, as the plain product does), then + b_j.
+    let input = x;
+    for (let n = 0; n < N; n++) {
+      const l = 8 + 8 * n;
+      const k = word(plan, l);
+      const units = word(plan, l + 1);
+      const act = word(plan, l + 2);
+      const W = <usize>word(plan, l + 3);
+      const b = <usize>word(plan, l + 4);
+      const V = <usize>word(plan, l + 5);
+      const O = <usize>word(plan, l + 6);
+      const rowBytes = <usize>units * sizeof<T>();
+      const inEnd = input + <usize>k * sizeof<T>();
+      for (let j = 0; j < units; j++) {
+        let acc: f64 = 0;
+        let wp = W + <usize>j * sizeof<T>();
+        for (let ip = input; ip < inEnd; ip += sizeof<T>()) {
+          const s = <f64>load<T>(ip);
+          if (s != 0) acc = round<T>(acc + s * <f64>load<T>(wp));
+          wp += rowBytes;
+        }
+        const v = round<T>(acc + get<T>(b, j));
+        put<T>(V, j, v);
+        if (act != SOFTMAX) put<T>(O, j, psi(act, v));
+      }
+      if (act == SOFTMAX) softmaxRow<T>(V, O, units);
+      input = O;
+    }
+    const value = exampleLoss<T>(loss, lastAct, vLast, yLast, d, outputs);
+    if (!isFinite(value)) {
+      store<f64>(res, running);
+      store<f64>(res, value, 8);
+      store<i32>(res, right, 16);
+      return e;
+    }
+    running += value;
+    if (counting && correct<T>(yLast, d, outputs)) right++;
+    outputDelta<T>(loss, lastAct, vLast, yLast, d, dLast, outputs);
+    // Backward and update, from the output layer down: delta of the layer below
+    // from this layer's weights before they change, then w <- w - eta dJ/dw with
+    // dJ/dw_ij = -x_i delta_j rounded to T (the gradient buffer's type).
+    for (let n = last; n >= 0; n--) {
+      const l = 8 + 8 * n;
+      const k = word(plan, l);
+      const units = word(plan, l + 1);
+      const W = <usize>word(plan, l + 3);
+      const b = <usize>word(plan, l + 4);
+      const Dl = <usize>word(plan, l + 7);
+      const below = n == 0 ? x : <usize>word(plan, l - 8 + 6);
+      if (n > 0) {
+        const actBelow = word(plan, l - 8 + 2);
+        const Vb = <usize>word(plan, l - 8 + 5);
+        const Db = <usize>word(plan, l - 8 + 7);
+        const dEnd = Dl + <usize>units * sizeof<T>();
+        let wr = W;
+        for (let j = 0; j < k; j++) {
+          let sum: f64 = 0;
+          for (let dp = Dl; dp < dEnd; dp += sizeof<T>()) {
+            sum += <f64>load<T>(dp) * <f64>load<T>(wr);
+            wr += sizeof<T>();
+          }
+          const upstream = round<T>(0 + 1 * sum);
+          if (actBelow == SOFTMAX) put<T>(Db, j, upstream);
+          else put<T>(Db, j, derivative(actBelow, get<T>(Vb, j), get<T>(below, j)) * upstream);
+        }
+        if (actBelow == SOFTMAX) softmaxBackwardRow<T>(below, Db, Db, k);
+      }
+      const eta = load<f64>(rates + (<usize>n << 3));
+      const dEnd = Dl + <usize>units * sizeof<T>();
+      let w = W;
+      for (let i = 0; i < k; i++) {
+        const s = -1 * get<T>(below, i);
+        if (s == 0) {
+          w += <usize>units * sizeof<T>();
+          continue;
+        }
+        for (let dp = Dl; dp < dEnd; dp += sizeof<T>()) {
+          const g = round<T>(0 + s * <f64>load<T>(dp));
+          store<T>(w, <T>(<f64>load<T>(w) - eta * g));
+          w += sizeof<T>();
+        }
+      }
+      for (let j = 0; j < units; j++) {
+        const g = round<T>(0 + -1 * get<T>(Dl, j));
+        put<T>(b, j, get<T>(b, j) - eta * g);
+      }
+    }
+  }
+  store<f64>(res, running);
+  store<i32>(res, right, 16);
+  return count;
+}
+
+// One copy of the loop per loss, so that the compiler drops the other losses' branches.
+function train<T>(plan: usize, rates: usize, res: usize, X: usize, D: usize, order: usize, start: i32, count: i32): i32 {
+  const loss = word(plan, 3);
+  if (loss == SQUARED) return trainWith<T>(SQUARED, plan, rates, res, X, D, order, start, count);
+  if (loss == HALF_SQUARED) return trainWith<T>(HALF_SQUARED, plan, rates, res, X, D, order, start, count);
+  if (loss == BCE) return trainWith<T>(BCE, plan, rates, res, X, D, order, start, count);
+  return trainWith<T>(CE, plan, rates, res, X, D, order, start, count);
+}
+
+/** {@link train} on float32 storage. */
+export function trainF32(plan: usize, rates: usize, res: usize, X: usize, D: usize, order: usize, start: i32, count: i32): i32 {
+  return train<f32>(plan, rates, res, X, D, order, start, count);
+}
+
+/** {@link train} on float64 storage. */
+export function trainF64(plan: usize, rates: usize, res: usize, X: usize, D: usize, order: usize, start: i32, count: i32): i32 {
+  return train<f64>(plan, rates, res, X, D, order, start, count);
+}
+
+// ---------------------------------------------------------------------------
+// Whole epochs in one call: the shuffle of src/random.ts (sfc32, Fisher-Yates)
+// and the bookkeeping of Trainer's epoch, for networks whose epochs take
+// microseconds (XOR is four updates). The control block `ctl`:
+//   i32 [0] n examples, [1] 1 to shuffle, [2] 1 for a mean reduction,
+//       [3] number of weights and biases, [4] their address, [5] a snapshot area
+//       as large, [6] per-epoch results (16 bytes each: f64 sum of L(i), i32 right),
+//       [7] status out, [8..11] the generator's state a, b, c, d (in and out);
+//   f64 at byte 48: tolerance on the cost (NaN: none); at 56: the cost that stopped a run.
+
+const STATUS_DONE = 0;
+const STATUS_TOLERANCE = 1;
+const STATUS_BAD_LOSS = 2;
+const STATUS_NOT_FINITE = 3;
+
+/** One draw of sfc32, as Random.uint32 (the state lives in ctl words 8..11). */
+// @ts-expect-error: decorator
+@inline
+function uint32(ctl: usize): u32 {
+  const a = load<i32>(ctl, 32);
+  const b = load<i32>(ctl, 36);
+  const c = load<i32>(ctl, 40);
+  const d = load<i32>(ctl, 44);
+  const t = a + b + d;
+  store<i32>(ctl, d + 1, 44);
+  store<i32>(ctl, b ^ (b >>> 9), 32);
+  store<i32>(ctl, c + (c << 3), 36);
+  store<i32>(ctl, ((c << 21) | (c >>> 11)) + t, 40);
+  return <u32>t;
+}
+
+/** Random.shuffle: Fisher-Yates with Random.int(i + 1) = floor(next() (i + 1)). */
+function shuffle(ctl: usize, order: usize, n: i32): void {
+  for (let i = n - 1; i > 0; i--) {
+    const hi = <f64>(uint32(ctl) >>> 5);
+    const lo = <f64>(uint32(ctl) >>> 6);
+    const next = (hi * 67108864 + lo) / 9007199254740992;
+    const j = <i32>floor(next * <f64>(i + 1));
+    const pi = order + (<usize>i << 2);
+    const pj = order + (<usize>j << 2);
+    const t = load<u32>(pi);
+    store<u32>(pi, load<u32>(pj));
+    store<u32>(pj, t);
+  }
+}
+
+/**
+ * Up to `epochs` epochs of one update per example, each starting from the
+ * order 0..n-1, shuffled when asked. Stops after an epoch whose cost is at or
+ * below the tolerance, or in an epoch whose L(i), cost or new weights are not
+ * finite; that epoch's starting weights are then put back. Returns the epochs
+ * completed; ctl word 7 says why it stopped.
+ */
+function epochs<T>(plan: usize, rates: usize, res: usize, X: usize, D: usize, order: usize, ctl: usize, epochs: i32): i32 {
+  const n = load<i32>(ctl);
+  const shuffling = load<i32>(ctl, 4) != 0;
+  const mean = load<i32>(ctl, 8) != 0;
+  const count = load<i32>(ctl, 12);
+  const params = <usize>load<i32>(ctl, 16);
+  const snapshot = <usize>load<i32>(ctl, 20);
+  const out = <usize>load<i32>(ctl, 24);
+  const tolerance = load<f64>(ctl, 48);
+  const bytes = <usize>count * sizeof<T>();
+  for (let e = 0; e < epochs; e++) {
+    memory.copy(snapshot, params, bytes);
+    for (let i = 0; i < n; i++) store<u32>(order + (<usize>i << 2), i);
+    if (shuffling) shuffle(ctl, order, n);
+    store<f64>(res, 0);
+    const used = train<T>(plan, rates, res, X, D, order, 0, n);
+    if (used < n) {
+      memory.copy(params, snapshot, bytes);
+      store<i32>(ctl, STATUS_BAD_LOSS, 28);
+      store<f64>(ctl, load<f64>(res, 8), 56);
+      return e;
+    }
+    const sum = load<f64>(res);
+    const cost = mean ? sum / <f64>n : sum;
+    if (!isFinite(cost) || !finite<T>(params, count)) {
+      memory.copy(params, snapshot, bytes);
+      store<i32>(ctl, STATUS_NOT_FINITE, 28);
+      store<f64>(ctl, cost, 56);
+      return e;
+    }
+    const o = out + (<usize>e << 4);
+    store<f64>(o, sum);
+    store<i32>(o, load<i32>(res, 16), 8);
+    if (cost <= tolerance) {
+      store<i32>(ctl, STATUS_TOLERANCE, 28);
+      return e + 1;
+    }
+  }
+  store<i32>(ctl, STATUS_DONE, 28);
+  return epochs;
+}
+
+export function epochsF32(plan: usize, rates: usize, res: usize, X: usize, D: usize, order: usize, ctl: usize, count: i32): i32 {
+  return epochs<f32>(plan, rates, res, X, D, order, ctl, count);
+}
+
+export function epochsF64(plan: usize, rates: usize, res: usize, X: usize, D: usize, order: usize, ctl: usize, count: i32): i32 {
+  return epochs<f64>(plan, rates, res, X, D, order, ctl, count);
+}
+
+/** Whether all n values of type T from p on are finite. */
+function finite<T>(p: usize, n: i32): bool {
+  for (let i = 0; i < n; i++) if (!isFinite(get<T>(p, i))) return false;
+  return true;
+}
+
+export function finiteF32(p: usize, n: i32): bool {
+  return finite<f32>(p, n);
+}
+
+export function finiteF64(p: usize, n: i32): bool {
+  return finite<f64>(p, n);
+}
+
+/**
+ * One elementary function, so that a test can hold exact.ts to src/math.ts bit
+ * for bit: 0 exp, 1 log, 2 expm1, 3 log1p, 4 tanh, 5 erf, 6 sigmoid, 7 softplus.
+ */
+export function elementary(f: i32, x: f64): f64 {
+  switch (f) {
+    case 0:
+      return exp(x);
+    case 1:
+      return log(x);
+    case 2:
+      return expm1(x);
+    case 3:
+      return log1p(x);
+    case 4:
+      return tanh(x);
+    case 5:
+      return erf(x);
+    case 6:
+      return sigmoid(x);
+    default:
+      return softplus(x);
+  }
+}
+
+/** Where the memory the TypeScript side lays out may begin (above this module's static data). */
+export function heapBase(): usize {
+  return __heap_base;
+}
