@@ -88,7 +88,10 @@ export async function fit(
       if (info && onEpoch && (await onEpoch(info)) === false) trainer.stop('callback');
     }
     const history: History = {
-      epochs: trainer.history,
+      // Made into objects when first read (a run of XOR has tens of thousands of tiny epochs).
+      get epochs() {
+        return trainer.history;
+      },
       stoppedBy: trainer.stopReason ?? 'abort',
       settings: trainer.settings,
       seconds: (now() - started) / 1000,

@@ -50,6 +50,7 @@ import {
   type Workspace,
 } from '../propagation.js';
 import { Random } from '../random.js';
+import { EpochLog } from './epoch-log.js';
 import { smallStep, useSmallPath } from './small.js';
 import { type SmallEpochs, SmallKernel, type SmallRun } from './small-wasm.js';
 
@@ -343,8 +344,10 @@ export class Trainer {
   readonly settings: ResolvedSettings;
   /** Epochs completed. */
   epoch = 0;
-  /** What each completed epoch did. */
-  readonly history: EpochInfo[] = [];
+  /** What each completed epoch did, one record per epoch (made into objects when read). */
+  get history(): EpochInfo[] {
+    return this.log.all();
+  }
   /** Set once a stopping rule has fired; training is over then. */
   stopReason: StopReason | null = null;
   /** The epoch whose weights were the best so far (with patience). */
@@ -368,6 +371,7 @@ export class Trainer {
   private readonly valT: Matrix | null = null;
   private readonly order: Uint32Array;
   private readonly kernel: SmallKernel | null = null;
+  private readonly log: EpochLog;
   private readonly kernelRun: SmallRun = { loss: 0, correct: 0, used: 0, badLoss: 0 };
   private readonly kernelEpochsRun: SmallEpochs = { completed: 0, status: 'done', cost: 0 };
   /** Whether the kernel runs whole epochs per call (see the constructor). */
@@ -474,6 +478,7 @@ export class Trainer {
     this.classification =
       loss === 'cross-entropy' || loss === 'binary-cross-entropy' || net.outputActivation === 'softmax';
     activationRecord(net.outputActivation);
+    this.log = new EpochLog(this.classification, this.valX !== null);
     const inline = options.inlineSmallNetworks ?? true;
     if (inline !== true && inline !== false && inline !== 'wasm' && inline !== 'js') {
       throw new BackpropError(
@@ -681,21 +686,23 @@ export class Trainer {
     const epochs = limit.epochs ?? Number.POSITIVE_INFINITY;
     const until = limit.until;
     let last: EpochInfo | null = null;
+    // Whether the last epoch ended in the kernel, which makes no EpochInfo of its own.
+    let inKernel = false;
     this.clock = now();
     for (let done = 0; done < epochs && !this.stopReason; ) {
       if (this.kernelEpochs && this.cursor === 0) {
-        const ran = this.kernelEpochsCall(epochs - done);
-        done += ran;
-        last = this.history[this.history.length - 1];
+        done += this.kernelEpochsCall(epochs - done);
+        inKernel = true;
       } else {
         const info = this.advance(this.x, this.t, this.n, until);
-        if (!info) return last;
+        if (!info) break;
         last = info;
+        inKernel = false;
         done++;
       }
       if (until !== undefined && this.clock >= until) break;
     }
-    return last;
+    return inKernel ? this.log.last() : last;
   }
 
   /**
@@ -721,15 +728,11 @@ export class Trainer {
     const seconds = (this.clock - start) / 1000 / Math.max(1, r.completed);
     for (let e = 0; e < r.completed; e++) {
       const sum = kernel.epochLoss(e);
-      const info = this.recordEpoch(
-        settings.reduction === 'mean' ? sum / n : sum,
-        kernel.epochCorrect(e),
-        n,
-        n,
-        seconds,
-      );
-      this.history.push(info);
-      this.applyStoppingRules(info.cost);
+      const cost = settings.reduction === 'mean' ? sum / n : sum;
+      this.epoch++;
+      this.elapsed += seconds;
+      this.log.add(cost, kernel.epochCorrect(e) / n, Number.NaN, Number.NaN, n, n, seconds, this.elapsed);
+      this.applyStoppingRules(cost);
     }
     if (r.status === 'diverged') {
       // The kernel put back the weights that epoch began with.
@@ -886,7 +889,7 @@ export class Trainer {
       info.validationCost = v.cost;
       if (v.accuracy !== undefined) info.validationAccuracy = v.accuracy;
     }
-    this.history.push(info);
+    this.log.addRecord(info);
     this.applyStoppingRules(info.validationCost ?? info.cost);
     return info;
   }
@@ -1016,8 +1019,8 @@ export class Trainer {
       this.best ??= this.params.map((p) => this.backend.matrix(p.rows, p.cols, p.dtype));
       unpack(cp.best.weights, this.best);
     }
-    this.history.length = 0;
-    this.history.push(...cp.history);
+    this.log.clear();
+    for (const h of cp.history) this.log.addRecord(h);
     this.elapsed = cp.history.at(-1)?.elapsedSeconds ?? 0;
     this.stopReason = cp.stopReason;
     for (let i = 0; i < this.params.length; i++) this.backend.copy(this.params[i], this.snapshot[i]);
