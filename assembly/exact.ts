@@ -227,3 +227,43 @@ export function sigmoid(v: f64): f64 {
 export function softplus(v: f64): f64 {
   return max(v, 0) + log1p(exp(-abs(v)));
 }
+
+/**
+ * exp of both float64 lanes of x, each exactly as {@link exp} computes it (the
+ * same operations, lane by lane); lanes outside |x| < 708 go through exp itself.
+ */
+export function exp2(x: v128): v128 {
+  const kd = f64x2.add(f64x2.mul(x, f64x2.splat(INV_L)), f64x2.splat(SHIFT));
+  const k = f64x2.sub(kd, f64x2.splat(SHIFT));
+  const r = f64x2.sub(f64x2.sub(x, f64x2.mul(k, f64x2.splat(L1))), f64x2.mul(k, f64x2.splat(L2)));
+  const r2 = f64x2.mul(r, r);
+  const a = f64x2.add(f64x2.splat(0.5), f64x2.mul(r, f64x2.splat(0.16666666666666666)));
+  const b = f64x2.add(
+    f64x2.add(f64x2.splat(0.041666666666666664), f64x2.mul(r, f64x2.splat(0.008333333333333333))),
+    f64x2.mul(r2, f64x2.splat(0.001388888888888889)),
+  );
+  const p = f64x2.add(f64x2.add(r, f64x2.mul(r2, a)), f64x2.mul(f64x2.mul(r2, r2), b));
+  const bits = i64x2.extract_lane(kd, 0);
+  const bits1 = i64x2.extract_lane(kd, 1);
+  const k0 = <i32>bits;
+  const k1 = <i32>bits1;
+  const j0 = (k0 & 31) << 1;
+  const j1 = (k1 & 31) << 1;
+  const th = f64x2.replace_lane(f64x2.splat(unchecked(EXP_TABLE[j0])), 1, unchecked(EXP_TABLE[j1]));
+  const tail = f64x2.replace_lane(f64x2.splat(unchecked(EXP_TABLE[j0 + 1])), 1, unchecked(EXP_TABLE[j1 + 1]));
+  // 2^m 2^(j/32): m added to the exponent field of each lane's table value.
+  const m = i64x2.replace_lane(i64x2.splat(<i64>(k0 >> 5) << 52), 1, <i64>(k1 >> 5) << 52);
+  const s = i64x2.add(th, m);
+  const y = f64x2.add(s, f64x2.mul(s, f64x2.add(tail, p)));
+  if (v128.all_true<i64>(f64x2.lt(f64x2.abs(x), f64x2.splat(708)))) return y;
+  return f64x2.replace_lane(f64x2.splat(exp(f64x2.extract_lane(x, 0))), 1, exp(f64x2.extract_lane(x, 1)));
+}
+
+/** The logistic function of both lanes, each exactly as {@link sigmoid} computes it. */
+export function sigmoid2(v: v128): v128 {
+  // sigmoid(v) is 1 / (1 + e^-v) for v >= 0 and e^v / (1 + e^v) otherwise: both are
+  // e = e^(-|v|) over 1 + e, with 1 or e above.
+  const e = exp2(f64x2.neg(f64x2.abs(v)));
+  const up = v128.bitselect(f64x2.splat(1), e, f64x2.ge(v, f64x2.splat(0)));
+  return f64x2.div(up, f64x2.add(f64x2.splat(1), e));
+}

@@ -24,7 +24,7 @@
 // 4 leaky-relu, 5 elu, 6 softplus, 7 gelu, 8 softmax. Losses: 0 squared,
 // 1 half-squared, 2 binary-cross-entropy, 3 cross-entropy.
 
-import { erf, exp, expm1, log, log1p, sigmoid, softplus, tanh } from './exact';
+import { erf, exp, exp2, expm1, log, log1p, sigmoid, sigmoid2, softplus, tanh } from './exact';
 
 const LEAKY_SLOPE: f64 = 0.01;
 const SQRT1_2: f64 = 0.7071067811865476;
@@ -73,6 +73,29 @@ function put<T>(base: usize, i: i32, x: f64): void {
 @inline
 function round<T>(x: f64): f64 {
   return <f64><T>x;
+}
+
+// Two values of type T as the two float64 lanes of a vector, and back.
+// @ts-expect-error: decorator
+@inline
+function load2<T>(p: usize): v128 {
+  if (sizeof<T>() == 4) return f64x2.promote_low_f32x4(v128.load64_zero(p));
+  return v128.load(p);
+}
+
+// @ts-expect-error: decorator
+@inline
+function store2<T>(p: usize, x: v128): void {
+  if (sizeof<T>() == 4) v128.store64_lane(p, f32x4.demote_f64x2_zero(x), 0);
+  else v128.store(p, x);
+}
+
+// Rounds both lanes to T, as round<T> does one value.
+// @ts-expect-error: decorator
+@inline
+function round2<T>(x: v128): v128 {
+  if (sizeof<T>() == 4) return f64x2.promote_low_f32x4(f32x4.demote_f64x2_zero(x));
+  return x;
 }
 
 // @ts-expect-error: decorator
@@ -131,8 +154,8 @@ function rowMax<T>(v: usize, n: i32): f64 {
   return mx;
 }
 
-/** out <- softmax(v) of one row, shifted by its maximum. */
-function softmaxRow<T>(v: usize, out: usize, n: i32): void {
+/** out <- softmax(v) of one row, shifted by its maximum; returns the sum of the shifted exponentials. */
+function softmaxRow<T>(v: usize, out: usize, n: i32): f64 {
   const mx = rowMax<T>(v, n);
   let sum: f64 = 0;
   for (let j = 0; j < n; j++) {
@@ -141,6 +164,7 @@ function softmaxRow<T>(v: usize, out: usize, n: i32): void {
     sum += e;
   }
   for (let j = 0; j < n; j++) put<T>(out, j, get<T>(out, j) / sum);
+  return sum;
 }
 
 /** delta <- J^T u of one softmax row; delta may alias u. */
@@ -153,18 +177,15 @@ function softmaxBackwardRow<T>(out: usize, u: usize, delta: usize, n: i32): void
 /** L(i) of one example from the output layer's v and out against the targets d. */
 // @ts-expect-error: decorator
 @inline
-function exampleLoss<T>(loss: i32, act: i32, v: usize, y: usize, d: usize, n: i32): f64 {
+function exampleLoss<T>(loss: i32, act: i32, v: usize, y: usize, d: usize, n: i32, expSum: f64): f64 {
   let total: f64 = 0;
   if (loss == BCE && act == SIGMOID) {
     for (let k = 0; k < n; k++) total += softplus(get<T>(v, k)) - get<T>(d, k) * get<T>(v, k);
   } else if (loss == CE && act == SOFTMAX) {
-    let mx = rowMax<T>(v, n);
-    let lse = mx;
-    if (isFinite(mx)) {
-      let sum: f64 = 0;
-      for (let k = 0; k < n; k++) sum += exp(get<T>(v, k) - mx);
-      lse = mx + log(sum);
-    }
+    // log sum_k e^(v_k), shifted by the maximum; the sum is the forward pass's
+    // softmax sum, the same exponentials added in the same order.
+    const mx = rowMax<T>(v, n);
+    const lse = isFinite(mx) ? mx + log(expSum) : mx;
     for (let k = 0; k < n; k++) {
       const dk = get<T>(d, k);
       if (dk != 0) total += dk * (lse - get<T>(v, k));
@@ -252,6 +273,7 @@ function trainWith<T>(loss: i32, plan: usize, rates: usize, res: usize, X: usize
     // Forward. Per node j, v_j = sum_p x_p w_pj accumulated over p in order
     // (rows with x_p = 0 skipped, as the plain product does), then + b_j.
     let input = x;
+    let expSum: f64 = 0;
     for (let n = 0; n < N; n++) {
       const l = 8 + 8 * n;
       const k = word(plan, l);
@@ -263,7 +285,26 @@ function trainWith<T>(loss: i32, plan: usize, rates: usize, res: usize, X: usize
       const O = <usize>word(plan, l + 6);
       const rowBytes = <usize>units * sizeof<T>();
       const inEnd = input + <usize>k * sizeof<T>();
-      for (let j = 0; j < units; j++) {
+      // Two nodes at a time in the two lanes of a vector: each lane does what the
+      // scalar loop below does for its node.
+      let j = 0;
+      for (; j + 2 <= units; j += 2) {
+        let acc = f64x2.splat(0);
+        let wp = W + <usize>j * sizeof<T>();
+        for (let ip = input; ip < inEnd; ip += sizeof<T>()) {
+          const s = <f64>load<T>(ip);
+          if (s != 0) acc = round2<T>(f64x2.add(acc, f64x2.mul(f64x2.splat(s), load2<T>(wp))));
+          wp += rowBytes;
+        }
+        const v = round2<T>(f64x2.add(acc, load2<T>(b + <usize>j * sizeof<T>())));
+        store2<T>(V + <usize>j * sizeof<T>(), v);
+        if (act == SIGMOID) store2<T>(O + <usize>j * sizeof<T>(), sigmoid2(v));
+        else if (act != SOFTMAX) {
+          put<T>(O, j, psi(act, f64x2.extract_lane(v, 0)));
+          put<T>(O, j + 1, psi(act, f64x2.extract_lane(v, 1)));
+        }
+      }
+      for (; j < units; j++) {
         let acc: f64 = 0;
         let wp = W + <usize>j * sizeof<T>();
         for (let ip = input; ip < inEnd; ip += sizeof<T>()) {
@@ -275,10 +316,10 @@ function trainWith<T>(loss: i32, plan: usize, rates: usize, res: usize, X: usize
         put<T>(V, j, v);
         if (act != SOFTMAX) put<T>(O, j, psi(act, v));
       }
-      if (act == SOFTMAX) softmaxRow<T>(V, O, units);
+      if (act == SOFTMAX) expSum = softmaxRow<T>(V, O, units);
       input = O;
     }
-    const value = exampleLoss<T>(loss, lastAct, vLast, yLast, d, outputs);
+    const value = exampleLoss<T>(loss, lastAct, vLast, yLast, d, outputs, expSum);
     if (!isFinite(value)) {
       store<f64>(res, running);
       store<f64>(res, value, 8);
@@ -304,8 +345,32 @@ function trainWith<T>(loss: i32, plan: usize, rates: usize, res: usize, X: usize
         const Vb = <usize>word(plan, l - 8 + 5);
         const Db = <usize>word(plan, l - 8 + 7);
         const dEnd = Dl + <usize>units * sizeof<T>();
+        const rowBytes = <usize>units * sizeof<T>();
         let wr = W;
-        for (let j = 0; j < k; j++) {
+        let j = 0;
+        // Two nodes below at a time, each lane summing over p in order as the scalar loop does.
+        for (; j + 2 <= k; j += 2) {
+          let sum = f64x2.splat(0);
+          let w1 = wr + rowBytes;
+          for (let dp = Dl; dp < dEnd; dp += sizeof<T>()) {
+            const wv = f64x2.replace_lane(f64x2.splat(<f64>load<T>(wr)), 1, <f64>load<T>(w1));
+            sum = f64x2.add(sum, f64x2.mul(f64x2.splat(<f64>load<T>(dp)), wv));
+            wr += sizeof<T>();
+            w1 += sizeof<T>();
+          }
+          wr += rowBytes;
+          const upstream = round2<T>(f64x2.add(f64x2.splat(0), sum));
+          const at = <usize>j * sizeof<T>();
+          if (actBelow == SIGMOID) {
+            const y = load2<T>(below + at);
+            store2<T>(Db + at, f64x2.mul(f64x2.mul(y, f64x2.sub(f64x2.splat(1), y)), upstream));
+          } else if (actBelow == SOFTMAX) store2<T>(Db + at, upstream);
+          else {
+            put<T>(Db, j, derivative(actBelow, get<T>(Vb, j), get<T>(below, j)) * f64x2.extract_lane(upstream, 0));
+            put<T>(Db, j + 1, derivative(actBelow, get<T>(Vb, j + 1), get<T>(below, j + 1)) * f64x2.extract_lane(upstream, 1));
+          }
+        }
+        for (; j < k; j++) {
           let sum: f64 = 0;
           for (let dp = Dl; dp < dEnd; dp += sizeof<T>()) {
             sum += <f64>load<T>(dp) * <f64>load<T>(wr);
@@ -318,6 +383,7 @@ function trainWith<T>(loss: i32, plan: usize, rates: usize, res: usize, X: usize
         if (actBelow == SOFTMAX) softmaxBackwardRow<T>(below, Db, Db, k);
       }
       const eta = load<f64>(rates + (<usize>n << 3));
+      const eta2 = f64x2.splat(eta);
       const dEnd = Dl + <usize>units * sizeof<T>();
       let w = W;
       for (let i = 0; i < k; i++) {
@@ -326,7 +392,14 @@ function trainWith<T>(loss: i32, plan: usize, rates: usize, res: usize, X: usize
           w += <usize>units * sizeof<T>();
           continue;
         }
-        for (let dp = Dl; dp < dEnd; dp += sizeof<T>()) {
+        const s2 = f64x2.splat(s);
+        let dp = Dl;
+        for (; dp + 2 * sizeof<T>() <= dEnd; dp += 2 * sizeof<T>()) {
+          const g = round2<T>(f64x2.add(f64x2.splat(0), f64x2.mul(s2, load2<T>(dp))));
+          store2<T>(w, f64x2.sub(load2<T>(w), f64x2.mul(eta2, g)));
+          w += 2 * sizeof<T>();
+        }
+        for (; dp < dEnd; dp += sizeof<T>()) {
           const g = round<T>(0 + s * <f64>load<T>(dp));
           store<T>(w, <T>(<f64>load<T>(w) - eta * g));
           w += sizeof<T>();
@@ -481,10 +554,21 @@ export function finiteF64(p: usize, n: i32): bool {
 
 /**
  * One elementary function, so that a test can hold exact.ts to src/math.ts bit
- * for bit: 0 exp, 1 log, 2 expm1, 3 log1p, 4 tanh, 5 erf, 6 sigmoid, 7 softplus.
+ * for bit: 0 exp, 1 log, 2 expm1, 3 log1p, 4 tanh, 5 erf, 6 sigmoid, 7 softplus;
+ * 8 and 9 exp, 10 and 11 sigmoid, of x in lane 0 or lane 1 of the two-lane forms
+ * (the other lane holds 1 - x).
  */
 export function elementary(f: i32, x: f64): f64 {
+  const lanes = f == 8 || f == 10 ? f64x2.replace_lane(f64x2.splat(x), 1, 1 - x) : f64x2.replace_lane(f64x2.splat(1 - x), 1, x);
   switch (f) {
+    case 8:
+      return f64x2.extract_lane(exp2(lanes), 0);
+    case 9:
+      return f64x2.extract_lane(exp2(lanes), 1);
+    case 10:
+      return f64x2.extract_lane(sigmoid2(lanes), 0);
+    case 11:
+      return f64x2.extract_lane(sigmoid2(lanes), 1);
     case 0:
       return exp(x);
     case 1:

@@ -74,7 +74,8 @@ export const WORKLOAD: Record<WorkloadId, Workload> = {
     loss: 'squared',
     batchSize: 1,
     learningRate: 0.5,
-    epochs: 50_000,
+    // A million updates: long enough (a few tenths of a second) to time steadily.
+    epochs: 250_000,
     unit: 'samples/s',
   },
   iris: {
@@ -86,7 +87,7 @@ export const WORKLOAD: Record<WorkloadId, Workload> = {
     loss: 'cross-entropy',
     batchSize: 1,
     learningRate: 0.05,
-    epochs: 1000,
+    epochs: 5000,
     unit: 'samples/s',
   },
   linear: {

@@ -79,9 +79,22 @@ const pairs: { out: ActivationName; loss: LossName }[] = [
 ];
 
 describe.runIf(smallKernelAvailable())('WebAssembly small-network kernel', () => {
-  it('computes the elementary functions of src/math.ts bit for bit', () => {
+  it('computes the elementary functions of src/math.ts bit for bit, in scalars and in both lanes', () => {
     const k = kernelElementary()!;
-    const js = { exp, log, expm1, log1p, tanh, erf, sigmoid, softplus };
+    const js = {
+      exp,
+      log,
+      expm1,
+      log1p,
+      tanh,
+      erf,
+      sigmoid,
+      softplus,
+      exp2Lane0: exp,
+      exp2Lane1: exp,
+      sigmoid2Lane0: sigmoid,
+      sigmoid2Lane1: sigmoid,
+    };
     const random = new Random(2);
     const special = [0, -0, 1, -1, 1e-300, -1e-300, 5e-324, 708, -708, 709.7, -745, -744, 710, -750, 1e308];
     special.push(Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, Number.NaN);

@@ -84,22 +84,34 @@ function kernelModule(): WebAssembly.Module | null {
   return compiled;
 }
 
-/** The kernel's elementary functions, by name, for tests that hold them to src/math.ts. */
-export function kernelElementary(): Record<
-  'exp' | 'log' | 'expm1' | 'log1p' | 'tanh' | 'erf' | 'sigmoid' | 'softplus',
-  (x: number) => number
-> | null {
+const ELEMENTARY = [
+  'exp',
+  'log',
+  'expm1',
+  'log1p',
+  'tanh',
+  'erf',
+  'sigmoid',
+  'softplus',
+  'exp2Lane0',
+  'exp2Lane1',
+  'sigmoid2Lane0',
+  'sigmoid2Lane1',
+] as const;
+
+/**
+ * The kernel's elementary functions, by name, for tests that hold them to
+ * src/math.ts (`exp2Lane0` is exp computed in lane 0 of the two-lane form).
+ */
+export function kernelElementary(): Record<(typeof ELEMENTARY)[number], (x: number) => number> | null {
   const module = kernelModule();
   if (!module) return null;
   const instance = new WebAssembly.Instance(module, {
     env: { memory: new WebAssembly.Memory({ initial: 1 }) },
   });
   const f = (instance.exports as unknown as SmallExports).elementary;
-  const names = ['exp', 'log', 'expm1', 'log1p', 'tanh', 'erf', 'sigmoid', 'softplus'] as const;
-  return Object.fromEntries(names.map((name, i) => [name, (x: number) => f(i, x)])) as ReturnType<
-    typeof kernelElementary
-  > &
-    object;
+  const entries = ELEMENTARY.map((name, i) => [name, (x: number) => f(i, x)]);
+  return Object.fromEntries(entries) as Record<(typeof ELEMENTARY)[number], (x: number) => number>;
 }
 
 /** Whether the WebAssembly small-network kernel runs in this engine. */
