@@ -342,13 +342,14 @@ export async function train(
         if (interrupted) throw new Interrupted();
       }
     } else {
-      let slice = Date.now();
+      // An epoch at a time, or 50 ms of one, between chances for a Ctrl-C to come in.
+      let sliceEnd = performance.now() + 50;
       while (!trainer.stopReason) {
-        const info = trainer.step();
+        const info = trainer.run({ epochs: 1, until: sliceEnd });
         if (info) await onEpoch(info);
-        if (Date.now() - slice > 50) {
-          await new Promise((resolve) => setImmediate(resolve)); // lets a Ctrl-C in
-          slice = Date.now();
+        if (performance.now() >= sliceEnd) {
+          await new Promise((resolve) => setImmediate(resolve));
+          sliceEnd = performance.now() + 50;
         }
         if (interrupted && !trainer.stopReason) throw new Interrupted();
       }
