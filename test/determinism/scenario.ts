@@ -25,7 +25,14 @@ export function scenario(): Record<string, string> {
   out['data.moons'] = hex(moons.inputs.flat());
   out['data.spirals'] = hex(datasets.spirals(40, { seed: 2 }).inputs.flat());
   const runs = [
+    // Small networks one example at a time: the WebAssembly small-network kernel.
     { name: 'sequential-sgd', hidden: 'tanh', options: { mode: 'sequential', learningRate: 0.05 } },
+    {
+      name: 'sequential-sgd-float32',
+      hidden: 'sigmoid',
+      options: { mode: 'sequential', learningRate: 0.2 },
+      dtype: 'float32',
+    },
     {
       name: 'minibatch-adam',
       hidden: 'gelu',
@@ -51,6 +58,7 @@ export function scenario(): Record<string, string> {
     });
     out[`init.${run.name}`] = hex(net.getWeights().flatMap((l) => [...l.weights.flat(), ...l.biases]));
     const trainer = new Trainer(net, moons.inputs, moons.targets, { ...run.options, epochs: 15, seed: 4 });
+    out[`path.${run.name}`] = String(trainer.inline);
     while (!trainer.stopReason) trainer.runEpoch();
     out[`cost.${run.name}`] = hex(trainer.history.map((h) => h.cost));
     trainer.dispose();
