@@ -19,6 +19,9 @@
 // eight accumulators, which fit the 16 vector registers of x86-64 with room for
 // the operands. KC is the depth of one cache block: a packed KC x 8 panel of B
 // (8 KiB) stays in L1 while every row block of A streams past it.
+// The error function of the plain TypeScript path, bit for bit, for exact GELU.
+import { erf } from './exact';
+
 const MR: i32 = 4;
 const NR: i32 = 8;
 const KC: i32 = 256;
@@ -312,22 +315,6 @@ function softplusf(v: f32): f32 {
   return max(v, 0) + Mathf.log1p(Mathf.exp(-abs(v)));
 }
 
-// The error function by the series erf(x) = 2/sqrt(pi) e^(-x^2) sum_n 2^n x^(2n+1) / (2n+1)!!,
-// in float64 as the reference computes it, so exact GELU agrees.
-function erf(x: f64): f64 {
-  const ax = abs(x);
-  if (ax >= 6) return x < 0 ? -1 : 1;
-  let term = ax;
-  let sum = ax;
-  const x2 = 2 * ax * ax;
-  for (let n = 1; n < 200; n++) {
-    term *= x2 / <f64>(2 * n + 1);
-    sum += term;
-    if (term < sum * 1e-17) break;
-  }
-  const r = (2 / Math.sqrt(Math.PI)) * Math.exp(-ax * ax) * sum;
-  return x < 0 ? -r : r;
-}
 
 function psi(act: i32, v: f32): f32 {
   switch (act) {

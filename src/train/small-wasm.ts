@@ -23,48 +23,26 @@ import type { Network } from '../network.js';
 import type { Random } from '../random.js';
 import { SMALL_WASM } from './small-wasm.generated.js';
 
+/** A kernel entry over the plan, rates, result block, data, order and two whole numbers. */
+type KernelEntry = (
+  plan: number,
+  rates: number,
+  res: number,
+  X: number,
+  D: number,
+  order: number,
+  a: number,
+  b: number,
+) => number;
+
 interface SmallExports {
   heapBase(): number;
-  trainF32(
-    plan: number,
-    rates: number,
-    res: number,
-    X: number,
-    D: number,
-    order: number,
-    start: number,
-    count: number,
-  ): number;
-  trainF64(
-    plan: number,
-    rates: number,
-    res: number,
-    X: number,
-    D: number,
-    order: number,
-    start: number,
-    count: number,
-  ): number;
-  epochsF32(
-    plan: number,
-    rates: number,
-    res: number,
-    X: number,
-    D: number,
-    order: number,
-    ctl: number,
-    epochs: number,
-  ): number;
-  epochsF64(
-    plan: number,
-    rates: number,
-    res: number,
-    X: number,
-    D: number,
-    order: number,
-    ctl: number,
-    epochs: number,
-  ): number;
+  /** (..., start, count): examples used. */
+  trainF32: KernelEntry;
+  trainF64: KernelEntry;
+  /** (..., ctl, epochs): epochs completed. */
+  epochsF32: KernelEntry;
+  epochsF64: KernelEntry;
   finiteF32(p: number, n: number): number;
   finiteF64(p: number, n: number): number;
   elementary(f: number, x: number): number;
@@ -153,14 +131,14 @@ const STATUS: SmallEpochs['status'][] = ['done', 'tolerance', 'diverged', 'diver
 export class SmallKernel {
   /** The order of the examples, in the kernel's memory: the trainer shuffles it in place. */
   readonly order: Uint32Array;
-  private readonly train: SmallExports['trainF32'];
+  private readonly train: KernelEntry;
   private readonly finite: SmallExports['finiteF32'];
   /** Every weight and bias of the network, layer by layer (weights, then biases). */
   private readonly params: FloatArray;
   private readonly paramsPtr: number;
   private readonly result: Float64Array;
   private readonly correct: Int32Array;
-  private readonly epochsRun: SmallExports['epochsF32'];
+  private readonly epochsRun: KernelEntry;
   private readonly ctlWords: Int32Array;
   private readonly ctlReals: Float64Array;
   private readonly perEpoch: Float64Array;
