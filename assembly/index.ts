@@ -602,6 +602,17 @@ export function sumRows(alpha: f32, a: usize, beta: f32, out: usize, rows: i32, 
 
 /** w <- w - eta (g + lambda w). */
 export function sgd(w: usize, g: usize, n: i32, params: usize): void {
+  if (load<f64>(params, 8) == 0) sgdLoop(w, g, n, params, false);
+  else sgdLoop(w, g, n, params, true);
+}
+
+// The optimizers' loops come in copies with and without weight decay (and
+// with and without Nesterov's step), chosen once per call: V8 does not unroll a
+// loop with a branch in it over a shared memory, which cost the threads build
+// a tenth of a one-example update of MNIST 784-128-10 in sgd alone.
+// @ts-expect-error: decorator
+@inline
+function sgdLoop(w: usize, g: usize, n: i32, params: usize, decay: bool): void {
   const eta = <f32>load<f64>(params);
   const lambda = <f32>load<f64>(params, 8);
   const n4 = n & ~3;
@@ -611,7 +622,7 @@ export function sgd(w: usize, g: usize, n: i32, params: usize): void {
   for (; i < n4; i += 4) {
     const o = <usize>i << 2;
     const wi = v128.load(w + o);
-    const gi = lambda == 0 ? v128.load(g + o) : madd(vl, wi, v128.load(g + o));
+    const gi = decay ? madd(vl, wi, v128.load(g + o)) : v128.load(g + o);
     v128.store(w + o, f32x4.sub(wi, f32x4.mul(ve, gi)));
   }
   for (; i < n; i++) {
@@ -623,6 +634,17 @@ export function sgd(w: usize, g: usize, n: i32, params: usize): void {
 
 /** b <- mu b + g', then w <- w - eta b, or with Nesterov w <- w - eta (g' + mu b). */
 export function momentum(w: usize, g: usize, b: usize, n: i32, nesterov: bool, params: usize): void {
+  const decay = load<f64>(params, 8) != 0;
+  if (nesterov) {
+    if (decay) momentumLoop(w, g, b, n, params, true, true);
+    else momentumLoop(w, g, b, n, params, true, false);
+  } else if (decay) momentumLoop(w, g, b, n, params, false, true);
+  else momentumLoop(w, g, b, n, params, false, false);
+}
+
+// @ts-expect-error: decorator
+@inline
+function momentumLoop(w: usize, g: usize, b: usize, n: i32, params: usize, nesterov: bool, decay: bool): void {
   const eta = <f32>load<f64>(params);
   const lambda = <f32>load<f64>(params, 8);
   const mu = <f32>load<f64>(params, 16);
@@ -634,7 +656,7 @@ export function momentum(w: usize, g: usize, b: usize, n: i32, nesterov: bool, p
   for (; i < n4; i += 4) {
     const o = <usize>i << 2;
     const wi = v128.load(w + o);
-    const gi = lambda == 0 ? v128.load(g + o) : madd(vl, wi, v128.load(g + o));
+    const gi = decay ? madd(vl, wi, v128.load(g + o)) : v128.load(g + o);
     const bi = madd(vm, v128.load(b + o), gi);
     v128.store(b + o, bi);
     const step = nesterov ? madd(vm, bi, gi) : bi;
@@ -663,6 +685,13 @@ export function adam(
   n: i32,
   params: usize,
 ): void {
+  if (load<f64>(params, 8) == 0) adamLoop(w, g, m, s, n, params, false);
+  else adamLoop(w, g, m, s, n, params, true);
+}
+
+// @ts-expect-error: decorator
+@inline
+function adamLoop(w: usize, g: usize, m: usize, s: usize, n: i32, params: usize, decay: bool): void {
   const stepSize = <f32>load<f64>(params);
   const lambda = <f32>load<f64>(params, 8);
   const beta1 = <f32>load<f64>(params, 16);
@@ -681,7 +710,7 @@ export function adam(
   for (; i < n4; i += 4) {
     const o = <usize>i << 2;
     const wi = v128.load(w + o);
-    const gi = lambda == 0 ? v128.load(g + o) : madd(vl, wi, v128.load(g + o));
+    const gi = decay ? madd(vl, wi, v128.load(g + o)) : v128.load(g + o);
     const mOld = v128.load(m + o);
     const mi = madd(vOne1, f32x4.sub(gi, mOld), mOld);
     const si = madd(vOne2, f32x4.mul(gi, gi), f32x4.mul(vB2, v128.load(s + o)));
@@ -705,6 +734,13 @@ export function adam(
 
 /** RMSProp: s <- rho s + (1 - rho) g'^2, w <- w - eta g' / (sqrt(s) + eps). */
 export function rmsprop(w: usize, g: usize, s: usize, n: i32, params: usize): void {
+  if (load<f64>(params, 8) == 0) rmspropLoop(w, g, s, n, params, false);
+  else rmspropLoop(w, g, s, n, params, true);
+}
+
+// @ts-expect-error: decorator
+@inline
+function rmspropLoop(w: usize, g: usize, s: usize, n: i32, params: usize, decay: bool): void {
   const eta = <f32>load<f64>(params);
   const lambda = <f32>load<f64>(params, 8);
   const rho = <f32>load<f64>(params, 16);
@@ -719,7 +755,7 @@ export function rmsprop(w: usize, g: usize, s: usize, n: i32, params: usize): vo
   for (; i < n4; i += 4) {
     const o = <usize>i << 2;
     const wi = v128.load(w + o);
-    const gi = lambda == 0 ? v128.load(g + o) : madd(vl, wi, v128.load(g + o));
+    const gi = decay ? madd(vl, wi, v128.load(g + o)) : v128.load(g + o);
     const si = madd(vOne, f32x4.mul(gi, gi), f32x4.mul(vRho, v128.load(s + o)));
     v128.store(s + o, si);
     v128.store(w + o, f32x4.sub(wi, f32x4.div(f32x4.mul(vEta, gi), f32x4.add(f32x4.sqrt(si), vEps))));
