@@ -78,7 +78,15 @@ function backpropPeer(id: string, label: string, backend: 'wasm-threads' | 'wasm
       });
       const loss = w.loss === 'squared' ? (w.batchSize === 0 ? 'sse' : 'mse') : w.loss;
       const mode = w.batchSize === 0 ? 'batch' : w.batchSize === 1 ? 'sequential' : 'minibatch';
-      const options = { loss, mode, learningRate: w.learningRate, epochs: 1e9 } as const;
+      // The reference row stays in TypeScript throughout: its small networks take the
+      // TypeScript inline path, not the WebAssembly small-network kernel.
+      const options = {
+        loss,
+        mode,
+        learningRate: w.learningRate,
+        epochs: 1e9,
+        inlineSmallNetworks: backend === 'js' ? 'js' : true,
+      } as const;
       const trainers = new Map<number, Trainer>();
       const trainerFor = (count: number): Trainer => {
         let t = trainers.get(count);
