@@ -10,8 +10,26 @@
  * @module
  */
 import type { ActivationName } from './backend/backend.js';
-import { exp, expm1, log, log1p, tanh } from './math.js';
+import {
+  elu,
+  eluDerivative,
+  gelu,
+  geluDerivative,
+  leakyRelu,
+  leakyReluDerivative,
+  linear,
+  linearDerivative,
+  relu,
+  reluDerivative,
+  sigmoid,
+  sigmoidDerivative,
+  softplus,
+  softplusDerivative,
+  tanhDerivative,
+} from './elementwise.js';
+import { exp, log, tanh } from './math.js';
 
+export { erf, LEAKY_RELU_SLOPE, sigmoid, softplus } from './elementwise.js';
 export type { ActivationName };
 
 /** One activation function psi and what is needed to differentiate and print it. */
@@ -33,49 +51,11 @@ export interface Activation {
   readonly rowwise: boolean;
 }
 
-/** The slope of leaky-relu for v <= 0 (SPEC section 4). */
-export const LEAKY_RELU_SLOPE = 0.01;
-
-const SQRT1_2 = Math.SQRT1_2;
-const INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI);
-
-/** The standard logistic function, computed so that it never overflows. */
-export function sigmoid(v: number): number {
-  if (v >= 0) return 1 / (1 + exp(-v));
-  const e = exp(v);
-  return e / (1 + e);
-}
-
-/** log(1 + e^v) without overflow or loss of precision. */
-export function softplus(v: number): number {
-  return Math.max(v, 0) + log1p(exp(-Math.abs(v)));
-}
-
-/**
- * The error function to about 1e-16, for the exact (not tanh-approximated)
- * GELU that PyTorch's `nn.GELU()` computes. Uses the series
- * erf(x) = 2/sqrt(pi) e^(-x^2) sum_n 2^n x^(2n+1) / (1*3*...*(2n+1)),
- * whose terms are all positive, so no precision is lost to cancellation.
- */
-export function erf(x: number): number {
-  const ax = Math.abs(x);
-  if (ax >= 6) return Math.sign(x);
-  let term = ax;
-  let sum = ax;
-  const x2 = 2 * ax * ax;
-  for (let n = 1; n < 200; n++) {
-    term *= x2 / (2 * n + 1);
-    sum += term;
-    if (term < sum * 1e-17) break;
-  }
-  return Math.sign(x) * (2 / Math.sqrt(Math.PI)) * exp(-ax * ax) * sum;
-}
-
 const records: Record<ActivationName, Activation> = {
   linear: {
     name: 'linear',
-    psi: (v) => v,
-    derivative: () => 1,
+    psi: linear,
+    derivative: linearDerivative,
     formula: 'psi(v) = v',
     derivativeFormula: "psi'(v) = 1",
     range: 'real',
@@ -85,7 +65,7 @@ const records: Record<ActivationName, Activation> = {
   sigmoid: {
     name: 'sigmoid',
     psi: sigmoid,
-    derivative: (_v, out) => out * (1 - out),
+    derivative: sigmoidDerivative,
     formula: 'psi(v) = 1 / (1 + e^(-v))',
     derivativeFormula: "psi'(v) = psi(v) (1 - psi(v))",
     range: 'unit-interval',
@@ -95,7 +75,7 @@ const records: Record<ActivationName, Activation> = {
   tanh: {
     name: 'tanh',
     psi: tanh,
-    derivative: (_v, out) => 1 - out * out,
+    derivative: tanhDerivative,
     formula: 'psi(v) = tanh(v)',
     derivativeFormula: "psi'(v) = 1 - psi(v)^2",
     range: 'real',
@@ -104,9 +84,9 @@ const records: Record<ActivationName, Activation> = {
   },
   relu: {
     name: 'relu',
-    psi: (v) => (v > 0 ? v : 0),
+    psi: relu,
     // PyTorch's convention: the derivative at 0 is 0.
-    derivative: (v) => (v > 0 ? 1 : 0),
+    derivative: reluDerivative,
     formula: 'psi(v) = max(0, v)',
     derivativeFormula: "psi'(v) = 1 if v > 0, else 0",
     range: 'real',
@@ -115,8 +95,8 @@ const records: Record<ActivationName, Activation> = {
   },
   'leaky-relu': {
     name: 'leaky-relu',
-    psi: (v) => (v > 0 ? v : LEAKY_RELU_SLOPE * v),
-    derivative: (v) => (v > 0 ? 1 : LEAKY_RELU_SLOPE),
+    psi: leakyRelu,
+    derivative: leakyReluDerivative,
     formula: 'psi(v) = v if v > 0, else 0.01 v',
     derivativeFormula: "psi'(v) = 1 if v > 0, else 0.01",
     range: 'real',
@@ -125,8 +105,8 @@ const records: Record<ActivationName, Activation> = {
   },
   elu: {
     name: 'elu',
-    psi: (v) => (v > 0 ? v : expm1(v)),
-    derivative: (v) => (v > 0 ? 1 : exp(v)),
+    psi: elu,
+    derivative: eluDerivative,
     formula: 'psi(v) = v if v > 0, else e^v - 1',
     derivativeFormula: "psi'(v) = 1 if v > 0, else e^v",
     range: 'above-minus-one',
@@ -136,7 +116,7 @@ const records: Record<ActivationName, Activation> = {
   softplus: {
     name: 'softplus',
     psi: softplus,
-    derivative: (v) => sigmoid(v),
+    derivative: softplusDerivative,
     formula: 'psi(v) = ln(1 + e^v)',
     derivativeFormula: "psi'(v) = 1 / (1 + e^(-v))",
     range: 'positive',
@@ -145,8 +125,8 @@ const records: Record<ActivationName, Activation> = {
   },
   gelu: {
     name: 'gelu',
-    psi: (v) => 0.5 * v * (1 + erf(v * SQRT1_2)),
-    derivative: (v) => 0.5 * (1 + erf(v * SQRT1_2)) + v * INV_SQRT_2PI * exp(-0.5 * v * v),
+    psi: gelu,
+    derivative: geluDerivative,
     formula: 'psi(v) = v Phi(v), Phi the standard normal CDF',
     derivativeFormula: "psi'(v) = Phi(v) + v phi(v)",
     range: 'real',

@@ -16,8 +16,17 @@
  */
 import { type ActivationName, activation } from './activations.js';
 import type { LossName } from './backend/backend.js';
+import {
+  binaryCrossEntropyGradient,
+  binaryCrossEntropyValue,
+  crossEntropyGradient,
+  crossEntropyValue,
+  halfSquaredGradient,
+  halfSquaredValue,
+  squaredGradient,
+  squaredValue,
+} from './elementwise.js';
 import { BackpropError } from './errors.js';
-import { log } from './math.js';
 
 export type { LossName };
 
@@ -48,28 +57,28 @@ export interface Loss {
 const records: Record<LossName, Loss> = {
   squared: {
     name: 'squared',
-    value: (d, y) => (d - y) * (d - y),
-    gradient: (d, y) => -2 * (d - y),
+    value: squaredValue,
+    gradient: squaredGradient,
     formula: 'L = sum_k (d_k - y_k)^2',
   },
   'half-squared': {
     name: 'half-squared',
-    value: (d, y) => 0.5 * (d - y) * (d - y),
-    gradient: (d, y) => -(d - y),
+    value: halfSquaredValue,
+    gradient: halfSquaredGradient,
     formula: 'L = 1/2 sum_k (d_k - y_k)^2',
   },
   'binary-cross-entropy': {
     name: 'binary-cross-entropy',
-    value: (d, y) => -(d * log(y) + (1 - d) * log(1 - y)),
-    gradient: (d, y) => -(d / y) + (1 - d) / (1 - y),
+    value: binaryCrossEntropyValue,
+    gradient: binaryCrossEntropyGradient,
     formula: 'L = -sum_k [d_k ln y_k + (1 - d_k) ln(1 - y_k)]',
     fusedWith: 'sigmoid',
     fits: ['sigmoid', 'softmax'],
   },
   'cross-entropy': {
     name: 'cross-entropy',
-    value: (d, y) => (d === 0 ? 0 : -d * log(y)),
-    gradient: (d, y) => (d === 0 ? 0 : -d / y),
+    value: crossEntropyValue,
+    gradient: crossEntropyGradient,
     formula: 'L = -sum_k d_k ln y_k',
     fusedWith: 'softmax',
     fits: ['softmax', 'sigmoid'],

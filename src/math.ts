@@ -88,10 +88,22 @@ const L1 = 0.021660849335603416;
 const L2 = 5.689487495325457e-11;
 const SHIFT = 6755399441055744;
 
-/** 2^m for -1022 <= m <= 1023. */
-function twoTo(m: number): number {
-  return withHigh(0, (m + 1023) << 20);
-}
+const LG1 = 0.6666666666666735;
+const LG2 = 0.3999999999940942;
+const LG3 = 0.2857142874366239;
+const LG4 = 0.22222198432149784;
+const LG5 = 0.1818357216161805;
+const LG6 = 0.15313837699209373;
+const LG7 = 0.14798198605116586;
+
+// A double passed to or returned from a call that V8 does not inline is boxed
+// on the heap: 16 bytes of garbage each way, a call per element of a kernel.
+// So exp and log take their argument from this slot and leave their result
+// there, in one body for both: at over 460 bytes of bytecode V8 never inlines
+// it, so it costs a caller a call but none of its inlining budget (920 bytes),
+// which the functions around it need (tanh inlines expm1 twice, each calling
+// exp and log). exp() and log() are wrappers small enough to inline anywhere.
+const SLOT = new Float64Array(1);
 
 /**
  * e^x by Tang's table method: x = (32 m + j) ln2/32 + r with |r| <= ln2/64, so
@@ -101,6 +113,76 @@ function twoTo(m: number): number {
  * assembly/exact.ts computes the same, operation for operation.
  */
 export function exp(x: number): number {
+  SLOT[0] = x;
+  expOrLogInSlot(false);
+  return SLOT[0];
+}
+
+/** The natural logarithm ln x. */
+export function log(x: number): number {
+  SLOT[0] = x;
+  expOrLogInSlot(true);
+  return SLOT[0];
+}
+
+/** SLOT[0] <- ln SLOT[0] if `isLog`, else e^SLOT[0]. */
+function expOrLogInSlot(isLog: boolean): void {
+  if (isLog) {
+    let x = SLOT[0];
+    let hx = high(x);
+    const lx = low(x);
+    let k = 0;
+    if (hx < 0x00100000) {
+      if (((hx & 0x7fffffff) | lx) === 0) {
+        SLOT[0] = Number.NEGATIVE_INFINITY;
+        return;
+      }
+      if (hx < 0) {
+        SLOT[0] = Number.NaN;
+        return;
+      }
+      // Subnormal: scale up.
+      k -= 54;
+      x *= TWO54;
+      hx = high(x);
+    }
+    if (hx >= 0x7ff00000) {
+      SLOT[0] = x + x;
+      return;
+    }
+    k += (hx >> 20) - 1023;
+    hx &= 0x000fffff;
+    const i = (hx + 0x95f64) & 0x100000;
+    // x or x / 2 into [sqrt(2)/2, sqrt(2)).
+    x = withHigh(x, hx | (i ^ 0x3ff00000));
+    k += i >> 20;
+    const f = x - 1;
+    const dk = k;
+    if ((0x000fffff & (2 + hx)) < 3) {
+      if (f === 0) {
+        SLOT[0] = k === 0 ? 0 : dk * LN2_HI + dk * LN2_LO;
+        return;
+      }
+      const R = f * f * (0.5 - 0.3333333333333333 * f);
+      SLOT[0] = k === 0 ? f - R : dk * LN2_HI - (R - dk * LN2_LO - f);
+      return;
+    }
+    const s = f / (2 + f);
+    const z = s * s;
+    const w = z * z;
+    const t1 = w * (LG2 + w * (LG4 + w * LG6));
+    const t2 = z * (LG1 + w * (LG3 + w * (LG5 + w * LG7)));
+    const R = t2 + t1;
+    if (((hx - 0x6147a) | (0x6b851 - hx)) > 0) {
+      const hfsq = 0.5 * f * f;
+      SLOT[0] =
+        k === 0 ? f - (hfsq - s * (hfsq + R)) : dk * LN2_HI - (hfsq - (s * (hfsq + R) + dk * LN2_LO) - f);
+      return;
+    }
+    SLOT[0] = k === 0 ? f - s * (f - R) : dk * LN2_HI - (s * (f - R) - dk * LN2_LO - f);
+    return;
+  }
+  const x = SLOT[0];
   // x 32/ln2 rounded to the nearest whole k (ties to even) by adding 1.5 2^52.
   const kd = x * INV_L + SHIFT;
   const ki = low(kd);
@@ -118,62 +200,22 @@ export function exp(x: number): number {
   if (Math.abs(x) < 708) {
     // 2^m 2^(j/32), exactly, by adding m to the exponent of the table's value.
     const s = withHigh(th, high(th) + (m << 20));
-    return s + s * (tail + p);
+    SLOT[0] = s + s * (tail + p);
+    return;
   }
-  if (Number.isNaN(x)) return x;
-  if (x > O_THRESHOLD) return Number.POSITIVE_INFINITY;
-  if (x < U_THRESHOLD) return 0;
-  // Near overflow or into the subnormals: scale in two steps.
-  const y = th + th * (tail + p);
-  return x > 0 ? y * twoTo(m - 1) * 2 : y * twoTo(m + 1000) * TWO_M1000;
-}
-
-const LG1 = 0.6666666666666735;
-const LG2 = 0.3999999999940942;
-const LG3 = 0.2857142874366239;
-const LG4 = 0.22222198432149784;
-const LG5 = 0.1818357216161805;
-const LG6 = 0.15313837699209373;
-const LG7 = 0.14798198605116586;
-
-/** The natural logarithm ln x. */
-export function log(x: number): number {
-  let hx = high(x);
-  const lx = low(x);
-  let k = 0;
-  if (hx < 0x00100000) {
-    if (((hx & 0x7fffffff) | lx) === 0) return Number.NEGATIVE_INFINITY;
-    if (hx < 0) return Number.NaN;
-    // Subnormal: scale up.
-    k -= 54;
-    x *= TWO54;
-    hx = high(x);
+  if (Number.isNaN(x)) return;
+  if (x > O_THRESHOLD) SLOT[0] = Number.POSITIVE_INFINITY;
+  else if (x < U_THRESHOLD) SLOT[0] = 0;
+  else {
+    // Near overflow or into the subnormals: scale in two steps, by 2^(m - 1) or
+    // 2^(m + 1000) made in place (withHigh(0, (k + 1023) << 20) is 2^k): a call
+    // this rare is not inlined, and the double it returned would be boxed.
+    const y = th + th * (tail + p);
+    f64[0] = 0;
+    i32[HI] = ((x > 0 ? m - 1 : m + 1000) + 1023) << 20;
+    const scale = f64[0];
+    SLOT[0] = x > 0 ? y * scale * 2 : y * scale * TWO_M1000;
   }
-  if (hx >= 0x7ff00000) return x + x;
-  k += (hx >> 20) - 1023;
-  hx &= 0x000fffff;
-  const i = (hx + 0x95f64) & 0x100000;
-  // x or x / 2 into [sqrt(2)/2, sqrt(2)).
-  x = withHigh(x, hx | (i ^ 0x3ff00000));
-  k += i >> 20;
-  const f = x - 1;
-  const dk = k;
-  if ((0x000fffff & (2 + hx)) < 3) {
-    if (f === 0) return k === 0 ? 0 : dk * LN2_HI + dk * LN2_LO;
-    const R = f * f * (0.5 - 0.3333333333333333 * f);
-    return k === 0 ? f - R : dk * LN2_HI - (R - dk * LN2_LO - f);
-  }
-  const s = f / (2 + f);
-  const z = s * s;
-  const w = z * z;
-  const t1 = w * (LG2 + w * (LG4 + w * LG6));
-  const t2 = z * (LG1 + w * (LG3 + w * (LG5 + w * LG7)));
-  const R = t2 + t1;
-  if (((hx - 0x6147a) | (0x6b851 - hx)) > 0) {
-    const hfsq = 0.5 * f * f;
-    return k === 0 ? f - (hfsq - s * (hfsq + R)) : dk * LN2_HI - (hfsq - (s * (hfsq + R) + dk * LN2_LO) - f);
-  }
-  return k === 0 ? f - s * (f - R) : dk * LN2_HI - (s * (f - R) - dk * LN2_LO - f);
 }
 
 /** e^x - 1, accurate for small x (Kahan's correction of exp(x) - 1). */

@@ -91,6 +91,29 @@ export function checkOptimizerSettings(s: OptimizerSettings): void {
   }
 }
 
+type SgdCall = [w: Matrix, g: Matrix, eta: number, lambda: number];
+type MomentumCall = [
+  w: Matrix,
+  g: Matrix,
+  b: Matrix,
+  eta: number,
+  mu: number,
+  nesterov: boolean,
+  lambda: number,
+];
+type AdamCall = [
+  w: Matrix,
+  g: Matrix,
+  m: Matrix,
+  s: Matrix,
+  eta: number,
+  beta1: number,
+  beta2: number,
+  eps: number,
+  lambda: number,
+];
+type RmspropCall = [w: Matrix, g: Matrix, s: Matrix, eta: number, rho: number, eps: number, lambda: number];
+
 /** The state of an optimizer over a list of parameter matrices (weights and biases of each layer). */
 export class Optimizer {
   /** Updates done so far (Adam's t). */
@@ -99,11 +122,23 @@ export class Optimizer {
   private readonly first: Matrix[] = [];
   /** Second state buffer per parameter (Adam's s). */
   private readonly second: Matrix[] = [];
+  /**
+   * What {@link Optimizer.step} passes each parameter's kernel, gathered by
+   * {@link Optimizer.bind}: its matrices, eta and the hyperparameters. V8 boxes
+   * a double on the heap (16 bytes of garbage) whenever it passes one read from
+   * a typed array, an array of numbers or an object's field to a call it does
+   * not inline; in an array that also holds objects it keeps each number as a
+   * heap number made once, which is passed on as it is.
+   */
+  private readonly sgdCalls: SgdCall[] = [];
+  private readonly momentumCalls: MomentumCall[] = [];
+  private readonly adamCalls: AdamCall[] = [];
+  private readonly rmspropCalls: RmspropCall[] = [];
 
   constructor(
     readonly settings: OptimizerSettings,
     private readonly backend: Backend,
-    params: readonly Matrix[],
+    private readonly params: readonly Matrix[],
   ) {
     checkOptimizerSettings(settings);
     const { name } = settings;
@@ -138,6 +173,82 @@ export class Optimizer {
       case 'rmsprop':
         b.rmsprop(w, g, this.first[i], eta, s.rho, s.epsilon, s.weightDecay);
         break;
+    }
+  }
+
+  /**
+   * Prepares {@link Optimizer.step}: parameter i of the constructor's list is
+   * to move along gradients[i] with rate rates[i].
+   */
+  bind(gradients: readonly Matrix[], rates: readonly number[]): void {
+    const s = this.settings;
+    const n = this.params.length;
+    if (gradients.length !== n || rates.length !== n) {
+      throw new BackpropError(
+        `optimizer: ${gradients.length} gradients and ${rates.length} rates for ${n} parameters`,
+      );
+    }
+    this.sgdCalls.length = this.momentumCalls.length = this.adamCalls.length = this.rmspropCalls.length = 0;
+    for (let i = 0; i < n; i++) {
+      const w = this.params[i];
+      const g = gradients[i];
+      const eta = rates[i];
+      const lambda = s.weightDecay;
+      switch (s.name) {
+        case 'sgd':
+          this.sgdCalls.push([w, g, eta, lambda]);
+          break;
+        case 'momentum':
+        case 'nesterov':
+          this.momentumCalls.push([w, g, this.first[i], eta, s.momentum, s.name === 'nesterov', lambda]);
+          break;
+        case 'adam':
+          this.adamCalls.push([
+            w,
+            g,
+            this.first[i],
+            this.second[i],
+            eta,
+            s.beta1,
+            s.beta2,
+            s.epsilon,
+            lambda,
+          ]);
+          break;
+        case 'rmsprop':
+          this.rmspropCalls.push([w, g, this.first[i], eta, s.rho, s.epsilon, lambda]);
+          break;
+      }
+    }
+  }
+
+  /**
+   * One step of every parameter given to {@link Optimizer.bind}, in order: what
+   * {@link Optimizer.beginStep} and then {@link Optimizer.update} of each do.
+   */
+  step(): void {
+    const t = ++this.t;
+    const b = this.backend;
+    // Index loops and element reads: nothing here for V8 to allocate.
+    const sgd = this.sgdCalls;
+    for (let i = 0; i < sgd.length; i++) {
+      const c = sgd[i];
+      b.sgd(c[0], c[1], c[2], c[3]);
+    }
+    const momentum = this.momentumCalls;
+    for (let i = 0; i < momentum.length; i++) {
+      const c = momentum[i];
+      b.momentum(c[0], c[1], c[2], c[3], c[4], c[5], c[6]);
+    }
+    const adam = this.adamCalls;
+    for (let i = 0; i < adam.length; i++) {
+      const c = adam[i];
+      b.adam(c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], t, c[8]);
+    }
+    const rmsprop = this.rmspropCalls;
+    for (let i = 0; i < rmsprop.length; i++) {
+      const c = rmsprop[i];
+      b.rmsprop(c[0], c[1], c[2], c[3], c[4], c[5], c[6]);
     }
   }
 

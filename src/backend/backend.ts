@@ -104,6 +104,19 @@ export interface Backend {
    * cross-entropy are computed from v (log-sum-exp), so they stay finite.
    */
   lossSum(loss: LossName, activation: ActivationName, v: Matrix, out: Matrix, targets: Matrix): number;
+  /**
+   * {@link Backend.lossSum} into `sum[0]` instead of returned, for the training
+   * loop (optional; it falls back on lossSum): V8 boxes a double returned from a
+   * call that it does not inline on the heap, 16 bytes of garbage a step.
+   */
+  lossSumInto?(
+    loss: LossName,
+    activation: ActivationName,
+    v: Matrix,
+    out: Matrix,
+    targets: Matrix,
+    sum: Float64Array,
+  ): void;
 
   /**
    * The output layer's local gradient delta = -dJ/dv for J = scale * sum_i L(i)

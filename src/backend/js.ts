@@ -6,15 +6,38 @@
  * @module
  */
 import {
-  type Activation,
   activation as activationRecord,
   logSumExpRow,
   softmaxBackwardRow,
   softmaxRow,
-  softplus,
 } from '../activations.js';
+import {
+  binaryCrossEntropyGradient,
+  binaryCrossEntropyValue,
+  crossEntropyGradient,
+  crossEntropyValue,
+  elu,
+  eluDerivative,
+  gelu,
+  geluDerivative,
+  halfSquaredGradient,
+  halfSquaredValue,
+  leakyRelu,
+  leakyReluDerivative,
+  linear,
+  linearDerivative,
+  relu,
+  reluDerivative,
+  sigmoid,
+  sigmoidDerivative,
+  softplus,
+  softplusDerivative,
+  squaredGradient,
+  squaredValue,
+  tanhDerivative,
+} from '../elementwise.js';
 import { loss as lossRecord } from '../losses.js';
-import { powInt } from '../math.js';
+import { powInt, tanh } from '../math.js';
 import type { ActivationName, Backend, DType, FloatArray, LossName, Matrix } from './backend.js';
 
 class JsMatrix implements Matrix {
@@ -29,10 +52,15 @@ class JsMatrix implements Matrix {
   }
 }
 
+// The checks that run on every call keep their error messages out of line:
+// inlined into a kernel, a template literal would spend the caller's inlining
+// budget, which the calls that pass numbers need.
 function sameShape(a: Matrix, b: Matrix, what: string): void {
-  if (a.rows !== b.rows || a.cols !== b.cols) {
-    throw new Error(`${what}: shapes ${a.rows}x${a.cols} and ${b.rows}x${b.cols} differ`);
-  }
+  if (a.rows !== b.rows || a.cols !== b.cols) shapesDiffer(a, b, what);
+}
+
+function shapesDiffer(a: Matrix, b: Matrix, what: string): never {
+  throw new Error(`${what}: shapes ${a.rows}x${a.cols} and ${b.rows}x${b.cols} differ`);
 }
 
 /** C <- beta C, treating beta = 0 as a plain overwrite (so NaN in C does not survive). */
@@ -109,8 +137,297 @@ function gemm(
   }
 }
 
-function elementwise(name: ActivationName): Activation {
-  return activationRecord(name);
+// psi and psi' over n elements, one loop per activation, each calling its
+// function by name so that V8 inlines it there: a call through a variable
+// (act.psi) stays a call, and the double it returns is boxed on the heap, 16
+// bytes of garbage an element. The kernels reach the loops through these maps
+// rather than a switch: once two activations have run, V8 no longer inlines a
+// loop into the kernel, so each is compiled on its own with a whole inlining
+// budget for its function (tanh, sigmoid and gelu in one body would exhaust it,
+// and a call left out boxes its result element by element).
+type ForwardLoop = (V: FloatArray, O: FloatArray, n: number) => void;
+type BackwardLoop = (V: FloatArray, O: FloatArray, U: FloatArray, D: FloatArray, n: number) => void;
+
+const FORWARD = new Map<ActivationName, ForwardLoop>([
+  [
+    'linear',
+    (V, O, n) => {
+      for (let i = 0; i < n; i++) O[i] = linear(V[i]);
+    },
+  ],
+  [
+    'sigmoid',
+    (V, O, n) => {
+      for (let i = 0; i < n; i++) O[i] = sigmoid(V[i]);
+    },
+  ],
+  [
+    'tanh',
+    (V, O, n) => {
+      for (let i = 0; i < n; i++) O[i] = tanh(V[i]);
+    },
+  ],
+  [
+    'relu',
+    (V, O, n) => {
+      for (let i = 0; i < n; i++) O[i] = relu(V[i]);
+    },
+  ],
+  [
+    'leaky-relu',
+    (V, O, n) => {
+      for (let i = 0; i < n; i++) O[i] = leakyRelu(V[i]);
+    },
+  ],
+  [
+    'elu',
+    (V, O, n) => {
+      for (let i = 0; i < n; i++) O[i] = elu(V[i]);
+    },
+  ],
+  [
+    'softplus',
+    (V, O, n) => {
+      for (let i = 0; i < n; i++) O[i] = softplus(V[i]);
+    },
+  ],
+  [
+    'gelu',
+    (V, O, n) => {
+      for (let i = 0; i < n; i++) O[i] = gelu(V[i]);
+    },
+  ],
+]);
+
+const BACKWARD = new Map<ActivationName, BackwardLoop>([
+  [
+    'linear',
+    (_V, _O, U, D, n) => {
+      for (let i = 0; i < n; i++) D[i] = linearDerivative() * U[i];
+    },
+  ],
+  [
+    'sigmoid',
+    (V, O, U, D, n) => {
+      for (let i = 0; i < n; i++) D[i] = sigmoidDerivative(V[i], O[i]) * U[i];
+    },
+  ],
+  [
+    'tanh',
+    (V, O, U, D, n) => {
+      for (let i = 0; i < n; i++) D[i] = tanhDerivative(V[i], O[i]) * U[i];
+    },
+  ],
+  [
+    'relu',
+    (V, _O, U, D, n) => {
+      for (let i = 0; i < n; i++) D[i] = reluDerivative(V[i]) * U[i];
+    },
+  ],
+  [
+    'leaky-relu',
+    (V, _O, U, D, n) => {
+      for (let i = 0; i < n; i++) D[i] = leakyReluDerivative(V[i]) * U[i];
+    },
+  ],
+  [
+    'elu',
+    (V, _O, U, D, n) => {
+      for (let i = 0; i < n; i++) D[i] = eluDerivative(V[i]) * U[i];
+    },
+  ],
+  [
+    'softplus',
+    (V, _O, U, D, n) => {
+      for (let i = 0; i < n; i++) D[i] = softplusDerivative(V[i]) * U[i];
+    },
+  ],
+  [
+    'gelu',
+    (V, _O, U, D, n) => {
+      for (let i = 0; i < n; i++) D[i] = geluDerivative(V[i]) * U[i];
+    },
+  ],
+]);
+
+/** Throws for a name that is no activation, naming the known ones. */
+function unknownActivation(name: ActivationName): never {
+  activationRecord(name);
+  throw new Error(`unknown activation '${String(name)}'`);
+}
+
+// The kernels that take or give numbers other than small integers take and give
+// them in a parameter block p, in the order of the WebAssembly kernels'
+// (assembly/index.ts; Adam's takes eta and computes its bias corrections): V8
+// boxes a double passed to or returned from a call that it does not inline on
+// the heap, 16 bytes of garbage, and these bodies are too long to inline
+// everywhere. The methods of jsBackend below are short wrappers that fill PARAM;
+// the WebAssembly backend calls the bodies with its own block for tiny matrices.
+const PARAM = new Float64Array(8);
+
+/** sum_i L(i) into p[0] (see {@link Backend.lossSum}). */
+export function lossSumKernel(
+  name: LossName,
+  act: ActivationName,
+  v: Matrix,
+  out: Matrix,
+  targets: Matrix,
+  p: Float64Array,
+): void {
+  sameShape(out, targets, 'loss');
+  const V = v.data;
+  const Y = out.data;
+  const T = targets.data;
+  const rows = out.rows;
+  const cols = out.cols;
+  let total = 0;
+  if (name === 'binary-cross-entropy' && act === 'sigmoid') {
+    // -[d ln sigma(v) + (1 - d) ln(1 - sigma(v))] = softplus(v) - d v
+    for (let i = 0; i < rows * cols; i++) total += softplus(V[i]) - T[i] * V[i];
+  } else if (name === 'cross-entropy' && act === 'softmax') {
+    // -sum_k d_k ln y_k with ln y_k = v_k - logsumexp(v)
+    for (let r = 0; r < rows; r++) {
+      const o = r * cols;
+      const lse = logSumExpRow(V, o, cols);
+      for (let k = 0; k < cols; k++) if (T[o + k] !== 0) total += T[o + k] * (lse - V[o + k]);
+    }
+  } else {
+    // One loop per loss, each calling its function by name (see FORWARD).
+    const n = rows * cols;
+    switch (name) {
+      case 'squared':
+        for (let i = 0; i < n; i++) total += squaredValue(T[i], Y[i]);
+        break;
+      case 'half-squared':
+        for (let i = 0; i < n; i++) total += halfSquaredValue(T[i], Y[i]);
+        break;
+      case 'binary-cross-entropy':
+        for (let i = 0; i < n; i++) total += binaryCrossEntropyValue(T[i], Y[i]);
+        break;
+      case 'cross-entropy':
+        for (let i = 0; i < n; i++) total += crossEntropyValue(T[i], Y[i]);
+        break;
+      default:
+        lossRecord(name); // throws, naming the known losses
+    }
+  }
+  p[0] = total;
+}
+
+/** delta = -dJ/dv of the output layer, scale in p[0] (see {@link Backend.lossDelta}). */
+export function lossDeltaKernel(
+  name: LossName,
+  act: ActivationName,
+  v: Matrix,
+  out: Matrix,
+  targets: Matrix,
+  p: Float64Array,
+  delta: Matrix,
+): void {
+  sameShape(out, targets, 'loss');
+  const scale = p[0];
+  const Y = out.data;
+  const T = targets.data;
+  const D = delta.data;
+  const rows = out.rows;
+  const cols = out.cols;
+  if (name === 'binary-cross-entropy' && act === 'sigmoid') {
+    for (let i = 0; i < rows * cols; i++) D[i] = scale * (T[i] - Y[i]);
+    return;
+  }
+  if (name === 'cross-entropy' && act === 'softmax') {
+    // dL/dv_k = y_k sum_j d_j - d_k, which is y_k - d_k for one-hot targets.
+    for (let r = 0; r < rows; r++) {
+      const o = r * cols;
+      let sumD = 0;
+      for (let k = 0; k < cols; k++) sumD += T[o + k];
+      for (let k = 0; k < cols; k++) D[o + k] = scale * (T[o + k] - Y[o + k] * sumD);
+    }
+    return;
+  }
+  // One loop per loss, each calling its function by name (see FORWARD).
+  const n = rows * cols;
+  switch (name) {
+    case 'squared':
+      for (let i = 0; i < n; i++) D[i] = -scale * squaredGradient(T[i], Y[i]);
+      break;
+    case 'half-squared':
+      for (let i = 0; i < n; i++) D[i] = -scale * halfSquaredGradient(T[i], Y[i]);
+      break;
+    case 'binary-cross-entropy':
+      for (let i = 0; i < n; i++) D[i] = -scale * binaryCrossEntropyGradient(T[i], Y[i]);
+      break;
+    case 'cross-entropy':
+      for (let i = 0; i < n; i++) D[i] = -scale * crossEntropyGradient(T[i], Y[i]);
+      break;
+    default:
+      lossRecord(name); // throws, naming the known losses
+  }
+  jsBackend.activationBackward(act, v, out, delta, delta);
+}
+
+/** Steepest descent with p = eta, lambda (see {@link Backend.sgd}). */
+export function sgdKernel(w: Matrix, g: Matrix, p: Float64Array): void {
+  const eta = p[0];
+  const lambda = p[1];
+  const W = w.data;
+  const G = g.data;
+  for (let i = 0; i < W.length; i++) W[i] -= eta * (lambda === 0 ? G[i] : G[i] + lambda * W[i]);
+}
+
+/** Momentum with p = eta, lambda, mu (see {@link Backend.momentum}). */
+export function momentumKernel(w: Matrix, g: Matrix, b: Matrix, nesterov: boolean, p: Float64Array): void {
+  const eta = p[0];
+  const lambda = p[1];
+  const mu = p[2];
+  const W = w.data;
+  const G = g.data;
+  const Bf = b.data;
+  for (let i = 0; i < W.length; i++) {
+    const gi = lambda === 0 ? G[i] : G[i] + lambda * W[i];
+    Bf[i] = mu * Bf[i] + gi;
+    W[i] -= eta * (nesterov ? gi + mu * Bf[i] : Bf[i]);
+  }
+}
+
+/**
+ * Adam at step t with p = eta, lambda, beta1, beta2, eps (see {@link Backend.adam});
+ * the bias corrections are computed here.
+ */
+export function adamKernel(w: Matrix, g: Matrix, m: Matrix, s: Matrix, t: number, p: Float64Array): void {
+  const eta = p[0];
+  const lambda = p[1];
+  const beta1 = p[2];
+  const beta2 = p[3];
+  const eps = p[4];
+  const W = w.data;
+  const G = g.data;
+  const M = m.data;
+  const S = s.data;
+  const stepSize = eta / (1 - powInt(beta1, t));
+  const correction2 = Math.sqrt(1 - powInt(beta2, t));
+  for (let i = 0; i < W.length; i++) {
+    const gi = lambda === 0 ? G[i] : G[i] + lambda * W[i];
+    M[i] += (1 - beta1) * (gi - M[i]);
+    S[i] = beta2 * S[i] + (1 - beta2) * gi * gi;
+    W[i] -= stepSize * (M[i] / (Math.sqrt(S[i]) / correction2 + eps));
+  }
+}
+
+/** RMSProp with p = eta, lambda, rho, eps (see {@link Backend.rmsprop}). */
+export function rmspropKernel(w: Matrix, g: Matrix, s: Matrix, p: Float64Array): void {
+  const eta = p[0];
+  const lambda = p[1];
+  const rho = p[2];
+  const eps = p[3];
+  const W = w.data;
+  const G = g.data;
+  const S = s.data;
+  for (let i = 0; i < W.length; i++) {
+    const gi = lambda === 0 ? G[i] : G[i] + lambda * W[i];
+    S[i] = rho * S[i] + (1 - rho) * gi * gi;
+    W[i] -= eta * (gi / (Math.sqrt(S[i]) + eps));
+  }
 }
 
 /** The plain TypeScript backend (a stateless singleton). */
@@ -160,81 +477,40 @@ export const jsBackend: Backend = {
       const o = r * cols;
       for (let j = 0; j < cols; j++) V[o + j] += b[j];
     }
-    const act = elementwise(name);
-    if (act.rowwise) {
+    if (name === 'softmax') {
       for (let r = 0; r < rows; r++) softmaxRow(V, O, r * cols, cols);
-    } else {
-      const psi = act.psi;
-      const n = rows * cols;
-      for (let i = 0; i < n; i++) O[i] = psi(V[i]);
+      return;
     }
+    const loop = FORWARD.get(name) ?? unknownActivation(name);
+    loop(V, O, rows * cols);
   },
 
   activationBackward(name, v, out, upstream, delta) {
-    const act = elementwise(name);
     const V = v.data;
     const O = out.data;
     const U = upstream.data;
     const D = delta.data;
-    if (act.rowwise) {
+    if (name === 'softmax') {
       const cols = v.cols;
       for (let r = 0; r < v.rows; r++) softmaxBackwardRow(O, U, D, r * cols, cols);
       return;
     }
-    const derivative = act.derivative;
-    const n = v.rows * v.cols;
-    for (let i = 0; i < n; i++) D[i] = derivative(V[i], O[i]) * U[i];
+    const loop = BACKWARD.get(name) ?? unknownActivation(name);
+    loop(V, O, U, D, v.rows * v.cols);
   },
 
   lossSum(name: LossName, act: ActivationName, v, out, targets) {
-    sameShape(out, targets, 'loss');
-    const V = v.data;
-    const Y = out.data;
-    const T = targets.data;
-    const rows = out.rows;
-    const cols = out.cols;
-    let total = 0;
-    if (name === 'binary-cross-entropy' && act === 'sigmoid') {
-      // -[d ln sigma(v) + (1 - d) ln(1 - sigma(v))] = softplus(v) - d v
-      for (let i = 0; i < rows * cols; i++) total += softplus(V[i]) - T[i] * V[i];
-    } else if (name === 'cross-entropy' && act === 'softmax') {
-      // -sum_k d_k ln y_k with ln y_k = v_k - logsumexp(v)
-      for (let r = 0; r < rows; r++) {
-        const o = r * cols;
-        const lse = logSumExpRow(V, o, cols);
-        for (let k = 0; k < cols; k++) if (T[o + k] !== 0) total += T[o + k] * (lse - V[o + k]);
-      }
-    } else {
-      const value = lossRecord(name).value;
-      for (let i = 0; i < rows * cols; i++) total += value(T[i], Y[i]);
-    }
-    return total;
+    lossSumKernel(name, act, v, out, targets, PARAM);
+    return PARAM[0];
+  },
+
+  lossSumInto(name, act, v, out, targets, sum) {
+    lossSumKernel(name, act, v, out, targets, sum);
   },
 
   lossDelta(name, act, v, out, targets, scale, delta) {
-    sameShape(out, targets, 'loss');
-    const Y = out.data;
-    const T = targets.data;
-    const D = delta.data;
-    const rows = out.rows;
-    const cols = out.cols;
-    if (name === 'binary-cross-entropy' && act === 'sigmoid') {
-      for (let i = 0; i < rows * cols; i++) D[i] = scale * (T[i] - Y[i]);
-      return;
-    }
-    if (name === 'cross-entropy' && act === 'softmax') {
-      // dL/dv_k = y_k sum_j d_j - d_k, which is y_k - d_k for one-hot targets.
-      for (let r = 0; r < rows; r++) {
-        const o = r * cols;
-        let sumD = 0;
-        for (let k = 0; k < cols; k++) sumD += T[o + k];
-        for (let k = 0; k < cols; k++) D[o + k] = scale * (T[o + k] - Y[o + k] * sumD);
-      }
-      return;
-    }
-    const gradient = lossRecord(name).gradient;
-    for (let i = 0; i < rows * cols; i++) D[i] = -scale * gradient(T[i], Y[i]);
-    jsBackend.activationBackward(act, v, out, delta, delta);
+    PARAM[0] = scale;
+    lossDeltaKernel(name, act, v, out, targets, PARAM, delta);
   },
 
   sumRows(alpha, a, beta, out) {
@@ -249,45 +525,32 @@ export const jsBackend: Backend = {
   },
 
   sgd(w, g, eta, lambda) {
-    const W = w.data;
-    const G = g.data;
-    for (let i = 0; i < W.length; i++) W[i] -= eta * (lambda === 0 ? G[i] : G[i] + lambda * W[i]);
+    PARAM[0] = eta;
+    PARAM[1] = lambda;
+    sgdKernel(w, g, PARAM);
   },
 
   momentum(w, g, b, eta, mu, nesterov, lambda) {
-    const W = w.data;
-    const G = g.data;
-    const Bf = b.data;
-    for (let i = 0; i < W.length; i++) {
-      const gi = lambda === 0 ? G[i] : G[i] + lambda * W[i];
-      Bf[i] = mu * Bf[i] + gi;
-      W[i] -= eta * (nesterov ? gi + mu * Bf[i] : Bf[i]);
-    }
+    PARAM[0] = eta;
+    PARAM[1] = lambda;
+    PARAM[2] = mu;
+    momentumKernel(w, g, b, nesterov, PARAM);
   },
 
   adam(w, g, m, s, eta, beta1, beta2, eps, t, lambda) {
-    const W = w.data;
-    const G = g.data;
-    const M = m.data;
-    const S = s.data;
-    const stepSize = eta / (1 - powInt(beta1, t));
-    const correction2 = Math.sqrt(1 - powInt(beta2, t));
-    for (let i = 0; i < W.length; i++) {
-      const gi = lambda === 0 ? G[i] : G[i] + lambda * W[i];
-      M[i] += (1 - beta1) * (gi - M[i]);
-      S[i] = beta2 * S[i] + (1 - beta2) * gi * gi;
-      W[i] -= stepSize * (M[i] / (Math.sqrt(S[i]) / correction2 + eps));
-    }
+    PARAM[0] = eta;
+    PARAM[1] = lambda;
+    PARAM[2] = beta1;
+    PARAM[3] = beta2;
+    PARAM[4] = eps;
+    adamKernel(w, g, m, s, t, PARAM);
   },
 
   rmsprop(w, g, s, eta, rho, eps, lambda) {
-    const W = w.data;
-    const G = g.data;
-    const S = s.data;
-    for (let i = 0; i < W.length; i++) {
-      const gi = lambda === 0 ? G[i] : G[i] + lambda * W[i];
-      S[i] = rho * S[i] + (1 - rho) * gi * gi;
-      W[i] -= eta * (gi / (Math.sqrt(S[i]) + eps));
-    }
+    PARAM[0] = eta;
+    PARAM[1] = lambda;
+    PARAM[2] = rho;
+    PARAM[3] = eps;
+    rmspropKernel(w, g, s, PARAM);
   },
 };

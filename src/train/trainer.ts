@@ -208,6 +208,13 @@ interface Batch {
   ws: Workspace;
   x: Matrix;
   t: Matrix;
+  /**
+   * The arguments of this batch's backward pass, its scale among them. Computed
+   * per update or read from a field, the scale (a double) would be boxed on the
+   * heap at every call V8 does not inline; in an array that also holds objects
+   * V8 keeps it as a heap number made once, which is passed on as it is.
+   */
+  backward: Parameters<typeof backward>;
 }
 
 function isStream(x: unknown): x is DataStream {
@@ -386,6 +393,8 @@ export class Trainer {
   private readonly grads: Gradients;
   private readonly optimizer: Optimizer;
   private readonly params: Matrix[];
+  /** sum_i L(i) of the update under way, from {@link Backend.lossSumInto}. */
+  private readonly lossOut = new Float64Array(1);
   private readonly snapshot: Matrix[];
   private best: Matrix[] | null = null;
   private bestCost = Number.POSITIVE_INFINITY;
@@ -473,6 +482,10 @@ export class Trainer {
     this.grads = createGradients(net);
     this.params = net.layers.flatMap((l) => [l.weights, l.biases]);
     this.optimizer = new Optimizer(this.settings.optimizer, backend, this.params);
+    this.optimizer.bind(
+      net.layers.flatMap((_, n) => [this.grads.weights[n], this.grads.biases[n]]),
+      net.layers.flatMap((_, n) => [this.settings.learningRate[n], this.settings.learningRate[n]]),
+    );
     this.snapshot = this.params.map((p) => backend.matrix(p.rows, p.cols, p.dtype));
     const { loss } = this.settings;
     this.classification =
@@ -540,12 +553,13 @@ export class Trainer {
     if (last !== null && last.ws.rows === rows) return last;
     let b = this.batches.get(rows);
     if (!b) {
-      const { backend, dtype } = this.net;
-      b = {
-        ws: createWorkspace(this.net, rows),
-        x: backend.matrix(rows, this.net.inputs, dtype),
-        t: backend.matrix(rows, this.net.outputs, dtype),
-      };
+      const { net, settings } = this;
+      const { backend, dtype } = net;
+      const ws = createWorkspace(net, rows);
+      const x = backend.matrix(rows, net.inputs, dtype);
+      const t = backend.matrix(rows, net.outputs, dtype);
+      const scale = reductionScale(settings.reduction, rows);
+      b = { ws, x, t, backward: [net, ws, x, t, settings.loss, scale, this.grads] };
       this.batches.set(rows, b);
     }
     this.lastBatch = b;
@@ -606,26 +620,32 @@ export class Trainer {
     if (this.small) {
       const loss = smallStep(net, b.ws, b.x, b.t, settings.loss, this.grads, settings.learningRate);
       if (!Number.isFinite(loss)) this.diverge(loss);
-      this.count(loss, b.ws.out[last], b.t, rows);
+      this.running.loss += loss;
+      this.count(b.ws.out[last], b.t, rows);
       return;
     }
+    // No double is computed here and passed into a call, or returned from one:
+    // V8 boxes such a double on the heap (16 bytes of garbage) at every call it
+    // does not inline. The loss comes back in a Float64Array; the backward
+    // pass's scale and the learning rates wait in arrays of arguments (see
+    // Batch.backward and Optimizer.bind).
     const out = forward(net, b.ws, b.x);
-    const loss = backend.lossSum(settings.loss, net.outputActivation, b.ws.v[last], out, b.t);
+    const sum = this.lossOut;
+    if (backend.lossSumInto)
+      backend.lossSumInto(settings.loss, net.outputActivation, b.ws.v[last], out, b.t, sum);
+    else sum[0] = backend.lossSum(settings.loss, net.outputActivation, b.ws.v[last], out, b.t);
+    const loss = sum[0];
     if (!Number.isFinite(loss)) this.diverge(loss);
-    this.count(loss, out, b.t, rows);
-    backward(net, b.ws, b.x, b.t, settings.loss, reductionScale(settings.reduction, rows), this.grads);
-    this.optimizer.beginStep();
-    const eta = settings.learningRate;
-    for (let n = 0; n <= last; n++) {
-      this.optimizer.update(2 * n, net.layers[n].weights, this.grads.weights[n], eta[n]);
-      this.optimizer.update(2 * n + 1, net.layers[n].biases, this.grads.biases[n], eta[n]);
-    }
+    this.running.loss += loss;
+    this.count(out, b.t, rows);
+    const a = b.backward;
+    backward(a[0], a[1], a[2], a[3], a[4], a[5], a[6]);
+    this.optimizer.step();
   }
 
-  /** Adds an update's loss, right answers and examples to the epoch's running totals. */
-  private count(loss: number, out: Matrix, t: Matrix, rows: number): void {
+  /** Adds an update's right answers and examples to the epoch's running totals (the caller adds its loss). */
+  private count(out: Matrix, t: Matrix, rows: number): void {
     const running = this.running;
-    running.loss += loss;
     if (this.classification) running.correct += this.countCorrect(out, t, rows);
     running.seen += rows;
     running.updates++;

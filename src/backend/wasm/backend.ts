@@ -9,7 +9,15 @@
  */
 import type { ActivationName, Backend, DType, LossName, Matrix } from '../backend.js';
 import { activationCode, lossCode } from '../codes.js';
-import { jsBackend } from '../js.js';
+import {
+  adamKernel,
+  jsBackend,
+  lossDeltaKernel,
+  lossSumKernel,
+  momentumKernel,
+  rmspropKernel,
+  sgdKernel,
+} from '../js.js';
 
 /** The exports of the kernel module (see assembly/index.ts for the formulas). */
 export interface KernelExports {
@@ -142,10 +150,15 @@ export class WasmMatrix implements Matrix {
 const SMALL_PRODUCT = 48;
 const SMALL_ELEMENTS = 32;
 
+// The checks that run on every call keep their error messages out of line:
+// inlined into a kernel, a template literal would spend the caller's inlining
+// budget, which the calls that pass numbers need.
 function sameShape(a: Matrix, b: Matrix, what: string): void {
-  if (a.rows !== b.rows || a.cols !== b.cols) {
-    throw new Error(`${what}: shapes ${a.rows}x${a.cols} and ${b.rows}x${b.cols} differ`);
-  }
+  if (a.rows !== b.rows || a.cols !== b.cols) shapesDiffer(a, b, what);
+}
+
+function shapesDiffer(a: Matrix, b: Matrix, what: string): never {
+  throw new Error(`${what}: shapes ${a.rows}x${a.cols} and ${b.rows}x${b.cols} differ`);
 }
 
 /**
@@ -226,10 +239,12 @@ export class WasmBackend implements Backend {
   }
 
   #ptr(m: Matrix): number {
-    if (!(m instanceof WasmMatrix) || m.owner !== this) {
-      throw new Error(`${this.name}: a ${m.dtype} matrix not allocated by this backend`);
-    }
-    return m.ptr;
+    if (m instanceof WasmMatrix && m.owner === this) return m.ptr;
+    return this.#foreign(m);
+  }
+
+  #foreign(m: Matrix): never {
+    throw new Error(`${this.name}: a ${m.dtype} matrix not allocated by this backend`);
   }
 
   matrix(rows: number, cols: number, dtype: DType): Matrix {
@@ -369,9 +384,33 @@ export class WasmBackend implements Backend {
     );
   }
 
+  // The methods that take or give numbers put them in the parameter block at
+  // once and leave the work to a private method, which passes the block on, to
+  // the kernel here or, for tiny matrices, to the plain one: a double passed on
+  // instead would be boxed at every call V8 does not inline (see #param).
+
   lossSum(loss: LossName, activation: ActivationName, v: Matrix, out: Matrix, targets: Matrix): number {
-    if (v.dtype === 'float64' || v.rows * v.cols <= this.#smallElements)
-      return jsBackend.lossSum(loss, activation, v, out, targets);
+    this.#lossSum(loss, activation, v, out, targets);
+    return this.#param[0];
+  }
+
+  lossSumInto(
+    loss: LossName,
+    activation: ActivationName,
+    v: Matrix,
+    out: Matrix,
+    targets: Matrix,
+    sum: Float64Array,
+  ): void {
+    this.#lossSum(loss, activation, v, out, targets);
+    sum[0] = this.#param[0];
+  }
+
+  #lossSum(loss: LossName, activation: ActivationName, v: Matrix, out: Matrix, targets: Matrix): void {
+    if (v.dtype === 'float64' || v.rows * v.cols <= this.#smallElements) {
+      lossSumKernel(loss, activation, v, out, targets, this.#param);
+      return;
+    }
     sameShape(out, targets, 'loss');
     this.kernels.lossSum(
       lossCode(loss),
@@ -383,7 +422,6 @@ export class WasmBackend implements Backend {
       out.cols,
       this.#params,
     );
-    return this.#param[0];
   }
 
   lossDelta(
@@ -395,14 +433,24 @@ export class WasmBackend implements Backend {
     scale: number,
     delta: Matrix,
   ): void {
+    this.#param[0] = scale;
+    this.#lossDelta(loss, activation, v, out, targets, delta);
+  }
+
+  #lossDelta(
+    loss: LossName,
+    activation: ActivationName,
+    v: Matrix,
+    out: Matrix,
+    targets: Matrix,
+    delta: Matrix,
+  ): void {
     if (v.dtype === 'float64' || v.rows * v.cols <= this.#smallElements) {
-      jsBackend.lossDelta(loss, activation, v, out, targets, scale, delta);
+      lossDeltaKernel(loss, activation, v, out, targets, this.#param, delta);
       return;
     }
     sameShape(out, targets, 'loss');
     sameShape(out, delta, 'loss');
-    const param = this.#param;
-    param[0] = scale;
     this.kernels.lossDelta(
       lossCode(loss),
       activationCode(activation),
@@ -427,14 +475,18 @@ export class WasmBackend implements Backend {
   }
 
   sgd(w: Matrix, g: Matrix, eta: number, lambda: number): void {
-    if (w.dtype === 'float64' || w.rows * w.cols <= this.#smallElements) {
-      jsBackend.sgd(w, g, eta, lambda);
-      return;
-    }
-    sameShape(w, g, 'sgd');
     const param = this.#param;
     param[0] = eta;
     param[1] = lambda;
+    this.#sgd(w, g);
+  }
+
+  #sgd(w: Matrix, g: Matrix): void {
+    if (w.dtype === 'float64' || w.rows * w.cols <= this.#smallElements) {
+      sgdKernel(w, g, this.#param);
+      return;
+    }
+    sameShape(w, g, 'sgd');
     this.kernels.sgd(this.#ptr(w), this.#ptr(g), w.rows * w.cols, this.#params);
   }
 
@@ -447,16 +499,20 @@ export class WasmBackend implements Backend {
     nesterov: boolean,
     lambda: number,
   ): void {
-    if (w.dtype === 'float64' || w.rows * w.cols <= this.#smallElements) {
-      jsBackend.momentum(w, g, b, eta, mu, nesterov, lambda);
-      return;
-    }
-    sameShape(w, g, 'momentum');
-    sameShape(w, b, 'momentum');
     const param = this.#param;
     param[0] = eta;
     param[1] = lambda;
     param[2] = mu;
+    this.#momentum(w, g, b, nesterov);
+  }
+
+  #momentum(w: Matrix, g: Matrix, b: Matrix, nesterov: boolean): void {
+    if (w.dtype === 'float64' || w.rows * w.cols <= this.#smallElements) {
+      momentumKernel(w, g, b, nesterov, this.#param);
+      return;
+    }
+    sameShape(w, g, 'momentum');
+    sameShape(w, b, 'momentum');
     this.kernels.momentum(this.#ptr(w), this.#ptr(g), this.#ptr(b), w.rows * w.cols, nesterov, this.#params);
   }
 
@@ -472,38 +528,50 @@ export class WasmBackend implements Backend {
     t: number,
     lambda: number,
   ): void {
+    const param = this.#param;
+    param[0] = eta;
+    param[1] = lambda;
+    param[2] = beta1;
+    param[3] = beta2;
+    param[4] = eps;
+    this.#adam(w, g, m, s, t);
+  }
+
+  #adam(w: Matrix, g: Matrix, m: Matrix, s: Matrix, t: number): void {
+    const param = this.#param;
     if (w.dtype === 'float64' || w.rows * w.cols <= this.#smallElements) {
-      jsBackend.adam(w, g, m, s, eta, beta1, beta2, eps, t, lambda);
+      adamKernel(w, g, m, s, t, param);
       return;
     }
     sameShape(w, g, 'adam');
     sameShape(w, m, 'adam');
     sameShape(w, s, 'adam');
-    // The bias corrections in float64, once per call, as the reference computes them.
-    const stepSize = eta / (1 - beta1 ** t);
-    const correction2 = Math.sqrt(1 - beta2 ** t);
-    const param = this.#param;
-    param[0] = stepSize;
-    param[1] = lambda;
-    param[2] = beta1;
-    param[3] = beta2;
-    param[4] = eps;
-    param[5] = correction2;
+    // The bias corrections in float64, once per call, as the reference computes
+    // them: eta becomes stepSize = eta / (1 - beta1^t), and correction2 = sqrt(1 - beta2^t).
+    const eta = param[0];
+    const beta1 = param[2];
+    const beta2 = param[3];
+    param[0] = eta / (1 - beta1 ** t);
+    param[5] = Math.sqrt(1 - beta2 ** t);
     this.kernels.adam(this.#ptr(w), this.#ptr(g), this.#ptr(m), this.#ptr(s), w.rows * w.cols, this.#params);
   }
 
   rmsprop(w: Matrix, g: Matrix, s: Matrix, eta: number, rho: number, eps: number, lambda: number): void {
-    if (w.dtype === 'float64' || w.rows * w.cols <= this.#smallElements) {
-      jsBackend.rmsprop(w, g, s, eta, rho, eps, lambda);
-      return;
-    }
-    sameShape(w, g, 'rmsprop');
-    sameShape(w, s, 'rmsprop');
     const param = this.#param;
     param[0] = eta;
     param[1] = lambda;
     param[2] = rho;
     param[3] = eps;
+    this.#rmsprop(w, g, s);
+  }
+
+  #rmsprop(w: Matrix, g: Matrix, s: Matrix): void {
+    if (w.dtype === 'float64' || w.rows * w.cols <= this.#smallElements) {
+      rmspropKernel(w, g, s, this.#param);
+      return;
+    }
+    sameShape(w, g, 'rmsprop');
+    sameShape(w, s, 'rmsprop');
     this.kernels.rmsprop(this.#ptr(w), this.#ptr(g), this.#ptr(s), w.rows * w.cols, this.#params);
   }
 }
