@@ -108,9 +108,12 @@ async function check(backend: Backend, mode: 'minibatch' | 'sequential', optimiz
 
 describe('training allocates nothing per step', () => {
   for (const name of ['wasm', 'js'] as const) {
+    // Sequential sgd is the small-network path (1,860 weights and biases): the
+    // WebAssembly kernel, one update a call.
     for (const [mode, optimizer] of [
       ['minibatch', 'sgd'],
       ['sequential', 'adam'],
+      ['sequential', 'sgd'],
     ] as const) {
       it(`${name} backend, ${mode}, ${optimizer}`, async () => {
         const backend = name === 'wasm' ? await createWasmBackend() : jsBackend;

@@ -379,7 +379,7 @@ export class Trainer {
   private readonly order: Uint32Array;
   private readonly kernel: SmallKernel | null = null;
   private readonly log: EpochLog;
-  private readonly kernelRun: SmallRun = { loss: 0, correct: 0, used: 0, badLoss: 0 };
+  private readonly kernelResult: SmallRun = { loss: 0, correct: 0, used: 0, badLoss: 0 };
   private readonly kernelEpochsRun: SmallEpochs = { completed: 0, status: 'done', cost: 0 };
   /** Whether the kernel runs whole epochs per call (see the constructor). */
   private readonly kernelEpochs: boolean;
@@ -669,7 +669,8 @@ export class Trainer {
     if (!x || !t || this.n === null)
       throw new BackpropError('step: the data is a stream; use runEpochAsync()');
     if (this.cursor === 0) this.beginEpoch(now(), true);
-    this.nextUpdate(x, t);
+    if (this.kernel) this.kernelRun(this.kernel, 1, this.n);
+    else this.nextUpdate(x, t);
     if (this.cursor < this.n) return null;
     this.cursor = 0;
     return this.endEpoch(now());
@@ -762,26 +763,34 @@ export class Trainer {
     return r.completed;
   }
 
+  /**
+   * The next `count` updates of the epoch under way in the small-network kernel
+   * (of an epoch of `n` examples). On a non-finite loss, cost or weight it
+   * diverges as the other paths do: the kernel has left the weights alone.
+   */
+  private kernelRun(kernel: SmallKernel, count: number, n: number): void {
+    const running = this.running;
+    const r = kernel.run(this.cursor, count, running.loss, this.cursor + count === n, this.kernelResult);
+    if (r.used !== count) {
+      if (r.used >= 0) this.diverge(r.badLoss);
+      const cost = this.settings.reduction === 'mean' ? r.loss / (running.seen + count) : r.loss;
+      this.diverge(Number.isFinite(cost) ? Number.NaN : cost);
+    }
+    running.loss = r.loss;
+    running.correct += r.correct;
+    running.seen += count;
+    running.updates += count;
+    this.cursor += count;
+  }
+
   /** The rest of the epoch under way (or a new one), or null when the clock passed `until` first. */
   private advance(x: Matrix, t: Matrix, n: number, until: number | undefined): EpochInfo | null {
     const kernel = this.kernel;
     const stride = this.stride;
     if (this.cursor === 0) this.beginEpoch(this.clock, kernel === null || n > stride);
     if (kernel) {
-      const running = this.running;
       while (this.cursor < n) {
-        const count = Math.min(stride, n - this.cursor);
-        const r = kernel.run(this.cursor, count, running.loss, this.cursor + count === n, this.kernelRun);
-        if (r.used !== count) {
-          if (r.used >= 0) this.diverge(r.badLoss);
-          const cost = this.settings.reduction === 'mean' ? r.loss / (running.seen + count) : r.loss;
-          this.diverge(Number.isFinite(cost) ? Number.NaN : cost);
-        }
-        running.loss = r.loss;
-        running.correct += r.correct;
-        running.seen += count;
-        running.updates += count;
-        this.cursor += count;
+        this.kernelRun(kernel, Math.min(stride, n - this.cursor), n);
         if (this.cursor < n && until !== undefined && (this.clock = now()) >= until) return null;
       }
     } else {
