@@ -16,7 +16,8 @@
 // a plan of i32 words,
 //   [0] N layers, [1] m_0 inputs, [2] outputs, [3] loss code, [4] 1 to count right answers,
 //   [8 + 8n ...] layer n: fan-in, units, activation code, then byte offsets of
-//                 weights, biases, v, out, delta (each an array of T);
+//                 weights, biases, v, out, delta (each an array of float64 holding
+//                 values of T: see E below), and so are the examples and targets;
 // an f64 block `rates` with eta^(n) per layer; and a result block `res`:
 //   f64 [0] running sum of L(i) (in and out), [1] the non-finite L(i) that stopped a run,
 //   i32 at byte 16: right answers in the run.
@@ -50,22 +51,29 @@ function word(plan: usize, i: i32): i32 {
   return load<i32>(plan + (<usize>i << 2));
 }
 
+// Every array in this module's memory holds float64, whatever T is: a value of
+// type T converts to float64 exactly, so storing the rounded value as float64
+// and reading it back gives what a store into a typed array of T and a read
+// give, without a conversion at every read.
+const E: usize = 8;
+
 // @ts-expect-error: decorator
 @inline
 function at<T>(base: usize, i: i32): usize {
-  return base + (<usize>i << (sizeof<T>() == 8 ? 3 : 2));
+  return base + (<usize>i << 3);
 }
 
 // @ts-expect-error: decorator
 @inline
 function get<T>(base: usize, i: i32): f64 {
-  return <f64>load<T>(at<T>(base, i));
+  return load<f64>(at<T>(base, i));
 }
 
+/** Stores x as a typed array of T would hold it. */
 // @ts-expect-error: decorator
 @inline
 function put<T>(base: usize, i: i32, x: f64): void {
-  store<T>(at<T>(base, i), <T>x);
+  store<f64>(at<T>(base, i), round<T>(x));
 }
 
 // Rounds x to the storage type, as a store into a typed array of T does.
@@ -75,19 +83,17 @@ function round<T>(x: f64): f64 {
   return <f64><T>x;
 }
 
-// Two values of type T as the two float64 lanes of a vector, and back.
+// Two values as the two lanes of a vector, and back (stored as T would hold them).
 // @ts-expect-error: decorator
 @inline
 function load2<T>(p: usize): v128 {
-  if (sizeof<T>() == 4) return f64x2.promote_low_f32x4(v128.load64_zero(p));
   return v128.load(p);
 }
 
 // @ts-expect-error: decorator
 @inline
 function store2<T>(p: usize, x: v128): void {
-  if (sizeof<T>() == 4) v128.store64_lane(p, f32x4.demote_f64x2_zero(x), 0);
-  else v128.store(p, x);
+  v128.store(p, round2<T>(x));
 }
 
 // Rounds both lanes to T, as round<T> does one value.
@@ -283,22 +289,22 @@ function trainWith<T>(loss: i32, plan: usize, rates: usize, res: usize, X: usize
       const b = <usize>word(plan, l + 4);
       const V = <usize>word(plan, l + 5);
       const O = <usize>word(plan, l + 6);
-      const rowBytes = <usize>units * sizeof<T>();
-      const inEnd = input + <usize>k * sizeof<T>();
+      const rowBytes = <usize>units * E;
+      const inEnd = input + <usize>k * E;
       // Two nodes at a time in the two lanes of a vector: each lane does what the
       // scalar loop below does for its node.
       let j = 0;
       for (; j + 2 <= units; j += 2) {
         let acc = f64x2.splat(0);
-        let wp = W + <usize>j * sizeof<T>();
-        for (let ip = input; ip < inEnd; ip += sizeof<T>()) {
-          const s = <f64>load<T>(ip);
+        let wp = W + <usize>j * E;
+        for (let ip = input; ip < inEnd; ip += E) {
+          const s = load<f64>(ip);
           if (s != 0) acc = round2<T>(f64x2.add(acc, f64x2.mul(f64x2.splat(s), load2<T>(wp))));
           wp += rowBytes;
         }
-        const v = round2<T>(f64x2.add(acc, load2<T>(b + <usize>j * sizeof<T>())));
-        store2<T>(V + <usize>j * sizeof<T>(), v);
-        if (act == SIGMOID) store2<T>(O + <usize>j * sizeof<T>(), sigmoid2(v));
+        const v = round2<T>(f64x2.add(acc, load2<T>(b + <usize>j * E)));
+        v128.store(V + <usize>j * E, v);
+        if (act == SIGMOID) store2<T>(O + <usize>j * E, sigmoid2(v));
         else if (act != SOFTMAX) {
           put<T>(O, j, psi(act, f64x2.extract_lane(v, 0)));
           put<T>(O, j + 1, psi(act, f64x2.extract_lane(v, 1)));
@@ -306,10 +312,10 @@ function trainWith<T>(loss: i32, plan: usize, rates: usize, res: usize, X: usize
       }
       for (; j < units; j++) {
         let acc: f64 = 0;
-        let wp = W + <usize>j * sizeof<T>();
-        for (let ip = input; ip < inEnd; ip += sizeof<T>()) {
-          const s = <f64>load<T>(ip);
-          if (s != 0) acc = round<T>(acc + s * <f64>load<T>(wp));
+        let wp = W + <usize>j * E;
+        for (let ip = input; ip < inEnd; ip += E) {
+          const s = load<f64>(ip);
+          if (s != 0) acc = round<T>(acc + s * load<f64>(wp));
           wp += rowBytes;
         }
         const v = round<T>(acc + get<T>(b, j));
@@ -344,23 +350,23 @@ function trainWith<T>(loss: i32, plan: usize, rates: usize, res: usize, X: usize
         const actBelow = word(plan, l - 8 + 2);
         const Vb = <usize>word(plan, l - 8 + 5);
         const Db = <usize>word(plan, l - 8 + 7);
-        const dEnd = Dl + <usize>units * sizeof<T>();
-        const rowBytes = <usize>units * sizeof<T>();
+        const dEnd = Dl + <usize>units * E;
+        const rowBytes = <usize>units * E;
         let wr = W;
         let j = 0;
         // Two nodes below at a time, each lane summing over p in order as the scalar loop does.
         for (; j + 2 <= k; j += 2) {
           let sum = f64x2.splat(0);
           let w1 = wr + rowBytes;
-          for (let dp = Dl; dp < dEnd; dp += sizeof<T>()) {
-            const wv = f64x2.replace_lane(f64x2.splat(<f64>load<T>(wr)), 1, <f64>load<T>(w1));
-            sum = f64x2.add(sum, f64x2.mul(f64x2.splat(<f64>load<T>(dp)), wv));
-            wr += sizeof<T>();
-            w1 += sizeof<T>();
+          for (let dp = Dl; dp < dEnd; dp += E) {
+            const wv = f64x2.replace_lane(f64x2.splat(load<f64>(wr)), 1, load<f64>(w1));
+            sum = f64x2.add(sum, f64x2.mul(f64x2.splat(load<f64>(dp)), wv));
+            wr += E;
+            w1 += E;
           }
           wr += rowBytes;
           const upstream = round2<T>(f64x2.add(f64x2.splat(0), sum));
-          const at = <usize>j * sizeof<T>();
+          const at = <usize>j * E;
           if (actBelow == SIGMOID) {
             const y = load2<T>(below + at);
             store2<T>(Db + at, f64x2.mul(f64x2.mul(y, f64x2.sub(f64x2.splat(1), y)), upstream));
@@ -372,9 +378,9 @@ function trainWith<T>(loss: i32, plan: usize, rates: usize, res: usize, X: usize
         }
         for (; j < k; j++) {
           let sum: f64 = 0;
-          for (let dp = Dl; dp < dEnd; dp += sizeof<T>()) {
-            sum += <f64>load<T>(dp) * <f64>load<T>(wr);
-            wr += sizeof<T>();
+          for (let dp = Dl; dp < dEnd; dp += E) {
+            sum += load<f64>(dp) * load<f64>(wr);
+            wr += E;
           }
           const upstream = round<T>(0 + 1 * sum);
           if (actBelow == SOFTMAX) put<T>(Db, j, upstream);
@@ -384,25 +390,25 @@ function trainWith<T>(loss: i32, plan: usize, rates: usize, res: usize, X: usize
       }
       const eta = load<f64>(rates + (<usize>n << 3));
       const eta2 = f64x2.splat(eta);
-      const dEnd = Dl + <usize>units * sizeof<T>();
+      const dEnd = Dl + <usize>units * E;
       let w = W;
       for (let i = 0; i < k; i++) {
         const s = -1 * get<T>(below, i);
         if (s == 0) {
-          w += <usize>units * sizeof<T>();
+          w += <usize>units * E;
           continue;
         }
         const s2 = f64x2.splat(s);
         let dp = Dl;
-        for (; dp + 2 * sizeof<T>() <= dEnd; dp += 2 * sizeof<T>()) {
+        for (; dp + 2 * E <= dEnd; dp += 2 * E) {
           const g = round2<T>(f64x2.add(f64x2.splat(0), f64x2.mul(s2, load2<T>(dp))));
           store2<T>(w, f64x2.sub(load2<T>(w), f64x2.mul(eta2, g)));
-          w += 2 * sizeof<T>();
+          w += 2 * E;
         }
-        for (; dp < dEnd; dp += sizeof<T>()) {
-          const g = round<T>(0 + s * <f64>load<T>(dp));
-          store<T>(w, <T>(<f64>load<T>(w) - eta * g));
-          w += sizeof<T>();
+        for (; dp < dEnd; dp += E) {
+          const g = round<T>(0 + s * load<f64>(dp));
+          store<f64>(w, round<T>(load<f64>(w) - eta * g));
+          w += E;
         }
       }
       for (let j = 0; j < units; j++) {
@@ -497,7 +503,7 @@ function epochs<T>(plan: usize, rates: usize, res: usize, X: usize, D: usize, or
   const snapshot = <usize>load<i32>(ctl, 20);
   const out = <usize>load<i32>(ctl, 24);
   const tolerance = load<f64>(ctl, 48);
-  const bytes = <usize>count * sizeof<T>();
+  const bytes = <usize>count * E;
   for (let e = 0; e < epochs; e++) {
     memory.copy(snapshot, params, bytes);
     for (let i = 0; i < n; i++) store<u32>(order + (<usize>i << 2), i);
@@ -512,7 +518,7 @@ function epochs<T>(plan: usize, rates: usize, res: usize, X: usize, D: usize, or
     }
     const sum = load<f64>(res);
     const cost = mean ? sum / <f64>n : sum;
-    if (!isFinite(cost) || !finite<T>(params, count)) {
+    if (!isFinite(cost) || !finite(params, count)) {
       memory.copy(params, snapshot, bytes);
       store<i32>(ctl, STATUS_NOT_FINITE, 28);
       store<f64>(ctl, cost, 56);
@@ -538,18 +544,10 @@ export function epochsF64(plan: usize, rates: usize, res: usize, X: usize, D: us
   return epochs<f64>(plan, rates, res, X, D, order, ctl, count);
 }
 
-/** Whether all n values of type T from p on are finite. */
-function finite<T>(p: usize, n: i32): bool {
-  for (let i = 0; i < n; i++) if (!isFinite(get<T>(p, i))) return false;
+/** Whether all n values from p on are finite. */
+export function finite(p: usize, n: i32): bool {
+  for (let i = 0; i < n; i++) if (!isFinite(load<f64>(p + (<usize>i << 3)))) return false;
   return true;
-}
-
-export function finiteF32(p: usize, n: i32): bool {
-  return finite<f32>(p, n);
-}
-
-export function finiteF64(p: usize, n: i32): bool {
-  return finite<f64>(p, n);
 }
 
 /**

@@ -15,7 +15,7 @@
  * @module
  */
 
-import type { FloatArray, Matrix } from '../backend/backend.js';
+import type { Matrix } from '../backend/backend.js';
 import { decodeBase64 } from '../backend/base64.js';
 import { activationCode, lossCode } from '../backend/codes.js';
 import type { LossName } from '../losses.js';
@@ -43,8 +43,7 @@ interface SmallExports {
   /** (..., ctl, epochs): epochs completed. */
   epochsF32: KernelEntry;
   epochsF64: KernelEntry;
-  finiteF32(p: number, n: number): number;
-  finiteF64(p: number, n: number): number;
+  finite(p: number, n: number): number;
   elementary(f: number, x: number): number;
 }
 
@@ -97,16 +96,15 @@ export function smallKernelAvailable(): boolean {
   return kernelModule() !== null;
 }
 
-/** What a run did: the running sum of L(i), right answers, examples used. */
+/** What a run did (its sums of L(i) are in {@link SmallKernel.sums}). */
 export interface SmallRun {
-  /** The running sum of L(i) after the run (it started from the value given). */
-  loss: number;
   /** Right answers among the examples used (when counting). */
   correct: number;
-  /** Examples used: all asked for, or fewer when one had a non-finite L(i). */
+  /**
+   * Examples used: all asked for, or fewer when one had a non-finite L(i), or
+   * -1 when the weights or the sum came out non-finite at the end.
+   */
   used: number;
-  /** That non-finite L(i), when `used` is short. */
-  badLoss: number;
 }
 
 /** What a call of {@link SmallKernel.epochs} did. */
@@ -132,11 +130,17 @@ export class SmallKernel {
   /** The order of the examples, in the kernel's memory: the trainer shuffles it in place. */
   readonly order: Uint32Array;
   private readonly train: KernelEntry;
-  private readonly finite: SmallExports['finiteF32'];
+  private readonly finite: SmallExports['finite'];
   /** Every weight and bias of the network, layer by layer (weights, then biases). */
-  private readonly params: FloatArray;
+  private readonly params: Float64Array;
   private readonly paramsPtr: number;
-  private readonly result: Float64Array;
+  /**
+   * [0] the running sum of L(i), which {@link SmallKernel.run} adds to (set it
+   * before, read it after); [1] the non-finite L(i) that stopped a run. Numbers
+   * pass through this memory rather than as arguments or results: V8 boxes a
+   * double on the heap at every call it does not inline.
+   */
+  readonly sums: Float64Array;
   private readonly correct: Int32Array;
   private readonly epochsRun: KernelEntry;
   private readonly ctlWords: Int32Array;
@@ -160,10 +164,10 @@ export class SmallKernel {
     const f64 = net.dtype === 'float64';
     this.train = f64 ? exports.trainF64 : exports.trainF32;
     this.epochsRun = f64 ? exports.epochsF64 : exports.epochsF32;
-    this.finite = f64 ? exports.finiteF64 : exports.finiteF32;
+    this.finite = exports.finite;
     const buffer = memory.buffer;
-    const view = (ptr: number, n: number): FloatArray =>
-      f64 ? new Float64Array(buffer, ptr, n) : new Float32Array(buffer, ptr, n);
+    // The kernel keeps every number as float64 (float32 values convert exactly).
+    const view = (ptr: number, n: number) => new Float64Array(buffer, ptr, n);
     const plan = new Int32Array(buffer, layout.plan, PLAN_WORDS + LAYER_WORDS * net.layers.length);
     plan[0] = net.layers.length;
     plan[1] = net.inputs;
@@ -184,7 +188,7 @@ export class SmallKernel {
     view(layout.x, x.rows * x.cols).set(x.data);
     view(layout.t, t.rows * t.cols).set(t.data);
     this.order = new Uint32Array(buffer, layout.order, x.rows);
-    this.result = new Float64Array(buffer, layout.result, 2);
+    this.sums = new Float64Array(buffer, layout.result, 2);
     this.correct = new Int32Array(buffer, layout.result + 16, 1);
     this.maxEpochs = layout.maxEpochs;
     this.ctlWords = new Int32Array(buffer, layout.ctl, 12);
@@ -254,14 +258,12 @@ export class SmallKernel {
 
   /**
    * One update per example for examples `order[start .. start + count - 1]`,
-   * starting the running sum of L(i) from `loss`. The network gets the new
-   * weights only if every L(i) was finite and, when `checkFinite`, every new
-   * weight is finite too; otherwise it keeps the weights it had.
+   * adding each L(i) to `sums[0]`. The network gets the new weights only if
+   * every L(i) was finite and, when `checkFinite`, the sum and every new weight
+   * are finite too; otherwise it keeps the weights it had.
    */
-  run(start: number, count: number, loss: number, checkFinite: boolean, into: SmallRun): SmallRun {
+  run(start: number, count: number, checkFinite: boolean, into: SmallRun): SmallRun {
     this.load();
-    const result = this.result;
-    result[0] = loss;
     const used = this.train(
       this.layout.plan,
       this.layout.rates,
@@ -272,12 +274,13 @@ export class SmallKernel {
       start,
       count,
     );
-    into.loss = result[0];
     into.correct = this.correct[0];
     into.used = used;
-    into.badLoss = used < count ? result[1] : 0;
     if (used < count) return into;
-    if (checkFinite && this.finite(this.paramsPtr, this.params.length) === 0) {
+    if (
+      checkFinite &&
+      (!Number.isFinite(this.sums[0]) || this.finite(this.paramsPtr, this.params.length) === 0)
+    ) {
       into.used = -1;
       return into;
     }
@@ -352,7 +355,7 @@ interface Layout {
 
 /** Byte offsets of everything, from `base` on; every array starts on 8 bytes. */
 function planLayout(net: Network, rows: number, maxEpochs: number, base: number): Layout {
-  const size = net.dtype === 'float64' ? 8 : 4;
+  const size = 8;
   let at = Math.ceil(base / 16) * 16;
   const take = (bytes: number): number => {
     const p = at;

@@ -379,7 +379,7 @@ export class Trainer {
   private readonly order: Uint32Array;
   private readonly kernel: SmallKernel | null = null;
   private readonly log: EpochLog;
-  private readonly kernelResult: SmallRun = { loss: 0, correct: 0, used: 0, badLoss: 0 };
+  private readonly kernelResult: SmallRun = { correct: 0, used: 0 };
   private readonly kernelEpochsRun: SmallEpochs = { completed: 0, status: 'done', cost: 0 };
   /** Whether the kernel runs whole epochs per call (see the constructor). */
   private readonly kernelEpochs: boolean;
@@ -770,13 +770,15 @@ export class Trainer {
    */
   private kernelRun(kernel: SmallKernel, count: number, n: number): void {
     const running = this.running;
-    const r = kernel.run(this.cursor, count, running.loss, this.cursor + count === n, this.kernelResult);
+    const sums = kernel.sums;
+    sums[0] = running.loss;
+    const r = kernel.run(this.cursor, count, this.cursor + count === n, this.kernelResult);
     if (r.used !== count) {
-      if (r.used >= 0) this.diverge(r.badLoss);
-      const cost = this.settings.reduction === 'mean' ? r.loss / (running.seen + count) : r.loss;
+      if (r.used >= 0) this.diverge(sums[1]);
+      const cost = this.settings.reduction === 'mean' ? sums[0] / (running.seen + count) : sums[0];
       this.diverge(Number.isFinite(cost) ? Number.NaN : cost);
     }
-    running.loss = r.loss;
+    running.loss = sums[0];
     running.correct += r.correct;
     running.seen += count;
     running.updates += count;
