@@ -228,6 +228,12 @@ export class SmallKernel {
     return new SmallKernel(net, exports, memory, layout, x, t, eta, loss, counting);
   }
 
+  /** Calls a kernel entry on this kernel's plan, data and order. */
+  private enter(entry: KernelEntry, a: number, b: number): number {
+    const l = this.layout;
+    return entry(l.plan, l.rates, l.result, l.x, l.t, l.order, a, b);
+  }
+
   /** Copies the network's weights and biases into the kernel. */
   private load(): void {
     const P = this.params;
@@ -264,16 +270,7 @@ export class SmallKernel {
    */
   run(start: number, count: number, checkFinite: boolean, into: SmallRun): SmallRun {
     this.load();
-    const used = this.train(
-      this.layout.plan,
-      this.layout.rates,
-      this.layout.result,
-      this.layout.x,
-      this.layout.t,
-      this.layout.order,
-      start,
-      count,
-    );
+    const used = this.enter(this.train, start, count);
     into.correct = this.correct[0];
     into.used = used;
     if (used < count) return into;
@@ -310,16 +307,7 @@ export class SmallKernel {
     ctl[2] = mean ? 1 : 0;
     ctl.set(random.getState(), 8);
     this.ctlReals[0] = tolerance;
-    into.completed = this.epochsRun(
-      this.layout.plan,
-      this.layout.rates,
-      this.layout.result,
-      this.layout.x,
-      this.layout.t,
-      this.layout.order,
-      this.layout.ctl,
-      Math.min(count, this.maxEpochs),
-    );
+    into.completed = this.enter(this.epochsRun, this.layout.ctl, Math.min(count, this.maxEpochs));
     random.setState(ctl.subarray(8, 12));
     into.status = STATUS[ctl[7]];
     into.cost = into.status === 'diverged' ? this.ctlReals[1] : 0;
