@@ -4,7 +4,7 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   resolve: {
     // Tests and the playground import the package by name; it resolves to the source.
-    alias: { backprop: fileURLToPath(new URL('./src/index.ts', import.meta.url)) },
+    alias: { 'backprop-mlp': fileURLToPath(new URL('./src/index.ts', import.meta.url)) },
   },
   test: {
     include: ['test/**/*.test.ts'],

@@ -4,7 +4,7 @@
  *
  * @example
  * ```ts
- * import { Network } from 'backprop';
+ * import { Network } from 'backprop-mlp';
  * const net = new Network({ inputs: 2, layers: [{ units: 4, activation: 'tanh' }, { units: 1, activation: 'sigmoid' }], seed: 1 });
  * const history = await net.fit(inputs, targets, { mode: 'minibatch', batchSize: 4, learningRate: 0.5, epochs: 500 });
  * ```

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { datasets } from 'backprop';
+import { datasets } from 'backprop-mlp';
 import { parse } from 'csv-parse/browser/esm/sync';
 import type { Bounds } from './draw.js';
 import type { Examples } from './protocol.js';

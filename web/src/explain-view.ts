@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { activation, isActivationName } from 'backprop';
+import { activation, isActivationName } from 'backprop-mlp';
 import katex from 'katex';
 import 'katex/dist/katex.min.css';
 import type { ExplainPayload } from './protocol.js';

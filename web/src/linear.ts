@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { Network, Trainer } from 'backprop';
+import { Network, Trainer } from 'backprop-mlp';
 import { boundsOf } from './data.js';
 import { type Bounds, drawAxes, project } from './draw.js';
 import type { Examples } from './protocol.js';

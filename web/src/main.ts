@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { Network } from 'backprop';
+import { Network } from 'backprop-mlp';
 import './style.css';
 import {
   type CsvTable,

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { StepTrace } from 'backprop';
+import type { StepTrace } from 'backprop-mlp';
 import type { Setup } from './setup.js';
 
 /** A set of examples, one row per example. */

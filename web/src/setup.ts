@@ -17,7 +17,7 @@ import {
   type OptimizerName as Optimizer,
   REDUCTIONS,
   type Reduction,
-} from 'backprop';
+} from 'backprop-mlp';
 
 export type { Activation, Loss, Mode, Optimizer, Reduction };
 // The names are the library's own lists: the page offers exactly what it accepts.

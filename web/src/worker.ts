@@ -15,7 +15,7 @@ import {
   Trainer,
   toMatrix,
   type Workspace,
-} from 'backprop';
+} from 'backprop-mlp';
 import type {
   CostPoint,
   ExplainPayload,

@@ -5,8 +5,8 @@
  * delegated to the plain TypeScript backend.
  *
  * @example
- * import { setBackend } from 'backprop';
- * import { createWasmBackend } from 'backprop/wasm';
+ * import { setBackend } from 'backprop-mlp';
+ * import { createWasmBackend } from 'backprop-mlp/wasm';
  * setBackend(await createWasmBackend());
  *
  * @module
