@@ -8,8 +8,8 @@
  */
 
 import { randomBytes } from 'node:crypto';
-import { readFile, rename, unlink, writeFile } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
 import { type Encoding, inputWidth, parseEncoding, targetWidth } from '../data/encoding.js';
 import { fileError } from '../data/node/csv-stream.js';
 import { BackpropError, ModelFormatError } from '../errors.js';
@@ -147,4 +147,17 @@ export function modelEncoding(
     );
   }
   return enc;
+}
+
+/** Refuses an output path whose folder does not exist, before any training is done. */
+export async function checkWritableFolder(option: string, path: string): Promise<void> {
+  const folder = dirname(resolve(path));
+  const ok = await stat(folder).then(
+    (s) => s.isDirectory(),
+    () => false,
+  );
+  if (!ok)
+    throw new CliError(
+      `option ${option}: the folder ${folder} does not exist; expected a path in an existing folder`,
+    );
 }

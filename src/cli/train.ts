@@ -9,32 +9,16 @@
  */
 
 import { stat } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
 import type { ActivationName } from '../activations.js';
 import type { DType } from '../backend/backend.js';
-import type { Table } from '../data/csv.js';
-import {
-  buildEncoding,
-  chooseColumns,
-  type Encoding,
-  featureNames,
-  inputWidth,
-  rowEncoder,
-  type Scaling,
-  type Task,
-  targetWidth,
-} from '../data/encoding.js';
-import { DataError } from '../data/errors.js';
-import { csvChunks, readCsvFile } from '../data/node/csv-stream.js';
-import { profileRows, TableProfile } from '../data/profile.js';
-import { splitRows, streamPart } from '../data/split.js';
-import type { ShapedArray } from '../data/tensor.js';
-import { BackpropError, DivergenceError } from '../errors.js';
+import { featureNames, inputWidth, type Scaling, type Task, targetWidth } from '../data/encoding.js';
+import { readCsvFile } from '../data/node/csv-stream.js';
+import { DivergenceError } from '../errors.js';
 import type { LossSpec, Reduction } from '../losses.js';
 import type { ModelMeta } from '../model/format.js';
 import { Network } from '../network.js';
 import type { OptimizerName } from '../optimizers.js';
-import { Random } from '../random.js';
+import { drive, yieldToEventLoop } from '../train/driver.js';
 import {
   type DataChunk,
   type EpochInfo,
@@ -44,10 +28,14 @@ import {
   type TrainOptions,
 } from '../train/trainer.js';
 import { BAD_INPUT, CliError, RUNTIME_FAILURE } from './errors.js';
-import { readJsonFile, readModel, writeFileAtomic } from './files.js';
+import { checkWritableFolder, readJsonFile, readModel, writeFileAtomic } from './files.js';
 import { fmt, lossChart, Progress } from './progress.js';
-import { type ReportData, renderReport, reportFormat } from './report.js';
-import { type Encoded, encodeRows, runNetwork, Scorer, type Scores, scoreEncoded } from './run-model.js';
+import { renderReport, reportFormat } from './report.js';
+import { type Encoded, type Scores, scoreEncoded } from './run-model.js';
+import { type CheckpointFile, readCheckpoint, stripOutputs } from './train/checkpoint.js';
+import { prepareTable } from './train/prepare.js';
+import { prepareStream } from './train/stream.js';
+import { reportData, summaryLines } from './train/summary.js';
 
 /** Every option of `train`, after parsing. */
 export interface TrainArgs {
@@ -106,18 +94,6 @@ export const AUTO_PATIENCE = 10;
 export const AUTO_MIN_DELTA = 1e-4;
 /** Files larger than this are streamed in sequential/minibatch mode even without --stream. */
 export const STREAM_BYTES = 256 * 1024 * 1024;
-/** Validation rows kept in memory when streaming. */
-export const STREAM_VALIDATION_ROWS = 10_000;
-
-/** The checkpoint file: everything needed to continue a run exactly. */
-interface CheckpointFile {
-  format: 'backprop-train-checkpoint';
-  version: 1;
-  data: { file: string; rows: number };
-  settings: Omit<TrainArgs, 'out' | 'report' | 'json' | 'quiet' | 'resume' | 'checkpoint' | 'init'>;
-  model: ReturnType<Network['toJSON']>;
-  trainer: TrainerCheckpoint;
-}
 
 /** What `train --json` prints: the run's history and scores. */
 export interface TrainResult {
@@ -133,27 +109,6 @@ export interface TrainResult {
 
 /** How `train` stops early on Ctrl-C. */
 class Interrupted extends Error {}
-
-/** The parts of a run that the final steps need, for in-memory and streamed data alike. */
-interface Prepared {
-  encoding: Encoding;
-  rows: number;
-  /** In-memory rows, or a stream of chunks for epoch `epoch` (0-based; it seeds the shuffle). */
-  train: Encoded | ((epoch: number) => AsyncIterable<DataChunk>);
-  trainRows: number;
-  /** Rows held out for testing (scored at the end). */
-  testRows: number;
-  validation?: Encoded;
-  test?: Encoded;
-  /** Scores of the training rows (and of test rows, streamed) after training. */
-  finalScores: (
-    net: Network,
-    options: TrainOptions & { loss: string; reduction: Reduction },
-  ) => Promise<Record<string, Scores>>;
-  /** Up to a few thousand raw rows for pictures. */
-  sample: { columns: string[]; rows: string[][] };
-  streamed: boolean;
-}
 
 /** Runs `train`; resolves to the exit status. */
 export async function train(
@@ -334,26 +289,19 @@ export async function train(
         await saveCheckpoint(trainer.checkpoint());
       }
     };
-    if (typeof prepared.train === 'function') {
-      while (!trainer.stopReason) {
-        const info = await trainer.runEpochAsync();
-        lastEpochCheckpoint = trainer.checkpoint();
+    // An epoch at a time (or 50 ms of one) between chances for a Ctrl-C to come in.
+    await drive(trainer, {
+      onEpoch: async (info) => {
+        if (streamed) lastEpochCheckpoint = trainer.checkpoint();
         await onEpoch(info);
+        // A stream stops after the epoch under way even when it was the last one.
+        if (interrupted && (streamed || !trainer.stopReason)) throw new Interrupted();
+      },
+      between: async () => {
+        await yieldToEventLoop();
         if (interrupted) throw new Interrupted();
-      }
-    } else {
-      // An epoch at a time, or 50 ms of one, between chances for a Ctrl-C to come in.
-      let sliceEnd = performance.now() + 50;
-      while (!trainer.stopReason) {
-        const info = trainer.run({ epochs: 1, until: sliceEnd });
-        if (info) await onEpoch(info);
-        if (performance.now() >= sliceEnd) {
-          await new Promise((resolve) => setImmediate(resolve));
-          sliceEnd = performance.now() + 50;
-        }
-        if (interrupted && !trainer.stopReason) throw new Interrupted();
-      }
-    }
+      },
+    });
   } catch (err) {
     progress.stop();
     if (err instanceof Interrupted || (interrupted && streamed)) {
@@ -503,380 +451,6 @@ async function* stopAtInterrupt(
     if (stopped()) throw new Interrupted();
     yield chunk;
   }
-}
-
-/** Refuses an output path whose folder does not exist, before any training is done. */
-async function checkWritableFolder(option: string, path: string): Promise<void> {
-  const folder = dirname(resolve(path));
-  const ok = await stat(folder).then(
-    (s) => s.isDirectory(),
-    () => false,
-  );
-  if (!ok)
-    throw new CliError(
-      `option ${option}: the folder ${folder} does not exist; expected a path in an existing folder`,
-    );
-}
-
-function stripOutputs(args: TrainArgs): CheckpointFile['settings'] {
-  const { out: _o, report: _r, json: _j, quiet: _q, resume: _re, checkpoint: _c, init: _i, ...rest } = args;
-  return rest;
-}
-
-function readCheckpoint(json: unknown, path: string): CheckpointFile {
-  const cp = json as Partial<CheckpointFile>;
-  if (typeof cp !== 'object' || cp === null || cp.format !== 'backprop-train-checkpoint') {
-    throw new CliError(
-      `${path}: field format: expected 'backprop-train-checkpoint'; this is not a checkpoint of backprop train`,
-    );
-  }
-  if (cp.version !== 1) throw new CliError(`${path}: field version: expected 1, got ${String(cp.version)}`);
-  for (const field of ['data', 'settings', 'model', 'trainer'] as const) {
-    if (typeof cp[field] !== 'object' || cp[field] === null) {
-      throw new CliError(`${path}: field ${field}: expected an object`);
-    }
-  }
-  return cp as CheckpointFile;
-}
-
-/** Reads the whole file: exact stratified splits, scaling statistics from the training rows. */
-function prepareTable(table: Table, args: TrainArgs): Prepared & { classHint?: string } {
-  const { file, columns, rows, lines } = table;
-  const choice = chooseColumns(columns, file, {
-    target: args.target,
-    inputs: args.inputs,
-    ignore: args.ignore,
-  });
-  const all = profileRows(columns, rows, lines);
-  const options = {
-    ...choice,
-    file,
-    scaling: args.scale,
-    task: args.task,
-    loss: args.loss,
-    scaleTargets: args.targetScale === 'standard',
-  };
-  // First the target alone (for stratifying), then the scaling from the training rows.
-  const draft = buildEncoding(all, all, options);
-  let groups: Uint32Array | undefined;
-  if (draft.target.kind === 'classes') {
-    const col = columns.indexOf(draft.target.column);
-    const index = new Map(draft.target.classes.map((k, i) => [k, i] as const));
-    groups = Uint32Array.from(rows, (r) => index.get(r[col].trim()) ?? 0);
-  }
-  // SPEC section 6: --validation-split defaults to 0, whatever the target.
-  const validationFraction = args.validationSplit ?? 0;
-  const split = splitRows(rows.length, {
-    validation: validationFraction,
-    test: args.testSplit,
-    seed: args.seed,
-    groups,
-  });
-  const fit =
-    split.validation.length + split.test.length > 0 ? profileRows(columns, rows, lines, split.train) : all;
-  const encoding = buildEncoding(all, fit, options);
-  const encoder = rowEncoder(encoding, columns, file, true);
-  const train = encodeRows(encoder, rows, lines, split.train);
-  const validation =
-    split.validation.length > 0 ? encodeRows(encoder, rows, lines, split.validation) : undefined;
-  const test = split.test.length > 0 ? encodeRows(encoder, rows, lines, split.test) : undefined;
-  const sampleIdx = sampleIndices(rows.length, 3000, args.seed);
-  return {
-    encoding,
-    rows: rows.length,
-    train,
-    trainRows: train.rows,
-    testRows: test?.rows ?? 0,
-    validation,
-    test,
-    streamed: false,
-    sample: { columns, rows: Array.from(sampleIdx, (i) => rows[i]) },
-    classHint: classHint(all, encoding),
-    finalScores: async (net, o) => ({
-      train: scoreEncoded(net, encoding, train, o.loss as never, o.reduction),
-    }),
-  };
-}
-
-function classHint(all: TableProfile, encoding: Encoding): string | undefined {
-  if (encoding.target.kind !== 'numbers') return undefined;
-  const p = all.get(encoding.target.columns[0]);
-  const values = p.sortedValues();
-  if (values && values.length <= 50 && values.every((v) => Number.isInteger(Number(v)))) {
-    return (
-      `note: target '${p.name}' holds numbers, so it is fitted as a number (linear output, mse); ` +
-      `give --task classes or --loss cross-entropy to treat its ${values.length} distinct values as classes`
-    );
-  }
-  return undefined;
-}
-
-function sampleIndices(n: number, k: number, seed: number): Uint32Array {
-  const all = Uint32Array.from({ length: n }, (_, i) => i);
-  if (n <= k) return all;
-  return new Random(seed ^ 0x51a7).shuffle(all).slice(0, k).sort();
-}
-
-/**
- * Streams the file: a first pass profiles every row (column types, classes,
- * exact scaling statistics by Welford's formulas), then each epoch reads the file
- * again in chunks. Rows go to validation and test by a seeded hash of their
- * index; at most {@link STREAM_VALIDATION_ROWS} validation rows are kept.
- */
-async function prepareStream(file: string, args: TrainArgs): Promise<Prepared & { classHint?: string }> {
-  let profile: TableProfile | undefined;
-  let header: string[] = [];
-  let index = 0;
-  const validationFraction = args.validationSplit ?? 0;
-  const validationRaw: { rows: string[][]; lines: number[] } = { rows: [], lines: [] };
-  const sample: string[][] = [];
-  let trainRows = 0;
-  let testRows = 0;
-  for await (const chunk of csvChunks(file, args.chunkSize)) {
-    if (!profile) {
-      header = chunk.columns;
-      chooseColumns(header, file, { target: args.target, inputs: args.inputs, ignore: args.ignore });
-      profile = new TableProfile(header);
-    }
-    for (let r = 0; r < chunk.rows.length; r++, index++) {
-      profile.add(chunk.rows[r], chunk.lines[r]);
-      const part = streamPart(index, args.seed, validationFraction, args.testSplit);
-      if (part === 'validation' && validationRaw.rows.length < STREAM_VALIDATION_ROWS) {
-        validationRaw.rows.push(chunk.rows[r]);
-        validationRaw.lines.push(chunk.lines[r]);
-      } else if (part === 'train') {
-        trainRows++;
-        if (sample.length < 3000) sample.push(chunk.rows[r]);
-      } else if (part === 'test') testRows++;
-    }
-  }
-  if (!profile) throw new DataError({ file }, 'the file is empty; expected a header line of column names');
-  const choice = chooseColumns(header, file, {
-    target: args.target,
-    inputs: args.inputs,
-    ignore: args.ignore,
-  });
-  const encoding = buildEncoding(profile, profile, {
-    ...choice,
-    file,
-    scaling: args.scale,
-    task: args.task,
-    loss: args.loss,
-    scaleTargets: args.targetScale === 'standard',
-  });
-  if (trainRows === 0)
-    throw new BackpropError(
-      'the splits leave no training rows; expected smaller --validation-split/--test-split',
-    );
-  const encoder = rowEncoder(encoding, header, file, true);
-  const validation =
-    validationRaw.rows.length > 0 ? encodeRows(encoder, validationRaw.rows, validationRaw.lines) : undefined;
-  const m0 = encoder.inputs;
-  const mN = encoder.outputs;
-  const size = args.chunkSize;
-  const stream = (epoch: number) => {
-    const random = new Random((args.seed ^ Math.imul(epoch + 1, 0x9e3779b1)) >>> 0);
-    return (async function* (): AsyncGenerator<DataChunk> {
-      const x = new Float64Array(size * m0);
-      const d = new Float64Array(size * mN);
-      const order = new Uint32Array(size);
-      let i = 0;
-      for await (const chunk of csvChunks(file, size)) {
-        let n = 0;
-        for (let r = 0; r < chunk.rows.length; r++, i++) {
-          if (streamPart(i, args.seed, validationFraction, args.testSplit) !== 'train') continue;
-          order[n++] = r;
-        }
-        // Rows are shuffled within a chunk (seeded per epoch); the file's order between chunks stays.
-        const idx = order.subarray(0, n);
-        if (args.shuffle) random.shuffle(idx);
-        for (let k = 0; k < n; k++) {
-          encoder.encode(chunk.rows[idx[k]], chunk.lines[idx[k]], x, k * m0, d, k * mN);
-        }
-        if (n > 0) {
-          yield {
-            inputs: { data: x.subarray(0, n * m0), shape: [n, m0] } as ShapedArray,
-            targets: { data: d.subarray(0, n * mN), shape: [n, mN] } as ShapedArray,
-          };
-        }
-      }
-    })();
-  };
-  return {
-    encoding,
-    rows: index,
-    train: stream,
-    trainRows,
-    testRows,
-    validation,
-    streamed: true,
-    sample: { columns: header, rows: sample },
-    classHint: classHint(profile, encoding),
-    finalScores: async (net, o) => {
-      const scorers = { train: new Scorer(encoding.target), test: new Scorer(encoding.target) };
-      let i = 0;
-      for await (const chunk of csvChunks(file, size)) {
-        const parts = chunk.rows.map(() => streamPart(i++, args.seed, validationFraction, args.testSplit));
-        for (const part of ['train', 'test'] as const) {
-          const idx = parts.flatMap((p, r) => (p === part ? [r] : []));
-          if (idx.length === 0) continue;
-          const enc = encodeRows(encoder, chunk.rows, chunk.lines, idx);
-          const { outputs, lossSum } = runNetwork(net, enc.x, enc.d, o.loss as never);
-          scorers[part].add(outputs, enc.d!.data, net.outputs, enc.rows, lossSum);
-        }
-      }
-      const result: Record<string, Scores> = { train: scorers.train.result(o.reduction) };
-      if (testRows > 0) result.test = scorers.test.result(o.reduction);
-      return result;
-    },
-  };
-}
-
-function describeScores(name: string, s: Scores & { cost?: number }): string {
-  const cost = s.cost !== undefined ? `cost ${fmt(s.cost)}, ` : '';
-  if (s.kind === 'classes') return `${name}: ${cost}accuracy ${s.accuracy.toFixed(4)} (${s.rows} rows)`;
-  const per = s.columns.map(
-    (c, k) =>
-      `${s.columns.length > 1 ? `${c}: ` : ''}MSE ${fmt(s.mse[k])}, MAE ${fmt(s.mae[k])}, R^2 ${s.r2[k].toFixed(4)}`,
-  );
-  return `${name}: ${cost}${per.join('; ')} (${s.rows} rows)`;
-}
-
-function summaryLines(
-  args: TrainArgs,
-  dataFile: string,
-  net: Network,
-  history: EpochInfo[],
-  stoppedBy: string,
-  bestEpoch: number | undefined,
-  scores: Record<string, Scores>,
-  seconds: number,
-): string[] {
-  const last = history.at(-1);
-  const lines = [
-    `trained on ${dataFile}: ${history.length} epochs in ${seconds.toFixed(1)} s, stopped by ${stoppedBy}` +
-      `${bestEpoch ? ` (best weights from epoch ${bestEpoch} kept)` : ''}`,
-  ];
-  if (last) {
-    lines.push(
-      `last epoch: cost ${fmt(last.cost)}${last.validationCost !== undefined ? `, validation cost ${fmt(last.validationCost)}` : ''}`,
-    );
-  }
-  for (const [name, s] of Object.entries(scores)) lines.push(describeScores(name, s));
-  lines.push(`model (${net.parameterCount} weights and biases) saved to ${args.out}`);
-  if (args.report) lines.push(`report saved to ${args.report}`);
-  return lines;
-}
-
-/** The pictures: loss curves, regions or curve when the inputs allow, a confusion matrix for classes. */
-function reportData(
-  net: Network,
-  encoding: Encoding,
-  prepared: Prepared,
-  history: EpochInfo[],
-  scores: Record<string, Scores>,
-  summary: string[],
-  dataFile: string,
-): ReportData {
-  const costs: ReportData['costs'] = [];
-  for (const h of history) {
-    costs.push({ epoch: h.epoch, cost: h.cost, set: 'training' });
-    if (h.validationCost !== undefined)
-      costs.push({ epoch: h.epoch, cost: h.validationCost, set: 'validation' });
-  }
-  const data: ReportData = { title: `backprop train ${dataFile}`, costs, summary };
-  const confusionOf = scores.test ?? scores.validation ?? scores.train;
-  if (confusionOf?.kind === 'classes') {
-    const rowsName = scores.test ? 'test rows' : scores.validation ? 'validation rows' : 'training rows';
-    data.confusion = { scores: confusionOf, rowsName };
-  }
-  const numeric = encoding.inputs.every((c) => c.kind === 'number');
-  const { columns, rows } = prepared.sample;
-  const predictRaw = (points: number[][]): number[][] => {
-    const x = new Float64Array(points.length * net.inputs);
-    for (let r = 0; r < points.length; r++) {
-      for (let k = 0; k < net.inputs; k++) {
-        const c = encoding.inputs[k] as { offset: number; scale: number };
-        x[r * net.inputs + k] = (points[r][k] - c.offset) / c.scale;
-      }
-    }
-    const { outputs } = runNetwork(net, { data: x, shape: [points.length, net.inputs] });
-    return points.map((_, r) => Array.from(outputs.subarray(r * net.outputs, (r + 1) * net.outputs)));
-  };
-  const col = (name: string) => columns.indexOf(name);
-  const target = encoding.target;
-  if (numeric && encoding.inputs.length === 2 && rows.length > 0) {
-    const [a, b] = encoding.inputs.map((c) => col(c.column));
-    const xs = rows.map((r) => Number(r[a]));
-    const ys = rows.map((r) => Number(r[b]));
-    const [x0, x1] = padRange(xs);
-    const [y0, y1] = padRange(ys);
-    const g = 60;
-    const cells: NonNullable<ReportData['regions']>['cells'] = [];
-    const grid: number[][] = [];
-    for (let i = 0; i < g; i++)
-      for (let j = 0; j < g; j++)
-        grid.push([x0 + ((i + 0.5) * (x1 - x0)) / g, y0 + ((j + 0.5) * (y1 - y0)) / g]);
-    const out = predictRaw(grid);
-    const value = (y: number[]): string | number => {
-      if (target.kind === 'classes') {
-        if (target.binary) return target.classes[y[0] >= 0.5 ? 1 : 0];
-        let best = 0;
-        for (let k = 1; k < y.length; k++) if (y[k] > y[best]) best = k;
-        return target.classes[best];
-      }
-      return y[0] * target.scale[0] + target.offset[0];
-    };
-    grid.forEach((p, k) => {
-      const w = (x1 - x0) / g / 2;
-      const h = (y1 - y0) / g / 2;
-      cells.push({ x: p[0] - w, x2: p[0] + w, y: p[1] - h, y2: p[1] + h, value: value(out[k]) });
-    });
-    const t = target.kind === 'classes' ? col(target.column) : col(target.columns[0]);
-    const points = rows.map((r, k) => ({
-      x: xs[k],
-      y: ys[k],
-      value: target.kind === 'classes' ? r[t].trim() : Number(r[t]),
-    }));
-    data.regions = {
-      xName: encoding.inputs[0].column,
-      yName: encoding.inputs[1].column,
-      cells,
-      points,
-      classes: target.kind === 'classes',
-    };
-  } else if (
-    numeric &&
-    encoding.inputs.length === 1 &&
-    target.kind === 'numbers' &&
-    target.columns.length === 1 &&
-    rows.length > 0
-  ) {
-    const a = col(encoding.inputs[0].column);
-    const t = col(target.columns[0]);
-    const xs = rows.map((r) => Number(r[a]));
-    const [x0, x1] = padRange(xs);
-    const grid = Array.from({ length: 200 }, (_, i) => [x0 + (i * (x1 - x0)) / 199]);
-    const out = predictRaw(grid);
-    data.curve = {
-      xName: encoding.inputs[0].column,
-      yName: target.columns[0],
-      points: rows.map((r, k) => ({ x: xs[k], y: Number(r[t]) })),
-      curve: grid.map((p, k) => ({ x: p[0], y: out[k][0] * target.scale[0] + target.offset[0] })),
-    };
-  }
-  return data;
-}
-
-function padRange(values: number[]): [number, number] {
-  let lo = Math.min(...values);
-  let hi = Math.max(...values);
-  if (!(hi > lo)) {
-    lo -= 1;
-    hi += 1;
-  }
-  const pad = (hi - lo) * 0.05;
-  return [lo - pad, hi + pad];
 }
 
 export { BAD_INPUT };
