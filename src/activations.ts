@@ -43,13 +43,20 @@ export interface Activation {
   readonly formula: string;
   /** psi'(v) in the notes' notation. */
   readonly derivativeFormula: string;
-  /** The range of psi, used to refuse a loss that cannot fit it. */
-  readonly range: 'real' | 'positive' | 'unit-interval' | 'above-minus-one';
+  /** The range of psi: its infimum and supremum (infinite when unbounded). */
+  readonly range: readonly [number, number];
+  /** True for softmax: its outputs are the probabilities of classes, whatever the loss. */
+  readonly classes: boolean;
+  /** TeX forms for the playground's trace: the symbol of psi, psi(v) and psi'(v) (right-hand sides). */
+  readonly tex: { readonly symbol: string; readonly psi: string; readonly derivative: string };
   /** The initialisation that suits it: He for the rectifiers, Xavier/Glorot otherwise. */
   readonly defaultInit: 'xavier' | 'he';
   /** True for softmax, whose output node i depends on every v of its row. */
   readonly rowwise: boolean;
 }
+
+/** The least value of GELU, at v = -0.75179...: GELU is bounded below, not above. */
+const GELU_MINIMUM = -0.1699712074799037;
 
 const records: Record<ActivationName, Activation> = {
   linear: {
@@ -58,9 +65,11 @@ const records: Record<ActivationName, Activation> = {
     derivative: linearDerivative,
     formula: 'psi(v) = v',
     derivativeFormula: "psi'(v) = 1",
-    range: 'real',
+    range: [-Infinity, Infinity],
     defaultInit: 'xavier',
     rowwise: false,
+    classes: false,
+    tex: { symbol: '\\mathrm{id}', psi: 'v', derivative: '1' },
   },
   sigmoid: {
     name: 'sigmoid',
@@ -68,9 +77,11 @@ const records: Record<ActivationName, Activation> = {
     derivative: sigmoidDerivative,
     formula: 'psi(v) = 1 / (1 + e^(-v))',
     derivativeFormula: "psi'(v) = psi(v) (1 - psi(v))",
-    range: 'unit-interval',
+    range: [0, 1],
     defaultInit: 'xavier',
     rowwise: false,
+    classes: false,
+    tex: { symbol: '\\sigma', psi: '\\frac{1}{1 + e^{-v}}', derivative: '\\psi(v)\\,(1 - \\psi(v))' },
   },
   tanh: {
     name: 'tanh',
@@ -78,9 +89,11 @@ const records: Record<ActivationName, Activation> = {
     derivative: tanhDerivative,
     formula: 'psi(v) = tanh(v)',
     derivativeFormula: "psi'(v) = 1 - psi(v)^2",
-    range: 'real',
+    range: [-1, 1],
     defaultInit: 'xavier',
     rowwise: false,
+    classes: false,
+    tex: { symbol: '\\tanh', psi: '\\tanh v', derivative: '1 - \\psi(v)^2' },
   },
   relu: {
     name: 'relu',
@@ -89,9 +102,11 @@ const records: Record<ActivationName, Activation> = {
     derivative: reluDerivative,
     formula: 'psi(v) = max(0, v)',
     derivativeFormula: "psi'(v) = 1 if v > 0, else 0",
-    range: 'real',
+    range: [0, Infinity],
     defaultInit: 'he',
     rowwise: false,
+    classes: false,
+    tex: { symbol: '\\mathrm{relu}', psi: '\\max(0, v)', derivative: '[v > 0]' },
   },
   'leaky-relu': {
     name: 'leaky-relu',
@@ -99,9 +114,15 @@ const records: Record<ActivationName, Activation> = {
     derivative: leakyReluDerivative,
     formula: 'psi(v) = v if v > 0, else 0.01 v',
     derivativeFormula: "psi'(v) = 1 if v > 0, else 0.01",
-    range: 'real',
+    range: [-Infinity, Infinity],
     defaultInit: 'he',
     rowwise: false,
+    classes: false,
+    tex: {
+      symbol: '\\mathrm{lrelu}',
+      psi: '\\max(0.01\\,v, v)',
+      derivative: '1 \\text{ if } v > 0 \\text{ else } 0.01',
+    },
   },
   elu: {
     name: 'elu',
@@ -109,9 +130,15 @@ const records: Record<ActivationName, Activation> = {
     derivative: eluDerivative,
     formula: 'psi(v) = v if v > 0, else e^v - 1',
     derivativeFormula: "psi'(v) = 1 if v > 0, else e^v",
-    range: 'above-minus-one',
+    range: [-1, Infinity],
     defaultInit: 'he',
     rowwise: false,
+    classes: false,
+    tex: {
+      symbol: '\\mathrm{elu}',
+      psi: 'v \\text{ if } v > 0 \\text{ else } e^v - 1',
+      derivative: '1 \\text{ if } v > 0 \\text{ else } e^v',
+    },
   },
   softplus: {
     name: 'softplus',
@@ -119,9 +146,11 @@ const records: Record<ActivationName, Activation> = {
     derivative: softplusDerivative,
     formula: 'psi(v) = ln(1 + e^v)',
     derivativeFormula: "psi'(v) = 1 / (1 + e^(-v))",
-    range: 'positive',
+    range: [0, Infinity],
     defaultInit: 'xavier',
     rowwise: false,
+    classes: false,
+    tex: { symbol: '\\mathrm{softplus}', psi: '\\ln(1 + e^v)', derivative: '\\frac{1}{1 + e^{-v}}' },
   },
   gelu: {
     name: 'gelu',
@@ -129,9 +158,11 @@ const records: Record<ActivationName, Activation> = {
     derivative: geluDerivative,
     formula: 'psi(v) = v Phi(v), Phi the standard normal CDF',
     derivativeFormula: "psi'(v) = Phi(v) + v phi(v)",
-    range: 'real',
+    range: [GELU_MINIMUM, Infinity],
     defaultInit: 'he',
     rowwise: false,
+    classes: false,
+    tex: { symbol: '\\mathrm{gelu}', psi: 'v\\,\\Phi(v)', derivative: '\\Phi(v) + v\\,\\varphi(v)' },
   },
   softmax: {
     name: 'softmax',
@@ -139,9 +170,15 @@ const records: Record<ActivationName, Activation> = {
     derivative: () => Number.NaN,
     formula: 'psi(v)_i = e^(v_i) / sum_k e^(v_k)',
     derivativeFormula: 'd psi_i / d v_j = psi_i (1[i = j] - psi_j)',
-    range: 'unit-interval',
+    range: [0, 1],
     defaultInit: 'xavier',
     rowwise: true,
+    classes: true,
+    tex: {
+      symbol: '\\mathrm{softmax}',
+      psi: '\\frac{e^{v_i}}{\\sum_k e^{v_k}}',
+      derivative: '\\psi_i\\,([i = j] - \\psi_j)',
+    },
   },
 };
 
@@ -161,6 +198,17 @@ export function activation(name: ActivationName): Activation {
     throw new Error(`unknown activation '${String(name)}': expected one of ${ACTIVATION_NAMES.join(', ')}`);
   }
   return records[name];
+}
+
+/** The range of activation `name`'s outputs: [infimum, supremum], infinite where unbounded. */
+export function outputRange(name: ActivationName): readonly [number, number] {
+  return activation(name).range;
+}
+
+/** Whether activation `name`'s outputs are bounded on both sides: sigmoid, tanh and softmax. */
+export function isBounded(name: ActivationName): boolean {
+  const [lo, hi] = activation(name).range;
+  return Number.isFinite(lo) && Number.isFinite(hi);
 }
 
 /**

@@ -15,6 +15,7 @@ export * from './activations.js';
 export type * from './backend/backend.js';
 export { DTYPES } from './backend/backend.js';
 export { getBackend, jsBackend, setBackend } from './backend/index.js';
+export { classIndex, countCorrect, isClassification } from './classification.js';
 export type { MatrixInput, ShapedArray } from './data/tensor.js';
 export { toMatrix, toRows } from './data/tensor.js';
 export type { Dataset, GeneratorName, GeneratorOptions } from './datasets/generators.js';
@@ -35,5 +36,6 @@ export {
   type Workspace,
 } from './propagation.js';
 export { Random } from './random.js';
+export { type DriveOptions, drive, yieldToEventLoop } from './train/driver.js';
 export { type FitOptions, fit, type History } from './train/fit.js';
 export * from './train/trainer.js';

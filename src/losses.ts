@@ -52,6 +52,10 @@ export interface Loss {
   readonly fusedWith?: ActivationName;
   /** Output activations this loss is defined for; undefined means any. */
   readonly fits?: readonly ActivationName[];
+  /** What its targets d are: classes (0/1 or one-hot) or numbers. */
+  readonly targets: 'classes' | 'numbers';
+  /** L(i) in TeX, the right-hand side, for the playground's trace. */
+  readonly tex: string;
 }
 
 const records: Record<LossName, Loss> = {
@@ -60,12 +64,16 @@ const records: Record<LossName, Loss> = {
     value: squaredValue,
     gradient: squaredGradient,
     formula: 'L = sum_k (d_k - y_k)^2',
+    targets: 'numbers',
+    tex: '\\sum_k (d_k - y_k)^2',
   },
   'half-squared': {
     name: 'half-squared',
     value: halfSquaredValue,
     gradient: halfSquaredGradient,
     formula: 'L = 1/2 sum_k (d_k - y_k)^2',
+    targets: 'numbers',
+    tex: '\\tfrac12 \\sum_k (d_k - y_k)^2',
   },
   'binary-cross-entropy': {
     name: 'binary-cross-entropy',
@@ -74,6 +82,8 @@ const records: Record<LossName, Loss> = {
     formula: 'L = -sum_k [d_k ln y_k + (1 - d_k) ln(1 - y_k)]',
     fusedWith: 'sigmoid',
     fits: ['sigmoid', 'softmax'],
+    targets: 'classes',
+    tex: '-\\sum_k [d_k \\log y_k + (1 - d_k)\\log(1 - y_k)]',
   },
   'cross-entropy': {
     name: 'cross-entropy',
@@ -82,8 +92,20 @@ const records: Record<LossName, Loss> = {
     formula: 'L = -sum_k d_k ln y_k',
     fusedWith: 'softmax',
     fits: ['softmax', 'sigmoid'],
+    targets: 'classes',
+    tex: '-\\sum_k d_k \\log y_k',
   },
 };
+
+/**
+ * Whether `lossName` on an `output` activation is a fused pair, computed from v
+ * (delta = scale (d - y), the cost by log-sum-exp so that it stays finite):
+ * sigmoid with binary cross-entropy, softmax with cross-entropy, as the loss
+ * records' `fusedWith` say.
+ */
+export function fusedPair(lossName: LossName, output: ActivationName): boolean {
+  return loss(lossName).fusedWith === output;
+}
 
 /** Every loss name. */
 export const LOSS_NAMES = Object.keys(records) as LossName[];
