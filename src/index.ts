@@ -36,6 +36,5 @@ export {
   type Workspace,
 } from './propagation.js';
 export { Random } from './random.js';
-export { type DriveOptions, drive, yieldToEventLoop } from './train/driver.js';
 export { type FitOptions, fit, type History } from './train/fit.js';
 export * from './train/trainer.js';
