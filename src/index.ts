@@ -36,5 +36,6 @@ export {
   type Workspace,
 } from './propagation.js';
 export { Random } from './random.js';
+export { type DriveOptions, drive, yieldToEventLoop } from './train/driver.js';
 export { type FitOptions, fit, type History } from './train/fit.js';
 export * from './train/trainer.js';

@@ -1,14 +1,15 @@
 /**
- * `fit`: the asynchronous training loop around a {@link Trainer}. It trains in
- * slices of about 50 ms ({@link Trainer.run}) and yields to the event loop
+ * `fit`: a {@link Trainer} made from the data and options, trained to the end
+ * by {@link drive} (slices of about 50 ms with a yield to the event loop
  * between them, so an `AbortSignal` or a page stays responsive even within a
- * long epoch.
+ * long epoch), and what it did as a {@link History}.
  *
  * @module
  */
 import type { MatrixInput } from '../data/tensor.js';
 import { BackpropError } from '../errors.js';
 import type { Network } from '../network.js';
+import { drive, now } from './driver.js';
 import {
   type EpochInfo,
   type ResolvedSettings,
@@ -42,16 +43,6 @@ export interface History {
   seconds: number;
 }
 
-const SLICE_MS = 50;
-
-function now(): number {
-  return globalThis.performance ? globalThis.performance.now() : Date.now();
-}
-
-function yieldToEventLoop(): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, 0));
-}
-
 /**
  * Trains `net` until a stopping rule fires: the epoch limit, the tolerance, the
  * patience, the signal, or the callback. Resolves to the {@link History}; rejects
@@ -71,22 +62,7 @@ export async function fit(
   const trainer = new Trainer(net, inputs, targets, options);
   const started = now();
   try {
-    let sliceEnd = now() + SLICE_MS;
-    while (!trainer.stopReason) {
-      // The signal can only change while this loop awaits (or in onEpoch), so once a round is enough.
-      if (signal?.aborted) {
-        trainer.stop('abort');
-        break;
-      }
-      let info: EpochInfo | null;
-      if (trainer.examples === null) info = await trainer.runEpochAsync();
-      else info = trainer.run({ epochs: onEpoch ? 1 : undefined, until: sliceEnd });
-      if (now() >= sliceEnd) {
-        await yieldToEventLoop();
-        sliceEnd = now() + SLICE_MS;
-      }
-      if (info && onEpoch && (await onEpoch(info)) === false) trainer.stop('callback');
-    }
+    await drive(trainer, { signal, onEpoch });
     const history: History = {
       // Made into objects when first read (a run of XOR has tens of thousands of tiny epochs).
       get epochs() {
