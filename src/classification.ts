@@ -8,7 +8,7 @@
  * @module
  */
 import { type ActivationName, activation } from './activations.js';
-import { type LossName, loss } from './losses.js';
+import { LOSS_NAMES, type LossName, loss } from './losses.js';
 
 /**
  * Whether training `lossName` into an `output` activation is classification
@@ -17,7 +17,15 @@ import { type LossName, loss } from './losses.js';
  * probabilities of classes (softmax), whatever the loss.
  */
 export function isClassification(lossName: LossName, output: ActivationName): boolean {
-  return loss(lossName).targets === 'classes' || activation(output).classes;
+  return classTargets(lossName) || activation(output).classes;
+}
+
+/**
+ * Whether the loss named `name` (any string, e.g. from a command line; `sse`
+ * and `mse` are squared) takes classes as targets: the cross-entropies.
+ */
+export function classTargets(name: string | undefined): boolean {
+  return LOSS_NAMES.includes(name as LossName) && loss(name as LossName).targets === 'classes';
 }
 
 /**

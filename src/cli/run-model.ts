@@ -6,6 +6,7 @@
  */
 
 import type { LossName } from '../backend/backend.js';
+import { classIndex } from '../classification.js';
 import { decodeOutput, type Encoding, type RowEncoder, type TargetEncoding } from '../data/encoding.js';
 import { ClassScorer, type ClassScores, NumberScorer, type NumberScores } from '../data/metrics.js';
 import { type ShapedArray, toMatrix } from '../data/tensor.js';
@@ -109,7 +110,7 @@ export class Scorer {
     for (let r = 0; r < rows; r++) {
       const y = decodeOutput(t, outputs, r * width);
       if (t.kind === 'classes') {
-        const actual = t.binary ? (d[r] >= 0.5 ? 1 : 0) : argmax(d, r * width, width);
+        const actual = classIndex(d, r * width, width);
         this.classes!.add(actual, (y as { index: number }).index);
       } else {
         const actual = decodeOutput(t, d, r * width) as { values: number[] };
@@ -123,12 +124,6 @@ export class Scorer {
     const s = this.classes ? this.classes.scores() : this.numbers!.scores();
     return { ...s, cost: reduction === 'mean' ? this.lossSum / Math.max(1, this.rows) : this.lossSum };
   }
-}
-
-function argmax(a: ArrayLike<number>, offset: number, n: number): number {
-  let best = 0;
-  for (let i = 1; i < n; i++) if (a[offset + i] > a[offset + best]) best = i;
-  return best;
 }
 
 /** Runs and scores a model on encoded rows in one go. */

@@ -10,6 +10,7 @@
  * @module
  */
 
+import { classIndex, classTargets } from '../classification.js';
 import { BackpropError, ModelFormatError } from '../errors.js';
 import { DataError } from './errors.js';
 import { type ColumnProfile, parseCell, type TableProfile } from './profile.js';
@@ -159,7 +160,7 @@ export function buildEncoding(all: TableProfile, fit: TableProfile, options: Enc
   });
 
   const targets = options.targetColumns.map((name) => all.get(name));
-  const crossEntropy = options.loss === 'cross-entropy' || options.loss === 'binary-cross-entropy';
+  const crossEntropy = classTargets(options.loss);
   const classes =
     task === 'classes' ||
     (task === 'auto' && targets.length === 1 && (targets[0].kind === 'text' || crossEntropy));
@@ -336,8 +337,7 @@ export function decodeOutput(target: TargetEncoding, y: ArrayLike<number>, offse
     const probabilities = target.binary
       ? [1 - y[offset], y[offset]]
       : Array.from({ length: target.classes.length }, (_, i) => y[offset + i]);
-    let index = 0;
-    for (let i = 1; i < probabilities.length; i++) if (probabilities[i] > probabilities[index]) index = i;
+    const index = classIndex(y, offset, targetWidth(target));
     return { kind: 'classes', label: target.classes[index], index, probabilities };
   }
   return {

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { datasets } from 'backprop-mlp';
+import { classIndex, datasets } from 'backprop-mlp';
 import { parse } from 'csv-parse/browser/esm/sync';
 import type { Bounds } from './draw.js';
 import type { Examples } from './protocol.js';
@@ -117,7 +117,7 @@ export function grid1d(b: Bounds, n = 120): number[][] {
 export function shapeTargets(targets: number[][], classes: number, outputUnits: number): number[][] {
   if (outputUnits === 1) return targets.map((t) => [t.length === 1 ? t[0] : (t[1] ?? 0)]);
   return targets.map((t) => {
-    const label = t.length === 1 ? (t[0] >= 0.5 ? 1 : 0) : t.indexOf(Math.max(...t));
+    const label = classIndex(t, 0, t.length);
     const row = new Array(Math.max(outputUnits, classes)).fill(0);
     row[label] = 1;
     return row.slice(0, outputUnits);

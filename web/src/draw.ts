@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { classIndex } from 'backprop-mlp';
 
 /** Orange for negative, a light grey for zero, blue for positive. */
 const NEG = [245, 147, 34];
@@ -129,12 +130,9 @@ export function drawClassRegions(
   for (let row = 0; row < g; row++) {
     for (let col = 0; col < g; col++) {
       const base = (row * g + col) * k;
-      let best = 0;
+      const best = classIndex(values, base, k);
       let total = 0;
-      for (let j = 0; j < k; j++) {
-        total += Math.max(0, values[base + j]);
-        if (values[base + j] > values[base + best]) best = j;
-      }
+      for (let j = 0; j < k; j++) total += Math.max(0, values[base + j]);
       const p = values[base + best] / (total || 1);
       const a = Math.max(0, Math.min(1, (p - 1 / k) / (1 - 1 / k))) * 0.7;
       const c = CLASS_RGB[best % CLASS_RGB.length];
@@ -162,10 +160,7 @@ export function project(b: Bounds, w: number, h: number): (x: number, y: number)
 
 /** The class of a target row: its largest column, or 0/1 for one column. */
 export function classOf(target: readonly number[]): number {
-  if (target.length === 1) return target[0] >= 0.5 ? 1 : 0;
-  let best = 0;
-  for (let j = 1; j < target.length; j++) if (target[j] > target[best]) best = j;
-  return best;
+  return classIndex(target, 0, target.length);
 }
 
 /** Draws 2-D points coloured by class; test points get a dark ring, training points a white one. */

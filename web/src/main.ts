@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { Network } from 'backprop-mlp';
+import { isClassification, Network } from 'backprop-mlp';
 import './style.css';
 import {
   type CsvTable,
@@ -311,8 +311,7 @@ function makeData(): PlaygroundData | null {
   if (setup.dataset !== 'csv') return generate(setup);
   if (!csv) return null;
   const out = setup.layers[setup.layers.length - 1].activation;
-  const asClasses =
-    setup.loss === 'binary-cross-entropy' || setup.loss === 'cross-entropy' || out === 'softmax';
+  const asClasses = isClassification(setup.loss, out);
   const ex = csvExamples(csv.table, csv.target, asClasses);
   const { train, test } = split(ex.all, setup.testFraction, setup.seed);
   const scaling = standardize(train, test);

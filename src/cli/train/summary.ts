@@ -4,6 +4,7 @@
  * @module
  */
 
+import { classIndex } from '../../classification.js';
 import type { Encoding } from '../../data/encoding.js';
 import type { Network } from '../../network.js';
 import type { EpochInfo } from '../../train/trainer.js';
@@ -102,10 +103,7 @@ export function reportData(
     const out = predictRaw(grid);
     const value = (y: number[]): string | number => {
       if (target.kind === 'classes') {
-        if (target.binary) return target.classes[y[0] >= 0.5 ? 1 : 0];
-        let best = 0;
-        for (let k = 1; k < y.length; k++) if (y[k] > y[best]) best = k;
-        return target.classes[best];
+        return target.classes[classIndex(y, 0, y.length)];
       }
       return y[0] * target.scale[0] + target.offset[0];
     };
