@@ -242,6 +242,7 @@ export class Network {
       format: MODEL_FORMAT,
       version: MODEL_VERSION,
       inputs: this.inputs,
+      dtype: this.dtype,
       layers: this.layers.map((l) => ({
         units: l.units,
         activation: l.activation,
@@ -253,26 +254,34 @@ export class Network {
   }
 
   /**
-   * A network from a model file (an object or its JSON text). Throws a
-   * {@link ModelFormatError} naming the field when the file is not valid format v1.
+   * A network from a model file (an object or its JSON text), in the file's
+   * `dtype` unless `options.dtype` says otherwise (float32 when the file has none).
+   * Throws a {@link ModelFormatError} naming the field when the file is not valid format v1.
    */
   static fromJSON(json: unknown, options: { dtype?: DType; backend?: Backend } = {}): Network {
     const model = typeof json === 'string' ? parseModel(json) : validateModel(json);
     const net = new Network({
       inputs: model.inputs,
       layers: model.layers.map((l) => ({ units: l.units, activation: l.activation })),
-      dtype: options.dtype,
+      dtype: options.dtype ?? model.dtype,
       backend: options.backend,
     });
     (net as { seed: number | undefined }).seed = undefined;
     net.setWeights(model.layers);
-    const { format: _f, version: _v, inputs: _i, layers: _l, ...meta } = model;
+    const { format: _f, version: _v, inputs: _i, layers: _l, dtype: _d, ...meta } = model;
     net.meta = meta;
     return net;
   }
 }
 
 function stripReserved(meta: ModelMeta): ModelMeta {
-  const { format: _f, version: _v, inputs: _i, layers: _l, ...rest } = meta as ModelMeta & Partial<ModelFile>;
+  const {
+    format: _f,
+    version: _v,
+    inputs: _i,
+    layers: _l,
+    dtype: _d,
+    ...rest
+  } = meta as ModelMeta & Partial<ModelFile>;
   return rest;
 }

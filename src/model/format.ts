@@ -53,6 +53,8 @@ export interface ModelFile extends ModelMeta {
   format: typeof MODEL_FORMAT;
   version: typeof MODEL_VERSION;
   inputs: number;
+  /** The element type the network was trained in; readers use it unless told otherwise. Absent: float32. */
+  dtype?: 'float32' | 'float64';
   layers: ModelLayer[];
 }
 
@@ -149,6 +151,9 @@ export function validateModel(json: unknown): ModelFile {
     finiteVector(layer.biases, units, `${at}.biases`);
     fanIn = units;
   });
+  if (json.dtype !== undefined && json.dtype !== 'float32' && json.dtype !== 'float64') {
+    throw new ModelFormatError('dtype', `expected 'float32' or 'float64', got ${describe(json.dtype)}`);
+  }
   stringList(json.inputColumns, 'inputColumns');
   stringList(json.targetColumns, 'targetColumns');
   stringList(json.classes, 'classes');
