@@ -14,7 +14,7 @@
 export * from './activations.js';
 export type * from './backend/backend.js';
 export { DTYPES } from './backend/backend.js';
-export { getBackend, jsBackend, setBackend } from './backend/index.js';
+export { type BackendInfo, backend, getBackend, jsBackend, setBackend } from './backend/index.js';
 export { classIndex, classTargets, countCorrect, isClassification } from './classification.js';
 export type { MatrixInput, ShapedArray } from './data/tensor.js';
 export { toMatrix, toRows } from './data/tensor.js';

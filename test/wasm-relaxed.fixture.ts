@@ -6,7 +6,7 @@ import { createWasmBackend, wasmFeatures } from '../src/backend/wasm/index.js';
 import { Random } from '../src/random.js';
 
 const rng = new Random(7);
-const wasm = await createWasmBackend();
+const wasm = await createWasmBackend({ relaxedSimd: true });
 let worst = 0;
 for (const [m, n, k] of [
   [1, 9, 5],
@@ -46,7 +46,9 @@ for (let t = 1; t <= 3; t++) {
 }
 for (let i = 0; i < n; i++) worst = Math.max(worst, Math.abs(ww.data[i] - wj.data[i]));
 // The relaxed threads build: the same bits on one worker and on two.
-const threaded = await Promise.all([2, 3].map((threads) => createWasmBackend({ threads })));
+const threaded = await Promise.all(
+  [2, 3].map((threads) => createWasmBackend({ threads, relaxedSimd: true })),
+);
 const bits = threaded.map((backend) => {
   const [m, n, k] = [130, 300, 256]; // past the threshold of the pool
   const a = backend.matrix(m, k, 'float32');

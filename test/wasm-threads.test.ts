@@ -1,12 +1,13 @@
 // The multi-core wasm backend: large products split over worker threads give
 // bit-for-bit the answers of one thread, whatever the number of threads, and
-// small products never reach the workers.
+// products whose split would cost more than it saves never reach the workers.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Backend, Matrix } from '../src/backend/backend.js';
 import { jsBackend } from '../src/backend/js.js';
 import {
   createWasmBackend,
-  PARALLEL_MIN_MACS,
+  createWasmBackendSync,
+  type GemmPool,
   type WasmBackend,
   wasmFeatures,
 } from '../src/backend/wasm/index.js';
@@ -59,7 +60,10 @@ describe('wasm backend on several threads', () => {
       [1030, 37, 300], // cut by rows, a ragged last block
       [31, 17, 300], // small enough to stay on one thread
     ];
-    const pool = two.pool!;
+    const pool = two.pool! as GemmPool;
+    // A hand-off of 0.1 ms at 10 GMAC/s: products of a few million multiply-adds split.
+    pool.handoffSeconds = 1e-4;
+    pool.secondsPerMac = 1e-10;
     const gemm = pool.gemm.bind(pool);
     let parallel = 0;
     pool.gemm = (...args) => {
@@ -104,11 +108,40 @@ describe('wasm backend on several threads', () => {
     expect(parallel).toBe(8);
   });
 
-  it('keeps products under the threshold on the calling thread', () => {
-    const pool = two.pool!;
+  it('splits a product only when the time saved exceeds twice the measured hand-off', () => {
+    const pool = two.pool! as GemmPool;
+    // Measured when the pool became ready: a real, finite round trip.
+    expect(Number.isFinite(pool.handoffSeconds)).toBe(true);
+    expect(pool.handoffSeconds).toBeGreaterThan(0);
+    pool.handoffSeconds = 20e-6;
+    pool.secondsPerMac = 1 / 15e9;
+    // MNIST 784-128-10 in batches of 64 (6.4 million multiply-adds) pays on two threads...
+    expect(pool.worthSplitting(64 * 784 * 128, 2)).toBe(true);
+    // ...digits 64-64-10 in batches of 32 does not, nor a tiny product.
+    expect(pool.worthSplitting(32 * 64 * 64, 2)).toBe(false);
     expect(pool.gemm(false, false, 8, 8, 8, 1, 0, 0, 0, 0, 0)).toBe(false);
-    // MNIST 784-128-10 in batches of 64 stays on one thread.
-    expect(PARALLEL_MIN_MACS).toBeGreaterThan(64 * 784 * 128);
+    // A slow hand-off (a busy machine) keeps even MNIST's products on one thread.
+    pool.handoffSeconds = 1e-3;
+    expect(pool.worthSplitting(64 * 784 * 128, 2)).toBe(false);
+  });
+
+  it('starts without waiting: products run on the calling thread until the workers are ready', () => {
+    const fresh = createWasmBackendSync({ threads: 2, relaxedSimd: false });
+    try {
+      const pool = fresh.pool as GemmPool;
+      expect(pool.handoffSeconds).toBe(Number.POSITIVE_INFINITY);
+      const [m, n, k] = [64, 256, 300];
+      const av = random(m * k);
+      const bv = random(k * n);
+      const results = [one, fresh].map((backend) => {
+        const c = backend.matrix(m, n, 'float32');
+        backend.gemm(false, false, 1, filled(backend, m, k, av), filled(backend, k, n, bv), 0, c);
+        return Float32Array.from(c.data);
+      });
+      expect(firstDifference(results[1], results[0])).toBe(-1);
+    } finally {
+      fresh.dispose();
+    }
   });
 
   it('trains to the same weights on one thread and on three', () => {
@@ -116,6 +149,8 @@ describe('wasm backend on several threads', () => {
     const t = x.map((row) =>
       Array.from({ length: 10 }, (_, k) => (Math.abs(Math.floor(row[0] * 3)) % 10 === k ? 1 : 0)),
     );
+    // Every product split: the hand-off taken as free.
+    (three.pool as GemmPool).handoffSeconds = 0;
     const weights = [one, three].map((backend) => {
       const net = new Network({
         inputs: 64,

@@ -53,7 +53,7 @@ function close(actual: ArrayLike<number>, expected: ArrayLike<number>, tol: numb
 
 beforeAll(async () => {
   // Every kernel through wasm, tiny shapes included.
-  wasm = await createWasmBackend({ delegateSmall: false });
+  wasm = await createWasmBackend({ delegateSmall: false, relaxedSimd: true });
 });
 
 describe('wasm backend', () => {

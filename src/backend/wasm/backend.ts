@@ -94,7 +94,7 @@ export interface KernelExports {
 
 /** Splits large products over worker threads; see pool.ts. */
 export interface WorkerPool {
-  /** Runs the product over the pool and returns true, or returns false when it is too small to be worth it. */
+  /** Runs the product over the pool and returns true, or returns false when splitting it would not pay. */
   gemm(
     transA: boolean,
     transB: boolean,
@@ -108,8 +108,18 @@ export interface WorkerPool {
     c: number,
     scratch: number,
   ): boolean;
+  /** Records how long the calling thread took for a product it computed alone. */
+  observe(macs: number, seconds: number): void;
   /** Stops the workers. */
   terminate(): void;
+}
+
+/** How a wasm backend was built, as {@link WasmBackend.config} reports it. */
+export interface WasmConfig {
+  /** Threads that share large products (1: the calling thread only). */
+  readonly threads: number;
+  /** Whether the relaxed-SIMD build (fused multiply-add) runs. */
+  readonly relaxed: boolean;
 }
 
 // Every allocation is a multiple of a cache line, so SIMD loads never straddle
@@ -192,6 +202,8 @@ export class WasmBackend implements Backend {
     public pool?: WorkerPool,
     /** Run tiny kernels on the plain backend (over the same memory); false forces wasm, for tests. */
     delegateSmall = true,
+    /** Threads and build, for reports. */
+    readonly config: WasmConfig = { threads: 1, relaxed: false },
   ) {
     this.name = name;
     this.#smallProduct = delegateSmall ? SMALL_PRODUCT : -1;
@@ -337,8 +349,16 @@ export class WasmBackend implements Backend {
     const pa = this.#ptr(a);
     const pb = this.#ptr(b);
     const pc = this.#ptr(c);
-    if (this.pool?.gemm(transA, transB, m, n, k, alpha, pa, pb, beta, pc, this.#scratch)) return;
+    const pool = this.pool;
+    if (pool === undefined) {
+      this.kernels.gemm(transA, transB, m, n, k, alpha, pa, pb, beta, pc, 0, m, 0, n, this.#scratch);
+      return;
+    }
+    if (pool.gemm(transA, transB, m, n, k, alpha, pa, pb, beta, pc, this.#scratch)) return;
+    // Alone on the calling thread: timed, so that the pool knows what a split would save.
+    const t0 = performance.now();
     this.kernels.gemm(transA, transB, m, n, k, alpha, pa, pb, beta, pc, 0, m, 0, n, this.#scratch);
+    pool.observe(m * n * k, (performance.now() - t0) / 1000);
   }
 
   biasActivate(activation: ActivationName, v: Matrix, biases: Matrix, out: Matrix): void {

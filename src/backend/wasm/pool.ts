@@ -6,86 +6,101 @@
  * Every element of C is computed by exactly one thread, by the same kernel,
  * summing over k in the same order, and blocks are cut on the register-block
  * grid (rows in fours, columns in eights): the result is bit for bit the same
- * whatever the number of threads. Products below {@link PARALLEL_MIN_MACS}
- * multiply-adds stay on the calling thread, so small networks never wait for a
- * worker to wake.
+ * whatever the number of threads, and whichever of them have started.
  *
- * The calling thread waits with `Atomics.wait`, which a browser allows only in
- * a worker: on a page's main thread the wait spins instead.
+ * Whether a product is split is a measured decision, not a fixed size: the pool
+ * times the hand-off to the workers (an empty job's round trip) and the calling
+ * thread's own speed, and splits a product when the time the other threads save
+ * exceeds twice the hand-off (see {@link GemmPool.worthSplitting}). MNIST
+ * 784-128-10 in batches of 64 splits; digits 64-64-10 in batches of 32 does not.
+ *
+ * Workers start without blocking the caller: until every worker has
+ * instantiated the kernels (a few tens of milliseconds) products run on the
+ * calling thread alone. A worker spins briefly after each job before it sleeps, so
+ * the products of one training step find it awake. The calling thread waits
+ * with `Atomics.wait`, which a browser allows only in a worker: on a page's
+ * main thread the wait spins instead.
  *
  * @module
  */
 import type { KernelExports, WorkerPool } from './backend.js';
 
-/**
- * Products smaller than this many multiply-adds (about 0.3 ms of one core) run
- * on one thread: below it, waking a worker and sharing the cache cost more than
- * the second core gives (measured: MNIST 784-128-10 in batches of 64, whose
- * largest product is 6.4 million multiply-adds, ran faster on one thread).
- */
-export const PARALLEL_MIN_MACS = 1 << 23;
+// One control slot per worker, 32 int32 apart (128 bytes, two cache lines):
+// 0 job sequence (written by the caller; -1 stops the worker), 1 done sequence
+// (written by the worker), 2..13 the gemm arguments, alpha and beta as float32
+// in slots 14 and 15, 16 set to 1 once the worker is ready.
+const SLOT = 32;
+const READY = 16;
 
-// One control slot per worker, 16 int32 apart (64 bytes, a cache line each):
-// 0 job sequence (written by the caller), 1 done sequence (written by the worker),
-// 2.. the gemm arguments; alpha and beta as float32 in slots 14 and 15.
-const SLOT = 16;
+/** Bytes of the control block per worker. */
+export const CONTROL_BYTES = SLOT * 4;
+
+/** Loop turns a worker polls for its next job before it sleeps (about a tenth of a millisecond). */
+const SPIN = 20_000;
 
 /** The worker's whole program, as source so that no bundler needs to find a file. */
 const WORKER_SOURCE = `
 'use strict';
-const start = ({ module, memory, ctrl, slot, scratch }, post) => {
+const start = ({ module, memory, ctrl, slot, scratch }) => {
   const { gemm } = new WebAssembly.Instance(module, { env: { memory } }).exports;
-  const i32 = new Int32Array(memory.buffer, ctrl + slot * 64, 16);
-  const f32 = new Float32Array(memory.buffer, ctrl + slot * 64, 16);
-  post('ready');
-  let seen = 0;
+  const i32 = new Int32Array(memory.buffer, ctrl + slot * ${CONTROL_BYTES}, ${SLOT});
+  const f32 = new Float32Array(memory.buffer, ctrl + slot * ${CONTROL_BYTES}, ${SLOT});
+  let seen = Atomics.load(i32, 1);
+  Atomics.store(i32, ${READY}, 1);
   for (;;) {
+    for (let spin = 0; spin < ${SPIN} && Atomics.load(i32, 0) === seen; spin++);
     Atomics.wait(i32, 0, seen);
-    seen = Atomics.load(i32, 0);
-    if (seen < 0) return;
+    const job = Atomics.load(i32, 0);
+    if (job < 0) return;
+    if (job === seen) continue;
+    seen = job;
     gemm(i32[2] === 1, i32[3] === 1, i32[4], i32[5], i32[6], f32[14], i32[7], i32[8], f32[15], i32[9], i32[10], i32[11], i32[12], i32[13], scratch);
     Atomics.store(i32, 1, seen);
     Atomics.notify(i32, 1);
   }
 };
 if (typeof self === 'object' && typeof self.postMessage === 'function' && typeof require === 'undefined') {
-  self.onmessage = (e) => start(e.data, (m) => self.postMessage(m));
+  self.onmessage = (e) => start(e.data);
 } else {
-  const { parentPort } = require('node:worker_threads');
-  parentPort.once('message', (d) => start(d, (m) => parentPort.postMessage(m)));
+  require('node:worker_threads').parentPort.once('message', start);
 }
 `;
 
 interface ThreadHandle {
   post(message: unknown): void;
-  once(listener: (message: unknown) => void): void;
   terminate(): void;
 }
 
-async function spawn(): Promise<ThreadHandle> {
-  if (typeof process === 'object' && process.versions?.node) {
-    // A variable specifier keeps browser bundlers from resolving a Node module.
-    const specifier = 'node:worker_threads';
-    const { Worker } = (await import(/* @vite-ignore */ specifier)) as typeof import('node:worker_threads');
-    const worker = new Worker(WORKER_SOURCE, { eval: true });
+/** Node's worker_threads, loaded without `await` (Node 20.16+), or undefined elsewhere. */
+function nodeWorkers(): typeof import('node:worker_threads') | undefined {
+  if (typeof process !== 'object' || !process.versions?.node) return undefined;
+  return process.getBuiltinModule?.('node:worker_threads');
+}
+
+/** Whether this engine can start a worker thread synchronously. */
+export function canSpawn(): boolean {
+  if (typeof process === 'object' && process.versions?.node) return nodeWorkers() !== undefined;
+  return (
+    typeof Worker === 'function' && typeof Blob === 'function' && typeof URL?.createObjectURL === 'function'
+  );
+}
+
+function spawn(): ThreadHandle {
+  const threads = nodeWorkers();
+  if (threads) {
+    const worker = new threads.Worker(WORKER_SOURCE, { eval: true });
     worker.unref(); // an idle pool must not keep the process alive
-    return {
-      post: (m) => worker.postMessage(m),
-      once: (l) => worker.once('message', l),
-      terminate: () => void worker.terminate(),
-    };
+    return { post: (m) => worker.postMessage(m), terminate: () => void worker.terminate() };
   }
   const url = URL.createObjectURL(new Blob([WORKER_SOURCE], { type: 'text/javascript' }));
   const worker = new Worker(url);
-  return {
-    post: (m) => worker.postMessage(m),
-    once: (l) => worker.addEventListener('message', (e) => l(e.data), { once: true }),
-    terminate: () => worker.terminate(),
-  };
+  URL.revokeObjectURL(url);
+  return { post: (m) => worker.postMessage(m), terminate: () => worker.terminate() };
 }
 
-/** Waits until `i32[index]` is `value`, sleeping where the thread may block and spinning where it may not. */
+/** Waits until `i32[index]` is `value`: spins a little, then sleeps where the thread may block. */
 function waitFor(i32: Int32Array, index: number, value: number): void {
+  for (let spin = 0; spin < SPIN; spin++) if (Atomics.load(i32, index) === value) return;
   for (;;) {
     const now = Atomics.load(i32, index);
     if (now === value) return;
@@ -106,18 +121,30 @@ function cuts(total: number, parts: number, grain: number): number[] {
   return edges;
 }
 
+function now(): number {
+  return performance.now() / 1000;
+}
+
 /** The pool: `threads - 1` workers plus the calling thread. */
 export class GemmPool implements WorkerPool {
   readonly #i32: Int32Array;
   readonly #f32: Float32Array;
   #sequence = 0;
+  /** Workers known to be ready, in slot order (a worker never stops being ready). */
+  #ready = 0;
+  /**
+   * Seconds one hand-off to the workers costs (an empty job's round trip), and
+   * seconds per multiply-add of the calling thread: measured once the workers
+   * are ready, and the second refined as products run on one thread.
+   */
+  handoffSeconds = Number.POSITIVE_INFINITY;
+  secondsPerMac = 1e-10;
 
   private constructor(
     readonly threads: number,
     readonly memory: WebAssembly.Memory,
     readonly kernels: KernelExports,
     readonly ctrl: number,
-    readonly scratch: number[],
     readonly workers: ThreadHandle[],
   ) {
     this.#i32 = new Int32Array(memory.buffer, ctrl, SLOT * workers.length);
@@ -125,32 +152,70 @@ export class GemmPool implements WorkerPool {
   }
 
   /**
-   * Starts `threads - 1` workers on `module` over the shared `memory`. `ctrl`
-   * is 64 bytes per worker and `scratch` one gemm scratch area per worker, both
-   * allocated by the caller in that memory.
+   * Starts `threads - 1` workers on `module` over the shared `memory`, without
+   * waiting for them. `ctrl` is {@link CONTROL_BYTES} per worker and `scratch`
+   * one gemm scratch area per worker, both allocated by the caller in that memory.
    */
-  static async create(
+  static start(
     threads: number,
     module: WebAssembly.Module,
     memory: WebAssembly.Memory,
     kernels: KernelExports,
     ctrl: number,
     scratch: number[],
-  ): Promise<GemmPool> {
-    const workers = await Promise.all(Array.from({ length: threads - 1 }, spawn));
-    await Promise.all(
-      workers.map(
-        (w, slot) =>
-          new Promise<void>((resolve) => {
-            w.once(() => resolve());
-            w.post({ module, memory, ctrl, slot, scratch: scratch[slot] });
-          }),
-      ),
-    );
-    return new GemmPool(threads, memory, kernels, ctrl, scratch, workers);
+  ): GemmPool {
+    const workers = Array.from({ length: threads - 1 }, spawn);
+    workers.forEach((w, slot) => {
+      w.post({ module, memory, ctrl, slot, scratch: scratch[slot] });
+    });
+    return new GemmPool(threads, memory, kernels, ctrl, workers);
   }
 
-  gemm(
+  /** Resolves once every worker is ready (for callers that want the whole pool at once). */
+  async ready(): Promise<void> {
+    while (this.#countReady() < this.workers.length) await new Promise((r) => setTimeout(r, 2));
+  }
+
+  /** Workers ready now; the first time all are, the hand-off is timed. */
+  #countReady(): number {
+    const total = this.workers.length;
+    if (this.#ready === total) return total;
+    while (this.#ready < total && Atomics.load(this.#i32, this.#ready * SLOT + READY) === 1) this.#ready++;
+    if (this.#ready === total) this.#measure();
+    return this.#ready;
+  }
+
+  /** Times empty round trips to every worker (the best of a few) and the calling thread's speed. */
+  #measure(): void {
+    let best = Number.POSITIVE_INFINITY;
+    for (let trial = 0; trial < 8; trial++) {
+      const t0 = now();
+      this.#post(false, false, 0, 0, 0, 0, 0, 0, 0, 0, new Array(this.#ready + 2).fill(0), true);
+      this.#join();
+      best = Math.min(best, now() - t0);
+    }
+    this.handoffSeconds = Math.max(best, 2e-6);
+  }
+
+  /**
+   * Whether splitting a product of `macs` multiply-adds over `parts` threads
+   * pays: the time the other threads take off the caller, macs * (1 - 1/parts)
+   * seconds per multiply-add, must exceed twice the hand-off (a margin for the
+   * cache lines the threads then share).
+   */
+  worthSplitting(macs: number, parts: number): boolean {
+    return macs * this.secondsPerMac * (1 - 1 / parts) > 2 * this.handoffSeconds;
+  }
+
+  /** Records how fast the calling thread computed a product alone (for {@link worthSplitting}). */
+  observe(macs: number, seconds: number): void {
+    if (macs < 1 << 16 || !(seconds > 0)) return;
+    // The best speed seen, drifting slowly towards slower ones: a product that
+    // the system interrupted says nothing about the kernel's speed.
+    this.secondsPerMac = Math.min(seconds / macs, this.secondsPerMac * 1.01);
+  }
+
+  #post(
     transA: boolean,
     transB: boolean,
     m: number,
@@ -161,17 +226,13 @@ export class GemmPool implements WorkerPool {
     b: number,
     beta: number,
     c: number,
-    scratch: number,
-  ): boolean {
-    if (m * n * k < PARALLEL_MIN_MACS) return false;
-    const parts = this.threads;
-    // Cut the dimension with more register blocks: rows in fours, columns in eights.
-    const byRows = Math.ceil(m / 4) >= Math.ceil(n / 8);
-    const edges = byRows ? cuts(m, parts, 4) : cuts(n, parts, 8);
+    edges: number[],
+    byRows: boolean,
+  ): void {
     const i32 = this.#i32;
     const f32 = this.#f32;
     const sequence = ++this.#sequence;
-    for (let w = 0; w < this.workers.length; w++) {
+    for (let w = 0; w < this.#ready; w++) {
       const base = w * SLOT;
       const lo = edges[w + 1];
       const hi = edges[w + 2];
@@ -192,11 +253,37 @@ export class GemmPool implements WorkerPool {
       Atomics.store(i32, base, sequence);
       Atomics.notify(i32, base);
     }
+  }
+
+  #join(): void {
+    for (let w = 0; w < this.#ready; w++) waitFor(this.#i32, w * SLOT + 1, this.#sequence);
+  }
+
+  gemm(
+    transA: boolean,
+    transB: boolean,
+    m: number,
+    n: number,
+    k: number,
+    alpha: number,
+    a: number,
+    b: number,
+    beta: number,
+    c: number,
+    scratch: number,
+  ): boolean {
+    const macs = m * n * k;
+    const parts = this.#countReady() + 1;
+    if (parts === 1 || !this.worthSplitting(macs, parts)) return false;
+    // Cut the dimension with more register blocks: rows in fours, columns in eights.
+    const byRows = Math.ceil(m / 4) >= Math.ceil(n / 8);
+    const edges = byRows ? cuts(m, parts, 4) : cuts(n, parts, 8);
+    this.#post(transA, transB, m, n, k, alpha, a, b, beta, c, edges, byRows);
     // The calling thread takes the first block.
     const i1 = byRows ? edges[1] : m;
     const j1 = byRows ? n : edges[1];
     this.kernels.gemm(transA, transB, m, n, k, alpha, a, b, beta, c, 0, i1, 0, j1, scratch);
-    for (let w = 0; w < this.workers.length; w++) waitFor(i32, w * SLOT + 1, sequence);
+    this.#join();
     return true;
   }
 
