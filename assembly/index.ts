@@ -11,15 +11,29 @@
 // arguments: a double crossing the JS-to-wasm boundary is boxed on the JS heap,
 // and a training step is meant to allocate nothing.
 //
-// Activation codes: 0 linear, 1 sigmoid, 2 tanh, 3 relu, 4 leaky-relu, 5 elu,
-// 6 softplus, 7 gelu, 8 softmax. Loss codes: 0 squared, 1 half-squared,
-// 2 binary-cross-entropy, 3 cross-entropy.
+// Activations and losses are named by the codes of codes.generated.ts (written
+// from src/backend/codes.ts by scripts/build-wasm.mjs).
 
 // Register block of the matrix product: 4 rows of C by 8 columns (two vectors),
 // eight accumulators, which fit the 16 vector registers of x86-64 with room for
 // the operands. KC is the depth of one cache block: a packed KC x 8 panel of B
 // (8 KiB) stays in L1 while every row block of A streams past it.
 // The error function of the plain TypeScript path, bit for bit, for exact GELU.
+import {
+  BINARY_CROSS_ENTROPY,
+  ELU,
+  fused,
+  GELU,
+  HALF_SQUARED,
+  LEAKY_RELU,
+  LINEAR,
+  RELU,
+  SIGMOID,
+  SOFTMAX,
+  SOFTPLUS,
+  SQUARED,
+  TANH,
+} from './codes.generated';
 import { erf } from './exact';
 
 const MR: i32 = 4;
@@ -318,19 +332,19 @@ function softplusf(v: f32): f32 {
 
 function psi(act: i32, v: f32): f32 {
   switch (act) {
-    case 1:
+    case SIGMOID:
       return sigmoidf(v);
-    case 2:
+    case TANH:
       return Mathf.tanh(v);
-    case 3:
+    case RELU:
       return v > 0 ? v : 0;
-    case 4:
+    case LEAKY_RELU:
       return v > 0 ? v : LEAKY_SLOPE * v;
-    case 5:
+    case ELU:
       return v > 0 ? v : Mathf.expm1(v);
-    case 6:
+    case SOFTPLUS:
       return softplusf(v);
-    case 7: {
+    case GELU: {
       const x = <f64>v;
       return <f32>(0.5 * x * (1 + erf(x * Math.SQRT1_2)));
     }
@@ -341,19 +355,19 @@ function psi(act: i32, v: f32): f32 {
 
 function derivative(act: i32, v: f32, out: f32): f32 {
   switch (act) {
-    case 1:
+    case SIGMOID:
       return out * (1 - out);
-    case 2:
+    case TANH:
       return 1 - out * out;
-    case 3:
+    case RELU:
       return v > 0 ? 1 : 0;
-    case 4:
+    case LEAKY_RELU:
       return v > 0 ? 1 : LEAKY_SLOPE;
-    case 5:
+    case ELU:
       return v > 0 ? 1 : Mathf.exp(v);
-    case 6:
+    case SOFTPLUS:
       return sigmoidf(v);
-    case 7: {
+    case GELU: {
       const x = <f64>v;
       return <f32>(0.5 * (1 + erf(x * Math.SQRT1_2)) + (x / Math.sqrt(2 * Math.PI)) * Math.exp(-0.5 * x * x));
     }
@@ -395,7 +409,7 @@ export function biasActivate(act: i32, v: usize, biases: usize, out: usize, cols
     const vr = v + <usize>r * ld;
     const or = out + <usize>r * ld;
     let j = 0;
-    if (act == 3) {
+    if (act == RELU) {
       // ReLU, the common hidden layer, vectorised in one pass.
       const zero = f32x4.splat(0);
       for (; j < n4; j += 4) {
@@ -414,12 +428,12 @@ export function biasActivate(act: i32, v: usize, biases: usize, out: usize, cols
       const o = <usize>j << 2;
       const x = load<f32>(vr + o) + load<f32>(biases + o);
       store<f32>(vr + o, x);
-      if (act == 3) store<f32>(or + o, x > 0 ? x : 0);
+      if (act == RELU) store<f32>(or + o, x > 0 ? x : 0);
     }
-    if (act == 3) continue;
-    if (act == 8) {
+    if (act == RELU) continue;
+    if (act == SOFTMAX) {
       softmaxRow(vr, or, cols);
-    } else if (act == 0) {
+    } else if (act == LINEAR) {
       memory.copy(or, vr, ld);
     } else {
       for (let jj = 0; jj < cols; jj++) {
@@ -433,7 +447,7 @@ export function biasActivate(act: i32, v: usize, biases: usize, out: usize, cols
 /** delta <- psi'(v) * upstream, or per row the softmax Jacobian product; delta may alias upstream. */
 export function activationBackward(act: i32, v: usize, out: usize, up: usize, delta: usize, rows: i32, cols: i32): void {
   const n = rows * cols;
-  if (act == 8) {
+  if (act == SOFTMAX) {
     const ld = <usize>cols << 2;
     for (let r = 0; r < rows; r++) {
       const o = out + <usize>r * ld;
@@ -450,23 +464,23 @@ export function activationBackward(act: i32, v: usize, out: usize, up: usize, de
   }
   const n4 = n & ~3;
   let i = 0;
-  if (act == 0) {
+  if (act == LINEAR) {
     if (up != delta) memory.copy(delta, up, <usize>n << 2);
     return;
   }
-  if (act == 3) {
+  if (act == RELU) {
     const zero = f32x4.splat(0);
     for (; i < n4; i += 4) {
       const o = <usize>i << 2;
       const mask = f32x4.gt(v128.load(v + o), zero);
       v128.store(delta + o, v128.and(v128.load(up + o), mask));
     }
-  } else if (act == 1 || act == 2) {
+  } else if (act == SIGMOID || act == TANH) {
     const one = f32x4.splat(1);
     for (; i < n4; i += 4) {
       const o = <usize>i << 2;
       const y = v128.load(out + o);
-      const d = act == 1 ? f32x4.mul(y, f32x4.sub(one, y)) : f32x4.sub(one, f32x4.mul(y, y));
+      const d = act == SIGMOID ? f32x4.mul(y, f32x4.sub(one, y)) : f32x4.sub(one, f32x4.mul(y, y));
       v128.store(delta + o, f32x4.mul(d, v128.load(up + o)));
     }
   }
@@ -487,23 +501,24 @@ export function lossSum(loss: i32, act: i32, v: usize, out: usize, t: usize, row
 function lossTotal(loss: i32, act: i32, v: usize, out: usize, t: usize, rows: i32, cols: i32): f64 {
   const n = rows * cols;
   let total: f64 = 0;
-  if (loss == 2 && act == 1) {
-    for (let i = 0; i < n; i++) {
-      const o = <usize>i << 2;
-      const x = <f64>load<f32>(v + o);
-      total += max(x, 0) + Math.log1p(Math.exp(-abs(x))) - <f64>load<f32>(t + o) * x;
-    }
-    return total;
-  }
-  if (loss == 3 && act == 8) {
-    const ld = <usize>cols << 2;
-    for (let r = 0; r < rows; r++) {
-      const vr = v + <usize>r * ld;
-      const tr = t + <usize>r * ld;
-      const lse = logSumExpRow(vr, cols);
-      for (let k = 0; k < cols; k++) {
-        const d = <f64>load<f32>(tr + (<usize>k << 2));
-        if (d != 0) total += d * (lse - <f64>load<f32>(vr + (<usize>k << 2)));
+  if (fused(loss, act)) {
+    if (act == SOFTMAX) {
+      const ld = <usize>cols << 2;
+      for (let r = 0; r < rows; r++) {
+        const vr = v + <usize>r * ld;
+        const tr = t + <usize>r * ld;
+        const lse = logSumExpRow(vr, cols);
+        for (let k = 0; k < cols; k++) {
+          const d = <f64>load<f32>(tr + (<usize>k << 2));
+          if (d != 0) total += d * (lse - <f64>load<f32>(vr + (<usize>k << 2)));
+        }
+      }
+    } else {
+      // sigmoid: softplus(v) - d v
+      for (let i = 0; i < n; i++) {
+        const o = <usize>i << 2;
+        const x = <f64>load<f32>(v + o);
+        total += max(x, 0) + Math.log1p(Math.exp(-abs(x))) - <f64>load<f32>(t + o) * x;
       }
     }
     return total;
@@ -514,13 +529,13 @@ function lossTotal(loss: i32, act: i32, v: usize, out: usize, t: usize, rows: i3
     const y = <f64>load<f32>(out + o);
     const e = d - y;
     switch (loss) {
-      case 0:
+      case SQUARED:
         total += e * e;
         break;
-      case 1:
+      case HALF_SQUARED:
         total += 0.5 * e * e;
         break;
-      case 2:
+      case BINARY_CROSS_ENTROPY:
         total -= d * Math.log(y) + (1 - d) * Math.log(1 - y);
         break;
       default:
@@ -544,7 +559,8 @@ export function lossDelta(
 ): void {
   const scale = <f32>load<f64>(params);
   const n = rows * cols;
-  if (loss == 3 && act == 8) {
+  const pair = fused(loss, act);
+  if (pair && act == SOFTMAX) {
     // dL/dv_k = y_k sum_j d_j - d_k, which is y_k - d_k for one-hot targets.
     const ld = <usize>cols << 2;
     for (let r = 0; r < rows; r++) {
@@ -560,19 +576,19 @@ export function lossDelta(
     }
     return;
   }
-  const fused = loss == 2 && act == 1;
   for (let i = 0; i < n; i++) {
     const o = <usize>i << 2;
     const d = load<f32>(t + o);
     const y = load<f32>(out + o);
     let g: f32;
-    if (fused || loss == 1) g = d - y;
-    else if (loss == 0) g = 2 * (d - y);
-    else if (loss == 2) g = d / y - (1 - d) / (1 - y);
+    // The fused pair left here is sigmoid's: dL/dv = y - d.
+    if (pair || loss == HALF_SQUARED) g = d - y;
+    else if (loss == SQUARED) g = 2 * (d - y);
+    else if (loss == BINARY_CROSS_ENTROPY) g = d / y - (1 - d) / (1 - y);
     else g = d == 0 ? 0 : d / y;
     store<f32>(delta + o, scale * g);
   }
-  if (!fused) activationBackward(act, v, out, delta, delta, rows, cols);
+  if (!pair) activationBackward(act, v, out, delta, delta, rows, cols);
 }
 
 /** out <- alpha (sum of the rows of a) + beta out, out being 1 x cols. */

@@ -21,29 +21,28 @@
 // an f64 block `rates` with eta^(n) per layer; and a result block `res`:
 //   f64 [0] running sum of L(i) (in and out), [1] the non-finite L(i) that stopped a run,
 //   i32 at byte 16: right answers in the run.
-// Activation codes as in index.ts: 0 linear, 1 sigmoid, 2 tanh, 3 relu,
-// 4 leaky-relu, 5 elu, 6 softplus, 7 gelu, 8 softmax. Losses: 0 squared,
-// 1 half-squared, 2 binary-cross-entropy, 3 cross-entropy.
+// Activation and loss codes as in index.ts, from codes.generated.ts.
 
+import {
+  BINARY_CROSS_ENTROPY,
+  CROSS_ENTROPY,
+  ELU,
+  fused,
+  GELU,
+  HALF_SQUARED,
+  LEAKY_RELU,
+  RELU,
+  SIGMOID,
+  SOFTMAX,
+  SOFTPLUS,
+  SQUARED,
+  TANH,
+} from './codes.generated';
 import { erf, exp, exp2, expm1, log, log1p, sigmoid, sigmoid2, softplus, tanh } from './exact';
 
 const LEAKY_SLOPE: f64 = 0.01;
 const SQRT1_2: f64 = 0.7071067811865476;
 const INV_SQRT_2PI: f64 = 1 / Math.sqrt(2 * Math.PI);
-
-const SIGMOID = 1;
-const TANH = 2;
-const RELU = 3;
-const LEAKY = 4;
-const ELU = 5;
-const SOFTPLUS = 6;
-const GELU = 7;
-const SOFTMAX = 8;
-
-const SQUARED = 0;
-const HALF_SQUARED = 1;
-const BCE = 2;
-const CE = 3;
 
 // @ts-expect-error: decorator
 @inline
@@ -114,7 +113,7 @@ function psi(act: i32, v: f64): f64 {
       return tanh(v);
     case RELU:
       return v > 0 ? v : 0;
-    case LEAKY:
+    case LEAKY_RELU:
       return v > 0 ? v : LEAKY_SLOPE * v;
     case ELU:
       return v > 0 ? v : expm1(v);
@@ -137,7 +136,7 @@ function derivative(act: i32, v: f64, out: f64): f64 {
       return 1 - out * out;
     case RELU:
       return v > 0 ? 1 : 0;
-    case LEAKY:
+    case LEAKY_RELU:
       return v > 0 ? 1 : LEAKY_SLOPE;
     case ELU:
       return v > 0 ? 1 : exp(v);
@@ -185,9 +184,10 @@ function softmaxBackwardRow<T>(out: usize, u: usize, delta: usize, n: i32): void
 @inline
 function exampleLoss<T>(loss: i32, act: i32, v: usize, y: usize, d: usize, n: i32, expSum: f64): f64 {
   let total: f64 = 0;
-  if (loss == BCE && act == SIGMOID) {
+  // The fused pairs: the loss, a constant where trainWith is specialised, says which.
+  if (fused(loss, act) && loss == BINARY_CROSS_ENTROPY) {
     for (let k = 0; k < n; k++) total += softplus(get<T>(v, k)) - get<T>(d, k) * get<T>(v, k);
-  } else if (loss == CE && act == SOFTMAX) {
+  } else if (fused(loss, act)) {
     // log sum_k e^(v_k), shifted by the maximum; the sum is the forward pass's
     // softmax sum, the same exponentials added in the same order.
     const mx = rowMax<T>(v, n);
@@ -203,7 +203,7 @@ function exampleLoss<T>(loss: i32, act: i32, v: usize, y: usize, d: usize, n: i3
       let value: f64;
       if (loss == SQUARED) value = (dk - yk) * (dk - yk);
       else if (loss == HALF_SQUARED) value = 0.5 * (dk - yk) * (dk - yk);
-      else if (loss == BCE) value = -(dk * log(yk) + (1 - dk) * log(1 - yk));
+      else if (loss == BINARY_CROSS_ENTROPY) value = -(dk * log(yk) + (1 - dk) * log(1 - yk));
       else value = dk == 0 ? 0 : -dk * log(yk);
       total += value;
     }
@@ -215,11 +215,11 @@ function exampleLoss<T>(loss: i32, act: i32, v: usize, y: usize, d: usize, n: i3
 // @ts-expect-error: decorator
 @inline
 function outputDelta<T>(loss: i32, act: i32, v: usize, y: usize, d: usize, delta: usize, n: i32): void {
-  if (loss == BCE && act == SIGMOID) {
+  if (fused(loss, act) && loss == BINARY_CROSS_ENTROPY) {
     for (let k = 0; k < n; k++) put<T>(delta, k, 1 * (get<T>(d, k) - get<T>(y, k)));
     return;
   }
-  if (loss == CE && act == SOFTMAX) {
+  if (fused(loss, act)) {
     let sumD: f64 = 0;
     for (let k = 0; k < n; k++) sumD += get<T>(d, k);
     for (let k = 0; k < n; k++) put<T>(delta, k, 1 * (get<T>(d, k) - get<T>(y, k) * sumD));
@@ -231,7 +231,7 @@ function outputDelta<T>(loss: i32, act: i32, v: usize, y: usize, d: usize, delta
     let gradient: f64;
     if (loss == SQUARED) gradient = -2 * (dk - yk);
     else if (loss == HALF_SQUARED) gradient = -(dk - yk);
-    else if (loss == BCE) gradient = -(dk / yk) + (1 - dk) / (1 - yk);
+    else if (loss == BINARY_CROSS_ENTROPY) gradient = -(dk / yk) + (1 - dk) / (1 - yk);
     else gradient = dk == 0 ? 0 : -dk / yk;
     put<T>(delta, k, -1 * gradient);
   }
@@ -427,8 +427,9 @@ function train<T>(plan: usize, rates: usize, res: usize, X: usize, D: usize, ord
   const loss = word(plan, 3);
   if (loss == SQUARED) return trainWith<T>(SQUARED, plan, rates, res, X, D, order, start, count);
   if (loss == HALF_SQUARED) return trainWith<T>(HALF_SQUARED, plan, rates, res, X, D, order, start, count);
-  if (loss == BCE) return trainWith<T>(BCE, plan, rates, res, X, D, order, start, count);
-  return trainWith<T>(CE, plan, rates, res, X, D, order, start, count);
+  if (loss == BINARY_CROSS_ENTROPY)
+    return trainWith<T>(BINARY_CROSS_ENTROPY, plan, rates, res, X, D, order, start, count);
+  return trainWith<T>(CROSS_ENTROPY, plan, rates, res, X, D, order, start, count);
 }
 
 /** {@link train} on float32 storage. */

@@ -10,6 +10,7 @@ import { type MatrixInput, shapeOf, toMatrix, toRows } from './data/tensor.js';
 import { BackpropError } from './errors.js';
 import {
   checkLossFits,
+  fusedPair,
   type LossSpec,
   loss as lossRecord,
   type Reduction,
@@ -198,9 +199,7 @@ export function formatExplain(
   lines.push('');
   lines.push('Backward pass (delta = -dJ/dv)');
   const output = net.layers[N - 1];
-  const fused =
-    (loss === 'binary-cross-entropy' && output.activation === 'sigmoid') ||
-    (loss === 'cross-entropy' && output.activation === 'softmax');
+  const fused = fusedPair(loss, output.activation);
   for (let i = 0; i < n; i++) {
     lines.push(`  example ${i + 1}`);
     const lt = trace.layers[N - 1];

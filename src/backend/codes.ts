@@ -1,12 +1,15 @@
 /**
  * The integer codes by which the AssemblyScript modules (assembly/index.ts and
- * assembly/small.ts) name activations and losses.
+ * assembly/small.ts) name activations and losses. This is the one list:
+ * scripts/build-wasm.mjs writes it, with the fused pairs of the loss records,
+ * into assembly/codes.generated.ts before it compiles the modules.
  *
  * @module
  */
 import type { ActivationName, LossName } from './backend.js';
 
-const ACTIVATION_CODES: Record<ActivationName, number> = {
+/** The code of each activation. */
+export const ACTIVATION_CODES: Readonly<Record<ActivationName, number>> = {
   linear: 0,
   sigmoid: 1,
   tanh: 2,
@@ -18,7 +21,8 @@ const ACTIVATION_CODES: Record<ActivationName, number> = {
   softmax: 8,
 };
 
-const LOSS_CODES: Record<LossName, number> = {
+/** The code of each loss. */
+export const LOSS_CODES: Readonly<Record<LossName, number>> = {
   squared: 0,
   'half-squared': 1,
   'binary-cross-entropy': 2,

@@ -36,7 +36,7 @@ import {
   squaredValue,
   tanhDerivative,
 } from '../elementwise.js';
-import { loss as lossRecord } from '../losses.js';
+import { fusedPair, loss as lossRecord } from '../losses.js';
 import { powInt, tanh } from '../math.js';
 import type { ActivationName, Backend, DType, FloatArray, LossName, Matrix } from './backend.js';
 
@@ -281,15 +281,17 @@ export function lossSumKernel(
   const rows = out.rows;
   const cols = out.cols;
   let total = 0;
-  if (name === 'binary-cross-entropy' && act === 'sigmoid') {
-    // -[d ln sigma(v) + (1 - d) ln(1 - sigma(v))] = softplus(v) - d v
-    for (let i = 0; i < rows * cols; i++) total += softplus(V[i]) - T[i] * V[i];
-  } else if (name === 'cross-entropy' && act === 'softmax') {
-    // -sum_k d_k ln y_k with ln y_k = v_k - logsumexp(v)
-    for (let r = 0; r < rows; r++) {
-      const o = r * cols;
-      const lse = logSumExpRow(V, o, cols);
-      for (let k = 0; k < cols; k++) if (T[o + k] !== 0) total += T[o + k] * (lse - V[o + k]);
+  if (fusedPair(name, act)) {
+    if (act === 'softmax') {
+      // -sum_k d_k ln y_k with ln y_k = v_k - logsumexp(v)
+      for (let r = 0; r < rows; r++) {
+        const o = r * cols;
+        const lse = logSumExpRow(V, o, cols);
+        for (let k = 0; k < cols; k++) if (T[o + k] !== 0) total += T[o + k] * (lse - V[o + k]);
+      }
+    } else {
+      // sigmoid: -[d ln sigma(v) + (1 - d) ln(1 - sigma(v))] = softplus(v) - d v
+      for (let i = 0; i < rows * cols; i++) total += softplus(V[i]) - T[i] * V[i];
     }
   } else {
     // One loop per loss, each calling its function by name (see FORWARD).
@@ -331,17 +333,18 @@ export function lossDeltaKernel(
   const D = delta.data;
   const rows = out.rows;
   const cols = out.cols;
-  if (name === 'binary-cross-entropy' && act === 'sigmoid') {
-    for (let i = 0; i < rows * cols; i++) D[i] = scale * (T[i] - Y[i]);
-    return;
-  }
-  if (name === 'cross-entropy' && act === 'softmax') {
-    // dL/dv_k = y_k sum_j d_j - d_k, which is y_k - d_k for one-hot targets.
-    for (let r = 0; r < rows; r++) {
-      const o = r * cols;
-      let sumD = 0;
-      for (let k = 0; k < cols; k++) sumD += T[o + k];
-      for (let k = 0; k < cols; k++) D[o + k] = scale * (T[o + k] - Y[o + k] * sumD);
+  if (fusedPair(name, act)) {
+    if (act === 'softmax') {
+      // dL/dv_k = y_k sum_j d_j - d_k, which is y_k - d_k for one-hot targets.
+      for (let r = 0; r < rows; r++) {
+        const o = r * cols;
+        let sumD = 0;
+        for (let k = 0; k < cols; k++) sumD += T[o + k];
+        for (let k = 0; k < cols; k++) D[o + k] = scale * (T[o + k] - Y[o + k] * sumD);
+      }
+    } else {
+      // sigmoid: dL/dv = y - d.
+      for (let i = 0; i < rows * cols; i++) D[i] = scale * (T[i] - Y[i]);
     }
     return;
   }
