@@ -20,75 +20,32 @@
  */
 import type { Backend, Matrix } from './backend/backend.js';
 import { BackpropError } from './errors.js';
+import { checkField } from './settings/check.js';
+import {
+  defaultLearningRate,
+  FIELDS,
+  type FieldOptions,
+  OPTIMIZER_FIELDS,
+  OPTIMIZER_NAMES,
+  type OptimizerField,
+  type OptimizerName,
+} from './settings/fields.js';
 
-/** Names of the optimizers. */
-export type OptimizerName = 'sgd' | 'momentum' | 'nesterov' | 'adam' | 'rmsprop';
+// The names, the hyperparameters and their defaults are rows of the settings table.
+export { defaultLearningRate, OPTIMIZER_NAMES, type OptimizerName };
 
-/** Every optimizer name. */
-export const OPTIMIZER_NAMES: readonly OptimizerName[] = ['sgd', 'momentum', 'nesterov', 'adam', 'rmsprop'];
+/** Hyperparameters of the optimizers (the table's rows marked optimizer), with PyTorch's defaults. */
+export type OptimizerSettings = { name: OptimizerName } & Required<Pick<FieldOptions, OptimizerField>>;
 
-/** Hyperparameters of the optimizers, with PyTorch's defaults. */
-export interface OptimizerSettings {
-  name: OptimizerName;
-  /** mu of momentum and Nesterov; default 0.9. */
-  momentum: number;
-  /** beta1 of Adam; default 0.9. */
-  beta1: number;
-  /** beta2 of Adam; default 0.999. */
-  beta2: number;
-  /** eps of Adam and RMSProp; default 1e-8. */
-  epsilon: number;
-  /** rho (PyTorch's alpha) of RMSProp; default 0.99. */
-  rho: number;
-  /** lambda of L2 weight decay, added to the gradient; default 0. */
-  weightDecay: number;
-}
-
-/** Default hyperparameters. */
-export const OPTIMIZER_DEFAULTS: Omit<OptimizerSettings, 'name'> = {
-  momentum: 0.9,
-  beta1: 0.9,
-  beta2: 0.999,
-  epsilon: 1e-8,
-  rho: 0.99,
-  weightDecay: 0,
-};
-
-/** The default learning rate of each optimizer when none is given. */
-export function defaultLearningRate(name: OptimizerName): number {
-  return name === 'adam' || name === 'rmsprop' ? 0.001 : 0.1;
-}
-
-function inRange(value: number, what: string, low: number, high: number, closedHigh = false): void {
-  if (
-    typeof value !== 'number' ||
-    !Number.isFinite(value) ||
-    value < low ||
-    (closedHigh ? value > high : value >= high)
-  ) {
-    throw new BackpropError(
-      `${what}: expected a number in [${low}, ${high}${closedHigh ? ']' : ')'}, got ${String(value)}`,
-    );
-  }
-}
+/** Default hyperparameters: each optimizer row's default. */
+export const OPTIMIZER_DEFAULTS = Object.fromEntries(
+  OPTIMIZER_FIELDS.map((k) => [k, FIELDS[k].default]),
+) as Omit<OptimizerSettings, 'name'>;
 
 /** Checks settings, naming the bad one. */
 export function checkOptimizerSettings(s: OptimizerSettings): void {
-  if (!OPTIMIZER_NAMES.includes(s.name)) {
-    throw new BackpropError(
-      `optimizer: unknown '${String(s.name)}', expected one of ${OPTIMIZER_NAMES.join(', ')}`,
-    );
-  }
-  inRange(s.momentum, 'momentum', 0, 1);
-  inRange(s.beta1, 'beta1', 0, 1);
-  inRange(s.beta2, 'beta2', 0, 1);
-  inRange(s.rho, 'rho', 0, 1);
-  if (!(s.epsilon > 0) || !Number.isFinite(s.epsilon)) {
-    throw new BackpropError(`epsilon: expected a positive number, got ${String(s.epsilon)}`);
-  }
-  if (!(s.weightDecay >= 0) || !Number.isFinite(s.weightDecay)) {
-    throw new BackpropError(`weightDecay: expected a number of at least 0, got ${String(s.weightDecay)}`);
-  }
+  checkField('optimizer', FIELDS.optimizer, s.name);
+  for (const k of OPTIMIZER_FIELDS) checkField(k, FIELDS[k], s[k]);
 }
 
 type SgdCall = [w: Matrix, g: Matrix, eta: number, lambda: number];
