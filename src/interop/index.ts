@@ -1,13 +1,15 @@
 /**
  * Models that travel: a model file (SPEC section 4) to and from ONNX, the
  * TensorFlow.js layers format and safetensors laid out for a PyTorch
- * `nn.Sequential`. Browser-safe: every function works on bytes and objects, none
+ * `nn.Sequential`, and a PyTorch training script that trains it as `backprop
+ * train` would. Browser-safe: every function works on bytes and objects, none
  * touches the file system.
  *
  * @module
  */
 export { InteropError, type TensorDType } from './common.js';
 export { fromOnnx, ONNX_METADATA_KEY, ONNX_RAW_INPUTS_KEY, type OnnxExportOptions, toOnnx } from './onnx.js';
+export { type PytorchExportOptions, type PytorchSettings, pytorchSettings, toPytorch } from './pytorch.js';
 export {
   fromSafetensors,
   parseLayerSpec,

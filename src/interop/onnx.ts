@@ -615,6 +615,11 @@ export function fromOnnx(bytes: Uint8Array): ModelFile {
       (op === 'Flatten' && intAttribute(node, 'axis', 1) === 1)
     ) {
       // These pass a [batch, m] tensor through unchanged (Dropout at inference).
+    } else if (op === 'BatchNormalization') {
+      // Its scale, bias, mean and variance are inputs, which the residual test below would misread.
+      throw new InteropError(
+        `BatchNormalization is not supported: ${describe(node)} normalizes each node by running statistics, which a layer of weights, biases and an activation cannot hold (fold it into the Gemm before exporting); ${WHY}`,
+      );
     } else {
       const detail =
         (node.input ?? []).filter((x) => x && !constants.has(x)).length > 1

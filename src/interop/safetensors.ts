@@ -137,6 +137,7 @@ export function toSafetensors(
 
 function pythonSnippet(model: ModelFile, modules: string[], dtype: TensorDType, fileName: string): string {
   const lines = [
+    '# Needs torch and the safetensors package: pip install torch safetensors',
     'import torch',
     'from torch import nn',
     'from safetensors.torch import load_file',
@@ -159,13 +160,16 @@ function pythonSnippet(model: ModelFile, modules: string[], dtype: TensorDType, 
   const value = (x: unknown) =>
     typeof x === 'number' && Number.isInteger(x) ? x.toFixed(1) : JSON.stringify(x);
   const list = (xs: unknown[]) => `[${xs.map(value).join(', ')}]`;
+  // The scaling in the model's own precision: float32 tensors would round it before a float64 network.
+  const tensor = (xs: unknown[]) =>
+    `torch.tensor(${list(xs)}${dtype === 'float64' ? ', dtype=torch.float64' : ''})`;
   if (model.inputColumns !== undefined) lines.push('', `input_columns = ${list(model.inputColumns)}`);
   if (numeric && pre?.inputs) {
     lines.push(
       '',
       '# The network takes scaled inputs: x_scaled = (x_raw - offset) / scale, one entry per input column.',
-      `input_offset = torch.tensor(${list(pre.inputs.map((c) => c.offset))})`,
-      `input_scale = torch.tensor(${list(pre.inputs.map((c) => c.scale))})`,
+      `input_offset = ${tensor(pre.inputs.map((c) => c.offset))}`,
+      `input_scale = ${tensor(pre.inputs.map((c) => c.scale))}`,
     );
   } else if (pre !== undefined) {
     lines.push(
@@ -178,8 +182,8 @@ function pythonSnippet(model: ModelFile, modules: string[], dtype: TensorDType, 
   if (target?.kind === 'numbers') {
     lines.push(
       '# Predictions are scaled targets: y_raw = y * scale + offset.',
-      `target_offset = torch.tensor(${list(target.offset as number[])})`,
-      `target_scale = torch.tensor(${list(target.scale as number[])})`,
+      `target_offset = ${tensor(target.offset as number[])}`,
+      `target_scale = ${tensor(target.scale as number[])}`,
     );
   }
   if (model.classes !== undefined) {
