@@ -12,6 +12,7 @@ import { basename, dirname, extname, join } from 'node:path';
 import { type Command, Option } from 'commander';
 import { BackpropError } from '../errors.js';
 import { fromOnnx, toOnnx } from '../interop/onnx.js';
+import { toPytorch } from '../interop/pytorch.js';
 import { fromSafetensors, toSafetensors } from '../interop/safetensors.js';
 import { fromTfjs, type TfjsModelJson, toTfjs } from '../interop/tfjs.js';
 import { type ModelFile, validateModel } from '../model/format.js';
@@ -20,6 +21,9 @@ import { readJsonFile, writeFileAtomic } from './files.js';
 
 const FORMATS = ['onnx', 'tfjs', 'safetensors'] as const;
 type Format = (typeof FORMATS)[number];
+/** What export writes: the formats import reads, and a PyTorch training script. */
+const EXPORT_FORMATS = [...FORMATS, 'pytorch'] as const;
+type ExportFormat = (typeof EXPORT_FORMATS)[number];
 
 const EXPORT_HELP = `
 What each format holds:
@@ -32,7 +36,15 @@ What each format holds:
                float32 only.
   safetensors  the state dict of an nn.Sequential of Linear and activation modules
                ('0.weight' units x fan-in, '0.bias', ...); the Python that builds the
-               module and loads the file is printed on stdout.
+               module and loads the file is printed on stdout (it needs the Python
+               packages torch and safetensors).
+  pytorch      a training script, train.py, needing torch alone: it trains the network
+               from these weights as 'backprop train' would (the model's preprocessing,
+               its training record's loss, mode, optimizer, per-layer rates and stopping
+               rules, or the library's defaults without a record), on one process
+               (python train.py data.csv) or many (torchrun --nproc_per_node=4 train.py
+               data.csv), and writes model.safetensors for 'backprop import'. The model
+               must come from 'backprop train'. See docs/pytorch.md.
 Column names, scaling and class labels travel as metadata ('backprop'); the exported
 networks take inputs already scaled, as the network does, except an ONNX graph
 exported with --raw-inputs, which scales raw numeric columns itself (and scales
@@ -41,7 +53,8 @@ numeric predictions back).
 Examples:
   backprop export model.json --to onnx --out model.onnx
   backprop export model.json --to tfjs --out web/model.json
-  backprop export model.json --to safetensors --out model.safetensors > load_model.py`;
+  backprop export model.json --to safetensors --out model.safetensors > load_model.py
+  backprop export model.json --to pytorch --out train.py --dtype float64`;
 
 const IMPORT_HELP = `
 Reads:
@@ -92,22 +105,32 @@ async function convert<T>(file: string, run: () => T | Promise<T>): Promise<T> {
 }
 
 interface ExportOptions {
-  to: Format;
+  to: ExportFormat;
   out: string;
-  dtype: 'float32' | 'float64';
+  dtype?: 'float32' | 'float64';
   opset: number;
   rawInputs?: boolean;
   json?: boolean;
 }
 
-async function exportCommand(modelPath: string, opts: ExportOptions): Promise<void> {
+async function exportCommand(modelPath: string, opts: ExportOptions, dtypeGiven: boolean): Promise<void> {
   const json = await readJsonFile(modelPath);
   const model: ModelFile = await convert(modelPath, () => validateModel(json));
+  // The model file's own dtype unless --dtype is given.
+  const dtype = opts.dtype ?? model.dtype ?? 'float32';
   const written: string[] = [];
   let python: string | undefined;
-  if (opts.to === 'onnx') {
+  if (opts.to === 'pytorch') {
+    if (opts.rawInputs)
+      throw new CliError('option --raw-inputs: the training script reads raw columns already');
+    const script = await convert(modelPath, () =>
+      toPytorch(model, { dtype: dtypeGiven ? opts.dtype : undefined, source: basename(modelPath) }),
+    );
+    await writeFileAtomic(opts.out, script);
+    written.push(opts.out);
+  } else if (opts.to === 'onnx') {
     const bytes = await convert(modelPath, () =>
-      toOnnx(model, { dtype: opts.dtype, opset: opts.opset, rawInputs: opts.rawInputs }),
+      toOnnx(model, { dtype, opset: opts.opset, rawInputs: opts.rawInputs }),
     );
     await writeFileAtomic(opts.out, bytes);
     written.push(opts.out);
@@ -132,7 +155,7 @@ async function exportCommand(modelPath: string, opts: ExportOptions): Promise<vo
     if (opts.rawInputs)
       throw new CliError('option --raw-inputs: only an ONNX graph can hold the preprocessing');
     const result = await convert(modelPath, () =>
-      toSafetensors(model, { dtype: opts.dtype, fileName: basename(opts.out) }),
+      toSafetensors(model, { dtype, fileName: basename(opts.out) }),
     );
     await writeFileAtomic(opts.out, result.bytes);
     written.push(opts.out);
@@ -146,7 +169,11 @@ async function exportCommand(modelPath: string, opts: ExportOptions): Promise<vo
     if (python) process.stdout.write(python);
     process.stderr.write(`wrote ${written.join(' and ')} (${opts.to})\n`);
   }
-  if (model.preprocessing !== undefined && !opts.rawInputs && !opts.json) {
+  if (opts.to === 'pytorch' && !opts.json) {
+    process.stderr.write(
+      `run it: python ${opts.out} <data.csv>   or   torchrun --nproc_per_node=2 ${opts.out} <data.csv>\n`,
+    );
+  } else if (model.preprocessing !== undefined && !opts.rawInputs && !opts.json) {
     process.stderr.write(
       `note: the exported network takes scaled, encoded inputs; the recipe (model.json's preprocessing) travels in the metadata entry 'backprop'\n`,
     );
@@ -235,19 +262,22 @@ function collectPaths(value: string, previous: string[] | undefined): string[] {
 export function addInteropCommands(program: Command): void {
   program
     .command('export')
-    .summary('convert a model to ONNX, TensorFlow.js or safetensors (PyTorch)')
+    .summary('convert a model to ONNX, TensorFlow.js, safetensors or a PyTorch training script')
     .description(
-      'Write a model file as an ONNX model, a TensorFlow.js layers model or a safetensors state dict for PyTorch.',
+      'Write a model file as an ONNX model, a TensorFlow.js layers model, a safetensors state dict for PyTorch, or a PyTorch script that trains it as backprop train would.',
     )
     .argument('<model.json>', 'model file')
     .addOption(
-      new Option('--to <format>', 'onnx, tfjs or safetensors').choices(FORMATS).makeOptionMandatory(),
+      new Option('--to <format>', 'onnx, tfjs, safetensors or pytorch')
+        .choices(EXPORT_FORMATS)
+        .makeOptionMandatory(),
     )
-    .requiredOption('--out <path>', 'file to write (tfjs: model.json, or a directory)')
+    .requiredOption('--out <path>', 'file to write (tfjs: model.json, or a directory; pytorch: train.py)')
     .addOption(
-      new Option('--dtype <type>', 'element type of the weights (onnx, safetensors)')
-        .choices(['float32', 'float64'])
-        .default('float32'),
+      new Option(
+        '--dtype <type>',
+        "element type of the weights (onnx, safetensors) or of training (pytorch); default the model's",
+      ).choices(['float32', 'float64']),
     )
     .option('--opset <n>', 'ONNX opset, 13 to 21', opsetNumber, 17)
     .option(
@@ -256,8 +286,8 @@ export function addInteropCommands(program: Command): void {
     )
     .option('--json', 'print what was written as one JSON document on stdout')
     .addHelpText('after', EXPORT_HELP)
-    .action(async (modelPath: string, opts: ExportOptions) => {
-      await exportCommand(modelPath, opts);
+    .action(async (modelPath: string, opts: ExportOptions, command: Command) => {
+      await exportCommand(modelPath, opts, command.getOptionValueSource('dtype') === 'cli');
     });
 
   program
