@@ -257,3 +257,48 @@ export function logSumExpRow(v: ArrayLike<number>, offset: number, n: number): n
   for (let j = 0; j < n; j++) sum += exp(v[offset + j] - max);
   return max + log(sum);
 }
+
+/** What {@link registerActivation} needs: a name, psi and psi'; the rest is optional. */
+export interface ActivationSpec {
+  name: string;
+  /** psi(v) of one node. */
+  psi: (v: number) => number;
+  /** psi'(v), given v and out = psi(v). */
+  derivative: (v: number, out: number) => number;
+  formula?: string;
+  derivativeFormula?: string;
+  range?: readonly [number, number];
+}
+
+/**
+ * Adds an activation of one's own, element by element, for a learner to try:
+ * a network may then name it as a layer's activation. It runs on the plain
+ * TypeScript backend only (`jsBackend`); `gradientCheck` tells whether
+ * its psi' matches its psi. A built-in name cannot be replaced; registering a
+ * name again replaces the earlier registration.
+ *
+ * @example
+ * registerActivation({ name: 'cube', psi: (v) => v ** 3, derivative: (v) => 3 * v ** 2 });
+ */
+export function registerActivation(spec: ActivationSpec): ActivationName {
+  const { name, psi, derivative } = spec;
+  if (typeof name !== 'string' || name === '' || ACTIVATION_NAMES.includes(name as ActivationName)) {
+    throw new Error(`registerActivation: '${String(name)}' is empty or a built-in activation; choose a new name`);
+  }
+  if (typeof psi !== 'function' || typeof derivative !== 'function') {
+    throw new Error(`registerActivation: '${name}' needs psi and derivative as functions`);
+  }
+  (records as Record<string, Activation>)[name] = {
+    name: name as ActivationName,
+    psi,
+    derivative,
+    formula: spec.formula ?? `psi(v) = ${name}(v)`,
+    derivativeFormula: spec.derivativeFormula ?? `psi'(v) = ${name}'(v)`,
+    range: spec.range ?? [-Infinity, Infinity],
+    defaultInit: 'xavier',
+    rowwise: false,
+    classes: false,
+    tex: { symbol: `\\mathrm{${name}}`, psi: `\\mathrm{${name}}(v)`, derivative: `\\mathrm{${name}}'(v)` },
+  };
+  return name as ActivationName;
+}

@@ -22,6 +22,14 @@ export type { Dataset, GeneratorName, GeneratorOptions } from './datasets/genera
 export * as datasets from './datasets/generators.js';
 export { BackpropError, DivergenceError, ModelFormatError } from './errors.js';
 export { type ExplainOptions, explain, formatExplain, type LayerTrace, type StepTrace } from './explain.js';
+export {
+  formatGradientCheck,
+  type GradientCheckOptions,
+  type GradientCheckResult,
+  gradientCheck,
+  type LayerCheck,
+  type WeightCheck,
+} from './gradcheck.js';
 export { INIT_NAMES, type InitName } from './init.js';
 export * from './losses.js';
 export * from './model/format.js';

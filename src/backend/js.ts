@@ -250,10 +250,21 @@ const BACKWARD = new Map<ActivationName, BackwardLoop>([
   ],
 ]);
 
-/** Throws for a name that is no activation, naming the known ones. */
-function unknownActivation(name: ActivationName): never {
-  activationRecord(name);
-  throw new Error(`unknown activation '${String(name)}'`);
+// An activation registered at run time (registerActivation) has no loop above:
+// its record's psi and psi' run through a call each. A name that is no
+// activation throws there, naming the known ones.
+function recordForward(name: ActivationName): ForwardLoop {
+  const act = activationRecord(name);
+  return (V, O, n) => {
+    for (let i = 0; i < n; i++) O[i] = act.psi(V[i]);
+  };
+}
+
+function recordBackward(name: ActivationName): BackwardLoop {
+  const act = activationRecord(name);
+  return (V, O, U, D, n) => {
+    for (let i = 0; i < n; i++) D[i] = act.derivative(V[i], O[i]) * U[i];
+  };
 }
 
 // The kernels that take or give numbers other than small integers take and give
@@ -484,7 +495,7 @@ export const jsBackend: Backend = {
       for (let r = 0; r < rows; r++) softmaxRow(V, O, r * cols, cols);
       return;
     }
-    const loop = FORWARD.get(name) ?? unknownActivation(name);
+    const loop = FORWARD.get(name) ?? recordForward(name);
     loop(V, O, rows * cols);
   },
 
@@ -498,7 +509,7 @@ export const jsBackend: Backend = {
       for (let r = 0; r < v.rows; r++) softmaxBackwardRow(O, U, D, r * cols, cols);
       return;
     }
-    const loop = BACKWARD.get(name) ?? unknownActivation(name);
+    const loop = BACKWARD.get(name) ?? recordBackward(name);
     loop(V, O, U, D, v.rows * v.cols);
   },
 

@@ -10,6 +10,7 @@ import { datasetsExport, datasetsList } from './datasets.js';
 import { describeError } from './errors.js';
 import { evaluate } from './evaluate.js';
 import { explainCommand } from './explain.js';
+import { addGradcheckCommand } from './gradcheck.js';
 import { addInteropCommands } from './interop.js';
 import {
   ACTIVATIONS,
@@ -304,6 +305,8 @@ export function buildProgram(
 
   // export and import: ONNX, TensorFlow.js and safetensors (src/cli/interop.ts).
   addInteropCommands(program);
+  // gradcheck: backpropagation against finite differences (src/cli/gradcheck.ts).
+  addGradcheckCommand(program, done);
 
   return program;
 }
