@@ -28,7 +28,7 @@ import {
 } from './model/format.js';
 import { forwardInChunks } from './propagation.js';
 import { Random } from './random.js';
-import { type FitOptions, fit, type History, type TrainingSource } from './train/fit.js';
+import type { FitOptions, History, TrainingSource } from './train/fit.js';
 
 /** One layer as given to the {@link Network} constructor. */
 export interface LayerSpec {
@@ -187,8 +187,11 @@ export class Network {
    * Trains the network by gradient descent (see {@link FitOptions} for the modes,
    * rates, optimizers and stopping rules) and resolves to the history of costs.
    * `targets` is null when `inputs` is a stream of `{ inputs, targets }` chunks.
+   * The same as `fit(net, ...)`; the training code is loaded on the first call,
+   * so that code which only predicts does not carry it.
    */
-  fit(inputs: TrainingSource, targets: MatrixInput | null, options: FitOptions = {}): Promise<History> {
+  async fit(inputs: TrainingSource, targets: MatrixInput | null, options: FitOptions = {}): Promise<History> {
+    const { fit } = await import('./train/fit.js');
     return fit(this, inputs, targets, options);
   }
 
