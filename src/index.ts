@@ -18,8 +18,9 @@ export { type BackendInfo, backend, getBackend, jsBackend, setBackend } from './
 export { classIndex, classTargets, countCorrect, isClassification } from './classification.js';
 export type { MatrixInput, ShapedArray } from './data/tensor.js';
 export { toMatrix, toRows } from './data/tensor.js';
+export type { BundledName } from './datasets/bundled.js';
 export type { Dataset, GeneratorName, GeneratorOptions } from './datasets/generators.js';
-export * as datasets from './datasets/generators.js';
+export * as datasets from './datasets/index.js';
 export { BackpropError, DivergenceError, ModelFormatError } from './errors.js';
 export { type ExplainOptions, explain, formatExplain, type LayerTrace, type StepTrace } from './explain.js';
 export {

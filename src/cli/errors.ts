@@ -1,11 +1,15 @@
 /**
- * Exit statuses and one-line messages of the command line (SPEC sections 6-7):
- * 0 success, 1 a failure during the run, 2 bad usage or bad input.
+ * Exit statuses and one-line messages of the command line (docs/design.md, "The
+ * command line" and "Bad input"): 0 success, 1 a failure during the run, 2 bad
+ * usage or bad input.
  *
  * @module
  */
 
+import { fileReason } from '../data/node/csv-stream.js';
 import { BackpropError, DivergenceError } from '../errors.js';
+
+export { fileReason };
 
 /** Exit status for bad usage or bad input. */
 export const BAD_INPUT = 2;
@@ -41,7 +45,8 @@ export function describeError(err: unknown): { exitCode: number; message: string
   if (err instanceof BackpropError) return { exitCode: BAD_INPUT, message: oneLine(err.message) };
   const e = err as NodeJS.ErrnoException;
   if (e && typeof e.code === 'string' && typeof e.syscall === 'string') {
-    return { exitCode: RUNTIME_FAILURE, message: oneLine(`${e.path ?? ''}: ${e.message}`) };
+    const where = e.path ?? e.syscall;
+    return { exitCode: RUNTIME_FAILURE, message: oneLine(`${where}: ${fileReason(e)}`) };
   }
   const message = err instanceof Error ? err.message : String(err);
   return { exitCode: RUNTIME_FAILURE, message: oneLine(`unexpected failure: ${message}`) };

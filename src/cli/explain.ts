@@ -1,19 +1,22 @@
 /**
  * `backprop explain`: one step of plain gradient descent on the rows of a CSV
- * file, with every intermediate value (SPEC section 5). The inputs are never
- * scaled and the target columns are used as numbers, as they are, so that a
- * learner can check each number by hand or against another tool.
+ * file, with every intermediate value (docs/design.md, "Step trace"). The inputs
+ * are never scaled and numeric targets are used as they are, so that a learner
+ * can check each number by hand or against another tool. A class column is
+ * one-hot encoded over the model's classes, as `train` encodes it.
  *
  * @module
  */
 
-import { requireNumbers } from '../data/encoding.js';
+import { type Encoding, rowEncoder, type TargetEncoding } from '../data/encoding.js';
 import { readCsvFile } from '../data/node/csv-stream.js';
-import { profileRows } from '../data/profile.js';
 import { explain, formatExplain } from '../explain.js';
 import type { LossSpec, Reduction } from '../losses.js';
+import type { Network } from '../network.js';
+import { plural } from '../plural.js';
 import { CliError } from './errors.js';
 import { readModel } from './files.js';
+import { encodeRows } from './run-model.js';
 
 /** Options of `explain`. */
 export interface ExplainArgs {
@@ -29,9 +32,25 @@ export interface ExplainArgs {
   json?: boolean;
 }
 
+/**
+ * The model's classes when `targets` is its one class column, else undefined.
+ * A model saved by `train` names the column in its preprocessing; one saved by
+ * the library may carry `meta.classes` and `meta.targetColumns`.
+ */
+function classTarget(net: Network, saved: TargetEncoding | undefined, targets: string[]) {
+  if (targets.length !== 1) return undefined;
+  if (saved?.kind === 'classes') return saved.column === targets[0] ? saved : undefined;
+  const classes = net.meta.classes;
+  const named = net.meta.targetColumns;
+  if (!classes || classes.length < 2 || (named && named[0] !== targets[0])) return undefined;
+  const binary = net.outputs === 1 && classes.length === 2;
+  if (!binary && net.outputs !== classes.length) return undefined;
+  return { kind: 'classes' as const, column: targets[0], classes, binary };
+}
+
 /** Runs `explain`; resolves to the exit status. */
 export async function explainCommand(args: ExplainArgs): Promise<number> {
-  const { net } = await readModel(args.model, { dtype: args.dtype });
+  const { net, encoding: saved } = await readModel(args.model, { dtype: args.dtype });
   const table = await readCsvFile(args.data);
   const { columns, rows, lines, file } = table;
   for (const t of args.target) {
@@ -55,12 +74,13 @@ export async function explainCommand(args: ExplainArgs): Promise<number> {
   inputs = inputs.filter((c) => !args.target.includes(c));
   if (inputs.length !== net.inputs) {
     throw new CliError(
-      `${file}: the model ${args.model} has ${net.inputs} inputs but the file has ${inputs.length} input columns (${inputs.join(', ')}); expected ${net.inputs} (choose them with --inputs)`,
+      `${file}: the model ${args.model} has ${plural(net.inputs, 'input')} but the file has ${plural(inputs.length, 'input column')} (${inputs.join(', ')}); expected ${net.inputs} (choose them with --inputs)`,
     );
   }
-  if (args.target.length !== net.outputs) {
+  const classes = classTarget(net, saved?.target, args.target);
+  if (!classes && args.target.length !== net.outputs) {
     throw new CliError(
-      `option --target: the model ${args.model} has ${net.outputs} outputs, expected as many target columns, got ${args.target.length} (${args.target.join(', ')})`,
+      `option --target: the model ${args.model} has ${plural(net.outputs, 'output')}, expected as many numeric target columns or its class column, got ${args.target.join(', ')}`,
     );
   }
   if (args.learningRate.length !== 1 && args.learningRate.length !== net.layers.length) {
@@ -68,13 +88,20 @@ export async function explainCommand(args: ExplainArgs): Promise<number> {
       `option --learning-rate: expected one eta or ${net.layers.length} (one per layer), got ${args.learningRate.length}`,
     );
   }
-  const profile = profileRows(columns, rows, lines);
-  for (const c of [...inputs, ...args.target]) requireNumbers(profile.get(c), file);
-  const at = (names: string[]) => names.map((c) => columns.indexOf(c));
-  const xi = at(inputs);
-  const di = at(args.target);
-  const x = rows.map((r) => xi.map((j) => Number(r[j].trim())));
-  const d = rows.map((r) => di.map((j) => Number(r[j].trim())));
+  // The values as they are: numbers unscaled, a class column one-hot over the model's classes.
+  const encoding: Encoding = {
+    scaling: 'none',
+    inputs: inputs.map((column) => ({ column, kind: 'number', offset: 0, scale: 1 })),
+    target: classes ?? {
+      kind: 'numbers',
+      columns: args.target,
+      offset: args.target.map(() => 0),
+      scale: args.target.map(() => 1),
+    },
+  };
+  const encoded = encodeRows(rowEncoder(encoding, columns, file, true), rows, lines);
+  const x = encoded.x;
+  const d = encoded.d!;
   const options = {
     loss: args.loss,
     reduction: args.reduction,

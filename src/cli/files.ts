@@ -14,7 +14,7 @@ import { type Encoding, inputWidth, parseEncoding, targetWidth } from '../data/e
 import { fileError } from '../data/node/csv-stream.js';
 import { BackpropError, ModelFormatError } from '../errors.js';
 import { Network } from '../network.js';
-import { CliError, RUNTIME_FAILURE } from './errors.js';
+import { CliError, fileReason, RUNTIME_FAILURE } from './errors.js';
 
 /** Writes `content` to `path` through a temporary file and a rename (atomic on one file system). */
 export async function writeFileAtomic(path: string, content: string | Uint8Array): Promise<void> {
@@ -24,8 +24,7 @@ export async function writeFileAtomic(path: string, content: string | Uint8Array
     await rename(temp, path);
   } catch (err) {
     await unlink(temp).catch(() => {});
-    const e = err as NodeJS.ErrnoException;
-    throw new CliError(`${path}: cannot write the file (${e.code ?? e.message})`, RUNTIME_FAILURE);
+    throw new CliError(`${path}: cannot write the file (${fileReason(err)})`, RUNTIME_FAILURE);
   }
 }
 

@@ -16,7 +16,7 @@ import { toPytorch } from '../interop/pytorch.js';
 import { fromSafetensors, toSafetensors } from '../interop/safetensors.js';
 import { fromTfjs, type TfjsModelJson, toTfjs } from '../interop/tfjs.js';
 import { type ModelFile, validateModel } from '../model/format.js';
-import { CliError } from './errors.js';
+import { CliError, fileReason } from './errors.js';
 import { readJsonFile, writeFileAtomic } from './files.js';
 
 const FORMATS = ['onnx', 'tfjs', 'safetensors'] as const;
@@ -89,8 +89,7 @@ async function readBytes(path: string): Promise<Uint8Array> {
   try {
     return new Uint8Array(await readFile(path));
   } catch (err) {
-    const e = err as NodeJS.ErrnoException;
-    throw new CliError(`${path}: cannot read the file (${e.code ?? e.message})`);
+    throw new CliError(`${path}: cannot read the file (${fileReason(err)})`);
   }
 }
 

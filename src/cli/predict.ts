@@ -13,7 +13,7 @@ import { basename, dirname, join } from 'node:path';
 import { formatCsv, formatCsvRows } from '../data/csv.js';
 import { decodeOutput, type Encoding, rowEncoder } from '../data/encoding.js';
 import { csvChunks } from '../data/node/csv-stream.js';
-import { CliError, RUNTIME_FAILURE } from './errors.js';
+import { CliError, fileReason, RUNTIME_FAILURE } from './errors.js';
 import { modelEncoding, readModel } from './files.js';
 import { encodeRows, runNetwork } from './run-model.js';
 
@@ -54,7 +54,7 @@ export async function predict(
           );
           handle = await open(temp, 'w').catch((err: NodeJS.ErrnoException) => {
             throw new CliError(
-              `${opts.out}: cannot write the file (${err.code ?? err.message})`,
+              `${opts.out}: cannot write the file (${fileReason(err)})`,
               RUNTIME_FAILURE,
             );
           });

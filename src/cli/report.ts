@@ -4,12 +4,14 @@
  * for two numeric input columns the decision regions (or the fitted surface)
  * with the data on top; for one input and one numeric target the data and the
  * fitted curve, which for a linear neuron is the notes' best-fit line; for
- * classes the confusion matrix.
+ * classes the confusion matrix. Vega and Vega-Lite are optional peer dependencies,
+ * loaded only when a report is asked for.
  *
  * @module
  */
 
 import type { ClassScores } from '../data/metrics.js';
+import { CliError } from './errors.js';
 
 /** One point of a loss curve. */
 export interface CostPoint {
@@ -185,9 +187,35 @@ export function reportSpec(data: ReportData, withTitle = true): Spec {
   };
 }
 
+/** The command that installs the report's renderer, which the package leaves optional. */
+export const RENDERER_INSTALL = 'npm install vega vega-lite';
+
+type Renderer = { vega: typeof import('vega'); vegaLite: typeof import('vega-lite') };
+let renderer: Promise<Renderer> | undefined;
+
+/**
+ * Loads Vega and Vega-Lite, the optional peer dependencies that draw reports
+ * (a heavy install that nothing else needs).
+ *
+ * @throws CliError naming the command that installs them when they are missing.
+ */
+export function loadRenderer(): Promise<Renderer> {
+  renderer ??= Promise.all([import('vega'), import('vega-lite')]).then(
+    ([vega, vegaLite]) => ({ vega, vegaLite }),
+    (err: NodeJS.ErrnoException) => {
+      renderer = undefined;
+      if (err?.code !== 'ERR_MODULE_NOT_FOUND') throw err;
+      throw new CliError(
+        `option --report: drawing a report needs vega and vega-lite, which are not installed; install them with: ${RENDERER_INSTALL}`,
+      );
+    },
+  );
+  return renderer;
+}
+
 /** Compiles the Vega-Lite specification with vega-lite and renders it to SVG headless with Vega. */
 export async function renderSvg(spec: Spec): Promise<string> {
-  const [vega, vegaLite] = await Promise.all([import('vega'), import('vega-lite')]);
+  const { vega, vegaLite } = await loadRenderer();
   const compiled = vegaLite.compile(spec as never).spec;
   const view = new vega.View(vega.parse(compiled), { renderer: 'none' });
   try {

@@ -11,18 +11,25 @@ import { Parser } from 'csv-parse';
 import { csvOptions, csvParseError, RecordChecker, type Table } from '../csv.js';
 import { DataError } from '../errors.js';
 
+/** Why a file could not be opened, read or written, in words: the one wording of each system error. */
+export function fileReason(err: unknown): string {
+  const code = (err as NodeJS.ErrnoException)?.code;
+  return code === 'ENOENT'
+    ? 'no such file'
+    : code === 'EISDIR'
+      ? 'it is a directory'
+      : code === 'EACCES' || code === 'EPERM'
+        ? 'permission denied'
+        : code === 'ENOTDIR'
+          ? 'a folder on its path is a file'
+          : code === 'ENOSPC'
+            ? 'no space left on the device'
+            : String((err as Error)?.message ?? err).split('\n')[0];
+}
+
 /** A failure to open or read a file, as a one-line {@link DataError}. */
 export function fileError(err: unknown, file: string): DataError {
-  const code = (err as NodeJS.ErrnoException)?.code;
-  const reason =
-    code === 'ENOENT'
-      ? 'no such file'
-      : code === 'EISDIR'
-        ? 'it is a directory'
-        : code === 'EACCES'
-          ? 'permission denied'
-          : String((err as Error)?.message ?? err).split('\n')[0];
-  return new DataError({ file }, `cannot read the file (${reason}); expected a readable CSV file`);
+  return new DataError({ file }, `cannot read the file (${fileReason(err)}); expected a readable CSV file`);
 }
 
 /** Reads a whole CSV file into a {@link Table} (through {@link csvChunks}, the fast reader). */

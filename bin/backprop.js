@@ -1,0 +1,15 @@
+#!/usr/bin/env node
+// The `backprop` command. An installed package runs its built command line (dist/).
+// A clone of the repository, which has the TypeScript sources and tsx, runs the
+// sources, so that `npx backprop` works right after `npm ci` and never runs a
+// stale build.
+import { existsSync } from 'node:fs';
+
+const source = new URL('../src/cli/main.ts', import.meta.url);
+if (existsSync(source)) {
+  const { register } = await import('tsx/esm/api');
+  register();
+  await import(source.href);
+} else {
+  await import('../dist/cli/main.js');
+}
