@@ -6,9 +6,11 @@
 import { build } from 'esbuild';
 import { describe, expect, it } from 'vitest';
 import { scenario } from './determinism/scenario.js';
-import { launchChromium } from './support/chromium.js';
+import { launchChromium, skipWithoutChromium } from './support/chromium.js';
 
-describe('Node and the browser train to the same bits', () => {
+const skip = skipWithoutChromium('the Node-against-Chromium determinism test');
+
+describe.skipIf(skip)('Node and the browser train to the same bits', () => {
   it('math, data, initial weights and trained weights agree bit for bit', async () => {
     const bundle = await build({
       stdin: {

@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Network, Trainer } from '../src/index.js';
 import { generate } from '../web/src/data.js';
 import { decodeSetup, learningRates } from '../web/src/setup.js';
-import { launchChromium } from './support/chromium.js';
+import { launchChromium, skipWithoutChromium } from './support/chromium.js';
 
 const root = resolve(import.meta.dirname, '..');
 // One folder per run: several runs of the suite may share the checkout.
@@ -60,12 +60,13 @@ function serve(dir: string): Promise<{ server: Server; base: string }> {
   );
 }
 
+const skip = skipWithoutChromium('the playground tests');
 let browser: Browser;
 let server: Server;
 let base: string;
 
 beforeAll(async () => {
-  // Fails at once, saying how to install it, when Chromium is missing.
+  if (skip) return;
   browser = await launchChromium();
   await rm(outDir, { recursive: true, force: true });
   await build({
@@ -155,7 +156,7 @@ async function explained(page: Page): Promise<Record<string, { old: number; new:
   });
 }
 
-describe('playground in Chromium', () => {
+describe.skipIf(skip)('playground in Chromium', () => {
   it('loads with no console errors and draws the XOR data, network and explain panel', async () => {
     const { page, errors } = await open();
     await page.waitForSelector('#explain .katex');
