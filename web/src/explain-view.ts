@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { activation, isActivationName } from 'backprop-mlp';
+import { activation, fusedPair, isActivationName, loss as lossRecord } from 'backprop-mlp';
 import katex from 'katex';
 import 'katex/dist/katex.min.css';
 import type { ExplainPayload } from './protocol.js';
@@ -37,25 +37,6 @@ export function psiPrime(name: string, v: number, out: number): number {
   if (name === 'softmax' || !isActivationName(name)) return Number.NaN;
   return activation(name).derivative(v, out);
 }
-
-const PSI_TEX: Record<string, string> = {
-  linear: '\\mathrm{id}',
-  sigmoid: '\\sigma',
-  tanh: '\\tanh',
-  relu: '\\mathrm{relu}',
-  'leaky-relu': '\\mathrm{lrelu}',
-  elu: '\\mathrm{elu}',
-  softplus: '\\mathrm{softplus}',
-  gelu: '\\mathrm{gelu}',
-};
-
-const PSI_PRIME_TEX: Record<string, string> = {
-  linear: '1',
-  sigmoid: 'x_{\\text{out}}(1 - x_{\\text{out}})',
-  tanh: '1 - x_{\\text{out}}^2',
-  relu: '[v > 0]',
-  'leaky-relu': '1 \\text{ or } 0.01',
-};
 
 const MAX_NODES = 6;
 const MAX_WEIGHTS = 16;
@@ -118,7 +99,7 @@ export function renderExplain(host: HTMLElement, payload: ExplainPayload, setup:
     const w = before[n - 1];
     const prev = n === 1 ? inputs[p] : trace.layers[n - 2].out[p];
     const units = layer.v[p].length;
-    const psi = PSI_TEX[w.activation] ?? `\\psi^{(${n})}`;
+    const psi = isActivationName(w.activation) ? activation(w.activation).tex.symbol : `\\psi^{(${n})}`;
     for (let i = 0; i < Math.min(units, MAX_NODES); i++) {
       const terms =
         prev.length <= 4
@@ -142,21 +123,14 @@ export function renderExplain(host: HTMLElement, payload: ExplainPayload, setup:
   const last = trace.layers[N - 1];
   const act = before[N - 1].activation;
   const lossSec = section('Cost and output deltas');
-  const lossTex: Record<string, string> = {
-    squared: '\\sum_k (d_k - y_k)^2',
-    'half-squared': '\\tfrac12 \\sum_k (d_k - y_k)^2',
-    'binary-cross-entropy': '-\\sum_k [d_k \\log y_k + (1 - d_k)\\log(1 - y_k)]',
-    'cross-entropy': '-\\sum_k d_k \\log y_k',
-  };
   const J =
     count === 1
       ? `L(${payload.indices[p] + 1})`
       : `${setup.reduction === 'mean' ? `\\tfrac1{${count}}` : ''}\\sum_{p} L(p)`;
-  lossSec.append(eq(`L(p) = ${lossTex[setup.loss]}`));
+  lossSec.append(eq(`L(p) = ${lossRecord(setup.loss).tex}`));
   lossSec.append(eq(`J = ${J} = ${num(trace.loss)}`));
-  const fused =
-    (act === 'sigmoid' && setup.loss === 'binary-cross-entropy') ||
-    (act === 'softmax' && setup.loss === 'cross-entropy');
+  const record = isActivationName(act) ? activation(act) : null;
+  const fused = record !== null && fusedPair(setup.loss, record.name);
   for (let j = 0; j < Math.min(last.delta[p].length, MAX_NODES); j++) {
     const d = targets[p][j];
     const y = last.out[p][j];
@@ -176,8 +150,8 @@ export function renderExplain(host: HTMLElement, payload: ExplainPayload, setup:
     }
     lossSec.append(eq(`${body} = ${num(delta)}`, { delta: delta, layer: N, i: j }));
   }
-  if (PSI_PRIME_TEX[act] && !fused)
-    lossSec.append(eq(`\\psi'(v) = ${PSI_PRIME_TEX[act]} \\text{ for ${act}}`));
+  if (record && !record.rowwise && !fused)
+    lossSec.append(eq(`\\psi'(v) = ${record.tex.derivative} \\text{ for ${act}}`));
   out.push(lossSec);
 
   // Hidden deltas: the sum over the next layer.
