@@ -45,6 +45,37 @@ export {
   type Workspace,
 } from './propagation.js';
 export { Random } from './random.js';
+export {
+  checkField,
+  describe as describeValue,
+  expectation,
+  fieldProblem,
+  orList,
+} from './settings/check.js';
+export {
+  type CliValueOf,
+  FIELD_NAMES,
+  FIELDS,
+  type Field,
+  type FieldName,
+  type FieldOptions,
+  type FieldType,
+  fieldOf,
+  type Interval,
+  interval,
+  nearestName,
+  OPTIMIZER_FIELDS,
+  type OptimizerField,
+  type ValueOf,
+} from './settings/fields.js';
+export {
+  checkTrainingRecord,
+  type RecordedSettings,
+  type RunFacts,
+  type TrainingRecord,
+  trainingRecord,
+} from './settings/record.js';
+export type { TrainerExtras } from './settings.js';
 export { type DriveOptions, drive, yieldToEventLoop } from './train/driver.js';
 export { type FitOptions, fit, type History } from './train/fit.js';
 export * from './train/trainer.js';

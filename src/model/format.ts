@@ -15,6 +15,7 @@
  */
 import { ACTIVATION_NAMES, type ActivationName, isActivationName } from '../activations.js';
 import { ModelFormatError } from '../errors.js';
+import { checkTrainingRecord, type TrainingRecord } from '../settings/record.js';
 
 /** The `format` field of every model file. */
 export const MODEL_FORMAT = 'backprop-mlp';
@@ -43,8 +44,8 @@ export interface ModelMeta {
   classes?: string[];
   /** How raw inputs are turned into network inputs (scaling, one-hot); written by the data layer. */
   preprocessing?: unknown;
-  /** The settings the network was trained with. */
-  training?: Record<string, unknown>;
+  /** The settings the network was trained with and the facts of the run. */
+  training?: TrainingRecord;
   [field: string]: unknown;
 }
 
@@ -157,9 +158,7 @@ export function validateModel(json: unknown): ModelFile {
   stringList(json.inputColumns, 'inputColumns');
   stringList(json.targetColumns, 'targetColumns');
   stringList(json.classes, 'classes');
-  if (json.training !== undefined && !isRecord(json.training)) {
-    throw new ModelFormatError('training', 'expected an object');
-  }
+  if (json.training !== undefined) checkTrainingRecord(json.training);
   return json as unknown as ModelFile;
 }
 

@@ -10,6 +10,14 @@
 import { BackpropError } from '../errors.js';
 import { type Field, interval } from './fields.js';
 
+/** A value as a message shows it: strings quoted and cut short, objects by kind. */
+export function describe(x: unknown): string {
+  if (typeof x === 'string') return `'${x.length > 40 ? `${x.slice(0, 40)}...` : x}'`;
+  if (Array.isArray(x)) return 'an array';
+  if (x === null) return 'null';
+  return typeof x === 'object' ? 'an object' : String(x);
+}
+
 /** "a, b or c". */
 export function orList(names: readonly string[]): string {
   return names.length <= 1 ? names.join('') : `${names.slice(0, -1).join(', ')} or ${names.at(-1)}`;
@@ -58,14 +66,14 @@ export function fieldProblem(
   value: unknown,
   layers?: number,
 ): [where: string, what: string] | null {
-  const got = `got ${String(value)}`;
+  const got = `got ${describe(value)}`;
   switch (row.type) {
     case 'boolean':
       return typeof value === 'boolean' ? null : [name, `expected true or false, ${got}`];
     case 'enum':
       return typeof value === 'string' && (row.values ?? []).includes(value)
         ? null
-        : [name, `unknown '${String(value)}', expected ${expectation(row)}`];
+        : [name, `unknown ${describe(value)}, expected ${expectation(row)}`];
     case 'rates': {
       if (typeof value === 'number')
         return numberFits(row, value) ? null : [name, `expected ${expectation(row)}, ${got}`];
@@ -75,7 +83,10 @@ export function fieldProblem(
       }
       for (let i = 0; i < value.length; i++) {
         if (!numberFits(row, value[i])) {
-          return [`${name}[${i}] (eta^(${i + 1}))`, `expected ${expectation(row)}, got ${String(value[i])}`];
+          return [
+            `${name}[${i}] (eta^(${i + 1}))`,
+            `expected ${expectation(row)}, got ${describe(value[i])}`,
+          ];
         }
       }
       return null;
