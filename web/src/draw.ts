@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { classIndex } from 'backprop-mlp';
+import { classIndex, isActivationName, outputRange } from 'backprop-mlp';
 
 /** Orange for negative, a light grey for zero, blue for positive. */
 const NEG = [245, 147, 34];
@@ -51,8 +51,9 @@ export type Scale = { kind: 'unit' } | { kind: 'symmetric'; max: number };
 
 /** The scale for an activation's outputs: (0, 1) ones centred at 1/2, the rest by their largest magnitude. */
 export function scaleFor(activation: string, values: ArrayLike<number>, stride = 1, offset = 0): Scale {
-  if (activation === 'sigmoid' || activation === 'softmax') return { kind: 'unit' };
-  if (activation === 'tanh') return { kind: 'symmetric', max: 1 };
+  const [lo, hi] = isActivationName(activation) ? outputRange(activation) : [-Infinity, Infinity];
+  if (lo === 0 && hi === 1) return { kind: 'unit' };
+  if (lo === -1 && hi === 1) return { kind: 'symmetric', max: 1 };
   let max = 1e-9;
   for (let k = offset; k < values.length; k += stride) {
     const a = Math.abs(values[k]);
