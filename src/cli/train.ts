@@ -33,8 +33,7 @@ import { fmt, lossChart, Progress } from './progress.js';
 import { renderReport, reportFormat } from './report.js';
 import { type Encoded, type Scores, scoreEncoded } from './run-model.js';
 import { type CheckpointFile, readCheckpoint, stripOutputs } from './train/checkpoint.js';
-import { describeNetwork, stoppingRule, taskLine, validationSplitOf } from './train/defaults.js';
-import { type DataPlan, prepareTable } from './train/prepare.js';
+import { prepareTable } from './train/prepare.js';
 import { prepareStream } from './train/stream.js';
 import { reportData, summaryLines } from './train/summary.js';
 
@@ -64,6 +63,7 @@ export interface TrainArgs {
   seed: number;
   dtype: DType;
   scale: Scaling;
+  targetScale: 'standard' | 'none';
   shuffle: boolean;
   init?: string;
   out: string;
@@ -77,15 +77,21 @@ export interface TrainArgs {
   quiet: boolean;
 }
 
-export {
-  AUTO_EPOCHS,
-  AUTO_MAX_EPOCHS,
-  AUTO_MIN_DELTA,
-  AUTO_PATIENCE,
-  AUTO_UPDATES,
-  AUTO_VALIDATION_SPLIT,
-  autoEpochs,
-} from './train/defaults.js';
+/** The defaults that stand in for `--epochs` when it is not given. */
+export const AUTO_EPOCHS = 200;
+/** Without --epochs, small data sets get more epochs: enough for this many updates, at most {@link AUTO_MAX_EPOCHS}. */
+export const AUTO_UPDATES = 20_000;
+export const AUTO_MAX_EPOCHS = 5000;
+
+/** The epoch limit without --epochs: 200, or enough epochs for {@link AUTO_UPDATES} updates on a small set. */
+export function autoEpochs(rows: number, mode: Mode, batchSize: number): number {
+  const perEpoch =
+    mode === 'batch' ? 1 : mode === 'sequential' ? rows : Math.ceil(rows / Math.min(batchSize, rows));
+  return Math.max(AUTO_EPOCHS, Math.min(AUTO_MAX_EPOCHS, Math.ceil(AUTO_UPDATES / perEpoch)));
+}
+export const AUTO_PATIENCE = 10;
+/** Improvement of the monitored cost that counts for the automatic patience (scikit-learn's tol). */
+export const AUTO_MIN_DELTA = 1e-4;
 /** Files larger than this are streamed in sequential/minibatch mode even without --stream. */
 export const STREAM_BYTES = 256 * 1024 * 1024;
 
@@ -150,29 +156,24 @@ export async function train(
       'option --stream: batch mode needs every row in memory; use --mode minibatch or sequential',
     );
   }
-  // A model to start from comes first: its output activation decides whether targets are scaled.
-  let net: Network | undefined;
-  if (resumeFrom) net = Network.fromJSON(resumeFrom.model, { dtype: args.dtype });
-  else if (args.init) net = (await readModel(args.init, { dtype: args.dtype })).net;
-  const plan: DataPlan = {
-    validationSplit: validationSplitOf(args),
-    outputActivation: net?.outputActivation ?? args.outputActivation,
-  };
   const prepared = streamed
-    ? await prepareStream(dataFile, args, plan)
-    : prepareTable(await readCsvFile(dataFile), args, plan);
+    ? await prepareStream(dataFile, args)
+    : prepareTable(await readCsvFile(dataFile), args);
   const { encoding } = prepared;
   if (resumeFrom && resumeFrom.data.rows !== prepared.rows) {
     throw new CliError(
       `${dataFile}: has ${prepared.rows} rows but the checkpoint ${args.checkpoint} was made on ${resumeFrom.data.rows}; expected the same data`,
     );
   }
-  log(
-    taskLine(
-      encoding.target.kind === 'classes' ? [encoding.target.column] : encoding.target.columns,
-      prepared.task,
-    ),
-  );
+  if (
+    encoding.target.kind === 'numbers' &&
+    args.task === 'auto' &&
+    encoding.target.columns.length === 1 &&
+    !args.loss
+  ) {
+    const p = prepared.classHint;
+    if (p) log(p);
+  }
 
   // The network: from --init, from the checkpoint, or new.
   const m0 = inputWidth(encoding);
@@ -182,13 +183,17 @@ export async function train(
   const outputActivation: ActivationName =
     args.outputActivation ?? (classes ? (binary ? 'sigmoid' : 'softmax') : 'linear');
   const loss: LossSpec = args.loss ?? (classes ? (binary ? 'binary-cross-entropy' : 'cross-entropy') : 'mse');
-  if (net && !resumeFrom) {
+  let net: Network;
+  if (resumeFrom) {
+    net = Network.fromJSON(resumeFrom.model, { dtype: args.dtype });
+  } else if (args.init) {
+    net = (await readModel(args.init, { dtype: args.dtype })).net;
     if (net.inputs !== m0 || net.outputs !== mN) {
       throw new CliError(
         `${args.init}: the model has ${net.inputs} inputs and ${net.outputs} outputs, the data needs ${m0} inputs (${featureNames(encoding).join(', ')}) and ${mN} outputs`,
       );
     }
-  } else if (!net) {
+  } else {
     net = new Network({
       inputs: m0,
       layers: [
@@ -200,7 +205,7 @@ export async function train(
     });
   }
 
-  const stopping = stoppingRule(args, prepared.trainRows, prepared.validation?.rows ?? 0);
+  const auto = args.epochs === undefined;
   const options: TrainOptions = {
     loss,
     reduction: args.reduction,
@@ -216,10 +221,10 @@ export async function train(
     weightDecay: args.weightDecay,
     shuffle: args.shuffle,
     seed: args.seed,
-    epochs: stopping.epochs,
+    epochs: args.epochs ?? autoEpochs(prepared.trainRows, args.mode, args.batchSize),
     tolerance: args.tolerance,
-    patience: stopping.patience,
-    minDelta: stopping.minDelta,
+    patience: args.patience ?? (auto ? AUTO_PATIENCE : undefined),
+    minDelta: args.minDelta ?? (auto ? AUTO_MIN_DELTA : 0),
     validationData: prepared.validation
       ? { inputs: prepared.validation.x, targets: prepared.validation.d! }
       : undefined,
@@ -240,14 +245,14 @@ export async function train(
     ? fmt(settings.learningRate[0])
     : settings.learningRate.map(fmt).join(',');
   log(
-    `training ${describeNetwork(net)} on ${prepared.trainRows} rows of ${dataFile}` +
+    `training ${net.layers.map((l) => l.units).join('-')} (${m0} inputs${args.hidden.length ? `, ${args.hidden.join(',')} hidden ${args.activation}` : ''}, ` +
+      `${net.outputActivation} output) on ${prepared.trainRows} rows of ${dataFile}` +
       `${prepared.validation ? `, ${prepared.validation.rows} validation` : ''}${prepared.testRows ? `, ${prepared.testRows} test` : ''}` +
       `${prepared.streamed ? ' (streamed)' : ''}: ${settings.optimizer.name}, eta ${etaText}, ${settings.mode}` +
       `${settings.mode === 'minibatch' ? ` of ${settings.batchSize}` : ''}, ${settings.loss}/${settings.reduction}, ` +
       `up to ${settings.epochs} epochs${settings.patience !== undefined ? `, patience ${settings.patience}` : ''}` +
       `${resumeFrom ? `, resuming after epoch ${trainer.epoch}` : ''}`,
   );
-  log(stopping.rule);
 
   const checkpointPath = args.checkpoint ?? `${args.out}.checkpoint.json`;
   const settingsToSave = stripOutputs(args);
@@ -350,13 +355,24 @@ export async function train(
     training: {
       data: dataFile,
       rows: prepared.trainRows,
+      loss: settings.loss,
+      reduction: settings.reduction,
+      mode: settings.mode,
+      batchSize: settings.batchSize,
+      learningRate: settings.learningRate,
+      optimizer: settings.optimizer,
+      shuffle: settings.shuffle,
+      seed: settings.seed,
       epochs: history.length,
+      maxEpochs: settings.epochs,
+      patience: settings.patience,
+      tolerance: settings.tolerance,
+      validationSplit: prepared.validation ? prepared.validation.rows / prepared.rows : 0,
+      testSplit: args.testSplit,
       stoppedBy,
       bestEpoch,
       finalCost: history.at(-1)?.cost,
-      validationSplit: prepared.validation ? prepared.validation.rows / prepared.rows : 0,
-      testSplit: args.testSplit,
-    }),
+    },
   };
   await writeFileAtomic(args.out, `${JSON.stringify(net.toJSON(meta))}\n`);
 
