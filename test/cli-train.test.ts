@@ -153,8 +153,6 @@ describe('numbers, pictures and data sets', () => {
       '200',
       '--scale',
       'none',
-      '--target-scale',
-      'none',
       '--out',
       join(dir, 'line.json'),
       '--report',

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import {
   buildEncoding,
   chooseColumns,
+  chooseTask,
   decodeOutput,
   type Encoding,
   featureNames,
@@ -58,7 +59,58 @@ describe('encoding', () => {
     });
   });
 
-  it('follows SPEC 6 for the target: numbers unless text or a cross-entropy loss; BCE on two classes is one output', () => {
+  it('takes the target for classes or numbers by the rule, with a reason, and --task overrides', () => {
+    const h = ['x', 'y'];
+    const column = (values: string[]) =>
+      profileRows(
+        h,
+        values.map((v, i) => [String(i), v]),
+        values.map((_, i) => i + 2),
+      ).get('y');
+    const digits = Array.from({ length: 100 }, (_, i) => String(i % 10));
+    expect(chooseTask([column(digits)], 100)).toEqual({
+      kind: 'classes',
+      reason: 'its 10 distinct values are whole numbers, at most 20 and fewer than half the 100 rows',
+    });
+    const thirty = Array.from({ length: 300 }, (_, i) => String(i % 30));
+    expect(chooseTask([column(thirty)], 300)).toEqual({
+      kind: 'numbers',
+      reason: 'its 30 distinct whole numbers are more than 20',
+    });
+    // Ten values in 15 rows: not fewer than half the rows.
+    expect(chooseTask([column(digits.slice(0, 15))], 15).kind).toBe('numbers');
+    expect(chooseTask([column(['0.5', '1', '2', '0.5'])], 4).reason).toBe(
+      'its values are numbers, not all whole',
+    );
+    expect(chooseTask([column(['a', 'b', 'a'])], 3).reason).toBe('its values are not all numbers');
+    expect(chooseTask([column(thirty)], 300, 'auto', 'cross-entropy').kind).toBe('classes');
+    expect(chooseTask([column(digits)], 100, 'numbers')).toEqual({
+      kind: 'numbers',
+      reason: '--task numbers was given',
+    });
+    expect(chooseTask([column(digits), column(digits)], 100).kind).toBe('numbers');
+  });
+
+  it('scales numeric targets like the inputs under an unbounded output only', () => {
+    const h = ['x', 'y'];
+    const r = [
+      ['1', '0'],
+      ['2', '1'],
+      ['3', '1'],
+    ];
+    const p = profileRows(h, r, [2, 3, 4]);
+    const base = { inputColumns: ['x'], targetColumns: ['y'], file: 'g.csv' };
+    const target = (o: object) => buildEncoding(p, p, { ...base, scaling: 'standard', ...o }).target;
+    for (const outputActivation of ['linear', 'relu', 'gelu', undefined] as const) {
+      expect(target({ outputActivation })).toMatchObject({ offset: [2 / 3], scale: [Math.sqrt(2 / 9)] });
+    }
+    for (const outputActivation of ['sigmoid', 'tanh', 'softmax'] as const) {
+      expect(target({ outputActivation })).toMatchObject({ offset: [0], scale: [1] });
+    }
+    expect(target({ scaling: 'none' })).toMatchObject({ offset: [0], scale: [1] });
+  });
+
+  it('follows the rule for the target: numbers unless text or a cross-entropy loss; BCE on two classes is one output', () => {
     const h = ['x', 'y'];
     const r = [
       ['1', '0'],
@@ -78,7 +130,7 @@ describe('encoding', () => {
     expect(bce.target).toMatchObject({ kind: 'classes', binary: true });
     expect(targetWidth(bce.target)).toBe(1);
     expect(decodeOutput(bce.target, [0.75])).toMatchObject({ label: '1', probabilities: [0.25, 0.75] });
-    const scaled = buildEncoding(p, p, { ...base, scaleTargets: true }).target;
+    const scaled = buildEncoding(p, p, { ...base, scaling: 'standard' }).target;
     expect(scaled.kind === 'numbers' && scaled.offset[0]).toBeCloseTo(2 / 3, 12);
     expect(decodeOutput(scaled, [0]).kind === 'numbers' && decodeOutput(scaled, [1])).toMatchObject({
       values: [2 / 3 + Math.sqrt(2 / 9)],

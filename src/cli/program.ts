@@ -5,7 +5,8 @@
  * @module
  */
 
-import { Command, CommanderError, Option } from 'commander';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { MAX_CLASS_VALUES } from '../data/encoding.js';
 import { datasetsExport, datasetsList } from './datasets.js';
 import { describeError } from './errors.js';
 import { evaluate } from './evaluate.js';
@@ -37,6 +38,7 @@ import {
   AUTO_MIN_DELTA,
   AUTO_PATIENCE,
   AUTO_UPDATES,
+  AUTO_VALIDATION_SPLIT,
   type TrainArgs,
   type TrainResult,
   train,
@@ -46,20 +48,25 @@ const TRAIN_HELP = `
 Defaults (chosen to match or beat scikit-learn's MLPClassifier/MLPRegressor):
   one hidden layer of 100 relu nodes; adam with eta 0.001 (sgd, momentum and
   nesterov: 0.1), minibatches of 32, numeric inputs standardized (statistics
-  kept in the model), numeric targets standardized (predictions scaled back).
-  Without --epochs: up to ${AUTO_EPOCHS} epochs (small sets: enough for ${AUTO_UPDATES} updates, at
-  most ${AUTO_MAX_EPOCHS} epochs), stopping after ${AUTO_PATIENCE} epochs without an improvement
-  of ${AUTO_MIN_DELTA} in the cost (the validation cost with --validation-split), with
-  the best weights restored, as scikit-learn's max_iter/n_iter_no_change/tol.
-  With --epochs: that many epochs (patience only if given). --validation-split
-  defaults to 0.
+  kept in the model), numeric targets scaled the same way when the output
+  activation is unbounded (linear, relu, leaky-relu, elu, softplus, gelu; never
+  under sigmoid, tanh or softmax, whose range the targets must fit); --scale
+  none scales nothing. predict and evaluate scale back: you see raw units.
+  Without --epochs: early stopping on a seeded ${AUTO_VALIDATION_SPLIT} validation split (stratified
+  for classes): after ${AUTO_PATIENCE} epochs without an improvement of ${AUTO_MIN_DELTA} in the
+  validation cost the best weights are restored; at most ${AUTO_EPOCHS} epochs (small sets:
+  enough for ${AUTO_UPDATES} updates, at most ${AUTO_MAX_EPOCHS}). --validation-split 0 turns the
+  split off (patience then watches the training cost). With --epochs n: exactly
+  n epochs unless --patience or --tolerance is given. train prints the rule used.
 
 Target: a single target column holds class labels (one-hot, softmax output,
-  cross-entropy) when its values are not all numbers, or when --loss is
-  cross-entropy or binary-cross-entropy (two classes with binary-cross-entropy:
-  one sigmoid output), or with --task classes; otherwise it is a number (linear
-  output, mse). Several target columns are numbers, one output node each.
-  Text input columns are one-hot encoded.
+  cross-entropy) when its values are not all numbers; or when they are whole
+  numbers with at most ${MAX_CLASS_VALUES} distinct values, fewer than half the rows (a digit
+  or label column); or when --loss is cross-entropy or binary-cross-entropy (two
+  classes with binary-cross-entropy: one sigmoid output). Otherwise it is a
+  number (linear output, mse). --task overrides the rule; train says in one
+  line which it chose and why. Several target columns are numbers, one output
+  node each. Text input columns are one-hot encoded.
 
 Large files: with --stream (automatic above 256 MB in sequential/minibatch
   mode) the file is read in chunks each epoch and memory stays flat. A first
@@ -114,7 +121,7 @@ export function buildProgram(
     )
     .option('--ignore <cols>', 'columns to leave out (e.g. an id column)', columnList)
     .addOption(
-      new Option('--task <task>', 'auto (SPEC rule), classes or numbers')
+      new Option('--task <task>', 'auto (the rule below), classes or numbers')
         .argParser(oneOf(TASKS))
         .default('auto'),
     )
@@ -178,19 +185,28 @@ export function buildProgram(
       `improvement that counts for --patience (default ${AUTO_MIN_DELTA} without --epochs, else 0)`,
       nonNegativeNumber,
     )
-    .option('--validation-split <f>', `fraction of rows for validation (default 0, see below)`, fraction)
+    .option(
+      '--validation-split <f>',
+      `fraction of rows for validation (default ${AUTO_VALIDATION_SPLIT} without --epochs, else 0)`,
+      fraction,
+    )
     .option('--test-split <f>', 'fraction of rows held out for testing (scored at the end)', fraction, 0)
     .option('--seed <n>', 'seed of the initial weights, shuffling and splits', nonNegativeInteger, 1)
     .addOption(new Option('--dtype <type>', 'float32 or float64').argParser(oneOf(DTYPES)).default('float32'))
     .addOption(
-      new Option('--scale <method>', 'scaling of numeric inputs: standard, minmax or none')
+      new Option(
+        '--scale <method>',
+        'scaling of numeric inputs and targets: standard, minmax or none (nothing scaled anywhere)',
+      )
         .argParser(oneOf(SCALINGS))
         .default('standard'),
     )
     .addOption(
-      new Option('--target-scale <method>', 'scaling of numeric targets: standard or none')
-        .argParser(oneOf(['standard', 'none'] as const))
-        .default('standard'),
+      new Option('--target-scale <method>').hideHelp().argParser(() => {
+        throw new InvalidArgumentError(
+          'retired: --scale applies to numeric inputs and targets alike (--scale none scales nothing).',
+        );
+      }),
     )
     .option('--no-shuffle', 'keep the file order in every epoch')
     .option('--init <model.json>', 'start from the weights of this model')

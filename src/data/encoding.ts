@@ -3,13 +3,15 @@
  * numeric input columns scaled (`standard`: (x - mean) / std; `minmax`:
  * (x - min) / (max - min); `none`), text input columns one-hot encoded, a class
  * target one-hot encoded over its labels in a stable order (or one 0/1 output
- * for two classes with a sigmoid), numeric targets optionally standardized.
+ * for two classes with a sigmoid), numeric targets scaled by the same method
+ * when the output activation is unbounded.
  * The whole recipe is a plain JSON object kept in the model file, so `predict`
  * and `evaluate` take raw files. No Node import: the playground uses it too.
  *
  * @module
  */
 
+import { type ActivationName, isBounded } from '../activations.js';
 import { classIndex, classTargets } from '../classification.js';
 import { BackpropError, ModelFormatError } from '../errors.js';
 import { DataError } from './errors.js';
@@ -115,19 +117,68 @@ function cellError(file: string, line: number, column: string, value: string): D
   return new DataError({ file, line, column }, `expected ${what}, found ${found}`);
 }
 
-/** What a target is: decided by SPEC section 6 from the data and the loss. */
+/** What a target is: `auto` follows {@link chooseTask}. */
 export type Task = 'auto' | 'classes' | 'numbers';
+
+/** A whole-numbered target with at most this many distinct values (and fewer than half the rows) holds classes. */
+export const MAX_CLASS_VALUES = 20;
+
+/** What the target holds, and why, in words for the user. */
+export interface TaskChoice {
+  kind: 'classes' | 'numbers';
+  reason: string;
+}
+
+/**
+ * Decides whether the target holds classes or numbers. A single target column
+ * holds classes when its values are not all numbers; or when they are whole
+ * numbers with at most {@link MAX_CLASS_VALUES} distinct values, fewer than half
+ * the rows (a `digit` or `label` column); or when the loss is a cross-entropy.
+ * Otherwise, and for several target columns, numbers. `task` overrides the rule.
+ */
+export function chooseTask(
+  targets: readonly ColumnProfile[],
+  rows: number,
+  task: Task = 'auto',
+  loss?: string,
+): TaskChoice {
+  if (task !== 'auto') return { kind: task, reason: `--task ${task} was given` };
+  if (targets.length > 1) return { kind: 'numbers', reason: 'several target columns are numbers' };
+  const p = targets[0];
+  if (p.kind === 'text') return { kind: 'classes', reason: 'its values are not all numbers' };
+  if (classTargets(loss)) return { kind: 'classes', reason: `--loss ${loss} compares classes` };
+  const values = p.sortedValues();
+  if (values === undefined) return { kind: 'numbers', reason: 'it holds more than 1000 distinct numbers' };
+  if (!values.every((v) => Number.isInteger(parseCell(v)))) {
+    return { kind: 'numbers', reason: 'its values are numbers, not all whole' };
+  }
+  const n = values.length;
+  if (n <= MAX_CLASS_VALUES && n * 2 < rows) {
+    return {
+      kind: 'classes',
+      reason: `its ${n} distinct values are whole numbers, at most ${MAX_CLASS_VALUES} and fewer than half the ${rows} rows`,
+    };
+  }
+  return {
+    kind: 'numbers',
+    reason: `its ${n} distinct whole numbers are ${n > MAX_CLASS_VALUES ? `more than ${MAX_CLASS_VALUES}` : `not fewer than half the ${rows} rows`}`,
+  };
+}
 
 /** Options of {@link buildEncoding}. */
 export interface EncodingOptions extends ColumnChoice {
   file: string;
   scaling: Scaling;
-  /** `auto` follows SPEC section 6: classes when the single target is not all numbers or the loss is a cross-entropy. */
+  /** `auto` follows {@link chooseTask}. */
   task?: Task;
   /** The loss the user asked for, if any. */
   loss?: string;
-  /** Standardize numeric targets (predictions are scaled back). Default false. */
-  scaleTargets?: boolean;
+  /**
+   * The output activation the network will have (default linear). Numeric targets
+   * are scaled by `scaling` (predictions scaled back) only when it is unbounded:
+   * a bounded output's range is the targets' own.
+   */
+  outputActivation?: ActivationName;
 }
 
 /**
@@ -141,7 +192,6 @@ export interface EncodingOptions extends ColumnChoice {
  */
 export function buildEncoding(all: TableProfile, fit: TableProfile, options: EncodingOptions): Encoding {
   const { file } = options;
-  const task = options.task ?? 'auto';
   const inputs: InputEncoding[] = options.inputColumns.map((name) => {
     const p = all.get(name);
     if (p.kind === 'text') {
@@ -160,10 +210,7 @@ export function buildEncoding(all: TableProfile, fit: TableProfile, options: Enc
   });
 
   const targets = options.targetColumns.map((name) => all.get(name));
-  const crossEntropy = classTargets(options.loss);
-  const classes =
-    task === 'classes' ||
-    (task === 'auto' && targets.length === 1 && (targets[0].kind === 'text' || crossEntropy));
+  const classes = chooseTask(targets, all.rows, options.task, options.loss).kind === 'classes';
   let target: TargetEncoding;
   if (classes) {
     if (targets.length !== 1) {
@@ -202,8 +249,9 @@ export function buildEncoding(all: TableProfile, fit: TableProfile, options: Enc
     for (const p of targets) requireNumbers(p, file);
     const offset: number[] = [];
     const scale: number[] = [];
+    const scaling = isBounded(options.outputActivation ?? 'linear') ? 'none' : options.scaling;
     for (const name of options.targetColumns) {
-      const st = options.scaleTargets ? scaleOf(fit.get(name), 'standard') : { offset: 0, scale: 1 };
+      const st = scaleOf(fit.get(name), scaling);
       offset.push(st.offset);
       scale.push(st.scale);
     }

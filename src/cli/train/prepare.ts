@@ -5,8 +5,18 @@
  * @module
  */
 
+import type { ActivationName } from '../../activations.js';
 import type { Table } from '../../data/csv.js';
-import { buildEncoding, chooseColumns, type Encoding, rowEncoder } from '../../data/encoding.js';
+import {
+  buildEncoding,
+  type ColumnChoice,
+  chooseColumns,
+  chooseTask,
+  type Encoding,
+  type EncodingOptions,
+  rowEncoder,
+  type TaskChoice,
+} from '../../data/encoding.js';
 import { profileRows, type TableProfile } from '../../data/profile.js';
 import { splitRows } from '../../data/split.js';
 import type { Reduction } from '../../losses.js';
@@ -35,10 +45,47 @@ export interface Prepared {
   /** Up to a few thousand raw rows for pictures. */
   sample: { columns: string[]; rows: string[][] };
   streamed: boolean;
+  /** Whether the target holds classes or numbers, and why. */
+  task: TaskChoice;
+}
+
+/** What the command decided before reading the data. */
+export interface DataPlan {
+  /** Fraction of the rows held out for validation. */
+  validationSplit: number;
+  /** The output activation when known (given, or from --init/--resume): it decides whether targets are scaled. */
+  outputActivation?: ActivationName;
+}
+
+/** The encoding options of a run. */
+export function encodingOptions(
+  args: TrainArgs,
+  plan: DataPlan,
+  file: string,
+  choice: ColumnChoice,
+): EncodingOptions {
+  return {
+    ...choice,
+    file,
+    scaling: args.scale,
+    task: args.task,
+    loss: args.loss,
+    outputActivation: plan.outputActivation,
+  };
+}
+
+/** The task chosen for the target columns of `profile`. */
+export function taskOf(profile: TableProfile, choice: ColumnChoice, args: TrainArgs): TaskChoice {
+  return chooseTask(
+    choice.targetColumns.map((c) => profile.get(c)),
+    profile.rows,
+    args.task,
+    args.loss,
+  );
 }
 
 /** Reads the whole file: exact stratified splits, scaling statistics from the training rows. */
-export function prepareTable(table: Table, args: TrainArgs): Prepared & { classHint?: string } {
+export function prepareTable(table: Table, args: TrainArgs, plan: DataPlan): Prepared {
   const { file, columns, rows, lines } = table;
   const choice = chooseColumns(columns, file, {
     target: args.target,
@@ -46,14 +93,7 @@ export function prepareTable(table: Table, args: TrainArgs): Prepared & { classH
     ignore: args.ignore,
   });
   const all = profileRows(columns, rows, lines);
-  const options = {
-    ...choice,
-    file,
-    scaling: args.scale,
-    task: args.task,
-    loss: args.loss,
-    scaleTargets: args.targetScale === 'standard',
-  };
+  const options = encodingOptions(args, plan, file, choice);
   // First the target alone (for stratifying), then the scaling from the training rows.
   const draft = buildEncoding(all, all, options);
   let groups: Uint32Array | undefined;
@@ -62,10 +102,8 @@ export function prepareTable(table: Table, args: TrainArgs): Prepared & { classH
     const index = new Map(draft.target.classes.map((k, i) => [k, i] as const));
     groups = Uint32Array.from(rows, (r) => index.get(r[col].trim()) ?? 0);
   }
-  // SPEC section 6: --validation-split defaults to 0, whatever the target.
-  const validationFraction = args.validationSplit ?? 0;
   const split = splitRows(rows.length, {
-    validation: validationFraction,
+    validation: plan.validationSplit,
     test: args.testSplit,
     seed: args.seed,
     groups,
@@ -89,24 +127,11 @@ export function prepareTable(table: Table, args: TrainArgs): Prepared & { classH
     test,
     streamed: false,
     sample: { columns, rows: Array.from(sampleIdx, (i) => rows[i]) },
-    classHint: classHint(all, encoding),
+    task: taskOf(all, choice, args),
     finalScores: async (net, o) => ({
       train: scoreEncoded(net, encoding, train, o.loss as never, o.reduction),
     }),
   };
-}
-
-export function classHint(all: TableProfile, encoding: Encoding): string | undefined {
-  if (encoding.target.kind !== 'numbers') return undefined;
-  const p = all.get(encoding.target.columns[0]);
-  const values = p.sortedValues();
-  if (values && values.length <= 50 && values.every((v) => Number.isInteger(Number(v)))) {
-    return (
-      `note: target '${p.name}' holds numbers, so it is fitted as a number (linear output, mse); ` +
-      `give --task classes or --loss cross-entropy to treat its ${values.length} distinct values as classes`
-    );
-  }
-  return undefined;
 }
 
 function sampleIndices(n: number, k: number, seed: number): Uint32Array {

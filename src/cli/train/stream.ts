@@ -15,7 +15,7 @@ import { Random } from '../../random.js';
 import type { DataChunk } from '../../train/trainer.js';
 import { encodeRows, runNetwork, Scorer, type Scores } from '../run-model.js';
 import type { TrainArgs } from '../train.js';
-import { classHint, type Prepared } from './prepare.js';
+import { type DataPlan, encodingOptions, type Prepared, taskOf } from './prepare.js';
 
 /** Validation rows kept in memory when streaming. */
 export const STREAM_VALIDATION_ROWS = 10_000;
@@ -26,14 +26,11 @@ export const STREAM_VALIDATION_ROWS = 10_000;
  * again in chunks. Rows go to validation and test by a seeded hash of their
  * index; at most {@link STREAM_VALIDATION_ROWS} validation rows are kept.
  */
-export async function prepareStream(
-  file: string,
-  args: TrainArgs,
-): Promise<Prepared & { classHint?: string }> {
+export async function prepareStream(file: string, args: TrainArgs, plan: DataPlan): Promise<Prepared> {
   let profile: TableProfile | undefined;
   let header: string[] = [];
   let index = 0;
-  const validationFraction = args.validationSplit ?? 0;
+  const validationFraction = plan.validationSplit;
   const validationRaw: { rows: string[][]; lines: number[] } = { rows: [], lines: [] };
   const sample: string[][] = [];
   let trainRows = 0;
@@ -62,14 +59,7 @@ export async function prepareStream(
     inputs: args.inputs,
     ignore: args.ignore,
   });
-  const encoding = buildEncoding(profile, profile, {
-    ...choice,
-    file,
-    scaling: args.scale,
-    task: args.task,
-    loss: args.loss,
-    scaleTargets: args.targetScale === 'standard',
-  });
+  const encoding = buildEncoding(profile, profile, encodingOptions(args, plan, file, choice));
   if (trainRows === 0)
     throw new BackpropError(
       'the splits leave no training rows; expected smaller --validation-split/--test-split',
@@ -117,7 +107,7 @@ export async function prepareStream(
     validation,
     streamed: true,
     sample: { columns: header, rows: sample },
-    classHint: classHint(profile, encoding),
+    task: taskOf(profile, choice, args),
     finalScores: async (net, o) => {
       const scorers = { train: new Scorer(encoding.target), test: new Scorer(encoding.target) };
       let i = 0;
