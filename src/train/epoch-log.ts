@@ -7,7 +7,30 @@
  *
  * @module
  */
-import type { EpochInfo } from './trainer.js';
+/** What one epoch did. */
+export interface EpochInfo {
+  /** 1-based epoch number. */
+  epoch: number;
+  /**
+   * J over the training examples, from the loss of each example at the moment it
+   * was used in this epoch (before the update it took part in).
+   */
+  cost: number;
+  /** J over the validation examples after the epoch. */
+  validationCost?: number;
+  /** Share of training examples classified right (classification only), at the moment they were used. */
+  accuracy?: number;
+  /** Share of validation examples classified right after the epoch. */
+  validationAccuracy?: number;
+  /** Updates done in this epoch. */
+  updates: number;
+  /** Examples used in this epoch. */
+  examples: number;
+  /** Seconds this epoch took. */
+  seconds: number;
+  /** Seconds since training started. */
+  elapsedSeconds: number;
+}
 
 // Row layout: cost, accuracy, validation cost, validation accuracy, updates,
 // examples, seconds, elapsed seconds.

@@ -1,0 +1,193 @@
+/**
+ * The data a {@link Trainer} trains on: in-memory examples (rows of numbers or
+ * shaped arrays) checked against the network and split, at random but seeded,
+ * into training and validation rows; or a stream of chunks, each checked as it
+ * comes and cut into batches.
+ *
+ * @module
+ */
+import type { Matrix } from '../backend/backend.js';
+import { copyRows, isShaped, type MatrixInput, shapeOf, toMatrix } from '../data/tensor.js';
+import { BackpropError } from '../errors.js';
+import type { Network } from '../network.js';
+import { Random } from '../random.js';
+import { type ResolvedSettings, resolveSettings, type TrainOptions } from '../settings.js';
+
+/** A chunk of a stream of training data. */
+export interface DataChunk {
+  inputs: MatrixInput;
+  targets: MatrixInput;
+}
+
+/** A stream of chunks: an (async) iterable, or a function returning a fresh one for each epoch. */
+export type DataStream =
+  | Iterable<DataChunk>
+  | AsyncIterable<DataChunk>
+  | (() => Iterable<DataChunk> | AsyncIterable<DataChunk>);
+
+/** Training inputs: a matrix (with targets given separately) or a stream of chunks. */
+export type TrainingSource = MatrixInput | DataStream;
+
+function isStream(x: unknown): x is DataStream {
+  if (typeof x === 'function') return true;
+  // An array is rows of numbers, unless it holds { inputs, targets } chunks (it is an iterable of them too).
+  if (Array.isArray(x)) {
+    const first: unknown = x[0];
+    return typeof first === 'object' && first !== null && !Array.isArray(first) && 'inputs' in first;
+  }
+  if (x === null || typeof x !== 'object' || isShaped(x)) return false;
+  return Symbol.iterator in x || Symbol.asyncIterator in x;
+}
+
+/** Training examples in memory (`x`, `t`, `n` rows) or a stream, and the validation examples if any. */
+export class TrainingData {
+  private constructor(
+    private readonly net: Network,
+    /** Number of training examples (null for a stream). */
+    readonly n: number | null,
+    readonly x: Matrix | null,
+    readonly t: Matrix | null,
+    readonly stream: DataStream | null,
+    readonly valX: Matrix | null,
+    readonly valT: Matrix | null,
+  ) {}
+
+  /**
+   * Checks the data against `net` and reads it in; the settings are resolved on
+   * the way, since their defaults depend on the number of training examples and
+   * the split on their seed.
+   */
+  static load(
+    net: Network,
+    inputs: TrainingSource,
+    targets: MatrixInput | null,
+    options: TrainOptions,
+  ): { data: TrainingData; settings: ResolvedSettings } {
+    const { backend, dtype } = net;
+    let settings: ResolvedSettings;
+    let n: number | null = null;
+    let x: Matrix | null = null;
+    let t: Matrix | null = null;
+    let valX: Matrix | null = null;
+    let valT: Matrix | null = null;
+    if (isStream(inputs)) {
+      if (targets !== null && targets !== undefined) {
+        throw new BackpropError(
+          'targets: give null when the inputs are a stream of { inputs, targets } chunks',
+        );
+      }
+      settings = resolveSettings(net, options, null);
+      if (settings.validationSplit > 0) {
+        throw new BackpropError('validationSplit: a stream cannot be split; give validationData');
+      }
+    } else {
+      if (targets === null || targets === undefined) throw new BackpropError('targets: missing');
+      const [rows, cols] = shapeOf(inputs, 'inputs');
+      const [targetRows, targetCols] = shapeOf(targets, 'targets');
+      if (rows === 0) throw new BackpropError('inputs: no examples to train on');
+      if (cols !== net.inputs)
+        throw new BackpropError(`inputs: the network has ${net.inputs} inputs, the data ${cols} columns`);
+      if (targetRows !== rows)
+        throw new BackpropError(`targets: ${targetRows} rows for ${rows} rows of inputs`);
+      if (targetCols !== net.outputs) {
+        throw new BackpropError(
+          `targets: the network has ${net.outputs} outputs, the targets ${targetCols} columns`,
+        );
+      }
+      const split = options.validationSplit ?? 0;
+      const validationRows =
+        typeof split === 'number' && split > 0 && split < 1 ? Math.round(rows * split) : 0;
+      if (validationRows >= rows) throw new BackpropError('validationSplit: leaves no examples to train on');
+      n = rows - validationRows;
+      settings = resolveSettings(net, options, n);
+      const allX = toMatrix(inputs, backend, dtype, 'inputs', net.inputs);
+      const allT = toMatrix(targets, backend, dtype, 'targets', net.outputs);
+      if (validationRows > 0) {
+        // A seeded random split: data files are often sorted by class.
+        const perm = new Random(settings.seed ^ 0x5eed).shuffle(
+          Uint32Array.from({ length: rows }, (_, i) => i),
+        );
+        const trainIdx = perm.subarray(0, n).sort();
+        const valIdx = perm.subarray(n).sort();
+        x = backend.matrix(n, net.inputs, dtype);
+        t = backend.matrix(n, net.outputs, dtype);
+        valX = backend.matrix(validationRows, net.inputs, dtype);
+        valT = backend.matrix(validationRows, net.outputs, dtype);
+        backend.gatherRows(allX, trainIdx, 0, n, x);
+        backend.gatherRows(allT, trainIdx, 0, n, t);
+        backend.gatherRows(allX, valIdx, 0, validationRows, valX);
+        backend.gatherRows(allT, valIdx, 0, validationRows, valT);
+        backend.free(allX);
+        backend.free(allT);
+      } else {
+        x = allX;
+        t = allT;
+      }
+    }
+    if (options.validationData) {
+      const v = options.validationData;
+      const [vr] = shapeOf(v.inputs, 'validationData.inputs');
+      const [tr] = shapeOf(v.targets, 'validationData.targets');
+      if (vr !== tr) throw new BackpropError(`validationData.targets: ${tr} rows for ${vr} rows of inputs`);
+      valX = toMatrix(v.inputs, backend, dtype, 'validationData.inputs', net.inputs);
+      valT = toMatrix(v.targets, backend, dtype, 'validationData.targets', net.outputs);
+    }
+    const stream = n === null ? (inputs as DataStream) : null;
+    return { data: new TrainingData(net, n, x, t, stream, valX, valT), settings };
+  }
+
+  /**
+   * One pass over the stream: its examples, in order, copied into the rows of
+   * `x` and `t` (`x.rows` at a time), with `take(rows)` called each time they
+   * are full and once more for the last rows (fewer) if any are left. Returns
+   * the number of examples.
+   */
+  async eachBatch(x: Matrix, t: Matrix, take: (rows: number) => void): Promise<number> {
+    const { net } = this;
+    const size = x.rows;
+    let filled = 0;
+    let seen = 0;
+    const stream = this.stream as DataStream;
+    const source = typeof stream === 'function' ? stream() : stream;
+    let index = 0;
+    for await (const chunk of source as AsyncIterable<DataChunk>) {
+      const what = `chunk ${index++}`;
+      if (typeof chunk !== 'object' || chunk === null)
+        throw new BackpropError(`${what}: expected { inputs, targets }`);
+      const [rows, cols] = shapeOf(chunk.inputs, `${what}.inputs`);
+      const [targetRows, targetCols] = shapeOf(chunk.targets, `${what}.targets`);
+      if (rows > 0 && cols !== net.inputs) {
+        throw new BackpropError(
+          `${what}.inputs: the network has ${net.inputs} inputs, the chunk ${cols} columns`,
+        );
+      }
+      if (targetRows !== rows)
+        throw new BackpropError(`${what}.targets: ${targetRows} rows for ${rows} rows of inputs`);
+      if (rows > 0 && targetCols !== net.outputs) {
+        throw new BackpropError(
+          `${what}.targets: the network has ${net.outputs} outputs, the chunk ${targetCols} columns`,
+        );
+      }
+      let from = 0;
+      while (from < rows) {
+        const count = Math.min(size - filled, rows - from);
+        copyRows(chunk.inputs, from, count, x, `${what}.inputs`, filled);
+        copyRows(chunk.targets, from, count, t, `${what}.targets`, filled);
+        filled += count;
+        from += count;
+        seen += count;
+        if (filled === size) {
+          take(size);
+          filled = 0;
+        }
+      }
+    }
+    if (filled > 0) take(filled);
+    return seen;
+  }
+
+  /** Gives the matrices back to the backend. */
+  free(): void {
+    for (const m of [this.x, this.t, this.valX, this.valT]) if (m) this.net.backend.free(m);
+  }
+}
