@@ -82,17 +82,23 @@ async function codesText() {
 }
 
 const checking = process.argv.includes('--check');
-const codes = await codesText();
-if (checking) {
+
+/** With --check, exits with an error unless `file` holds `contents`. */
+function checkFresh(file, contents) {
   let old = '';
   try {
-    old = readFileSync(codesFile, 'utf8');
+    old = readFileSync(file, 'utf8');
   } catch {}
-  if (old !== codes) {
-    console.error(`${codesFile} is stale: run npm run build:wasm`);
+  if (old !== contents) {
+    console.error(`${file} is stale: run npm run build:wasm`);
     process.exit(1);
   }
-} else writeFileSync(codesFile, codes);
+}
+
+// The codes first: both sources import them.
+const codes = await codesText();
+if (checking) checkFresh(codesFile, codes);
+else writeFileSync(codesFile, codes);
 
 const encoded = {};
 for (const [name, flags] of Object.entries(variants))
@@ -129,16 +135,7 @@ const outputs = [
   [smallFile, smallText],
 ];
 if (checking) {
-  for (const [file, contents] of outputs) {
-    let old = '';
-    try {
-      old = readFileSync(file, 'utf8');
-    } catch {}
-    if (old !== contents) {
-      console.error(`${file} is stale: run npm run build:wasm`);
-      process.exit(1);
-    }
-  }
+  for (const [file, contents] of outputs) checkFresh(file, contents);
   console.log('wasm modules up to date');
 } else {
   for (const [file, contents] of outputs) writeFileSync(file, contents);
