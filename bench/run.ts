@@ -141,10 +141,10 @@ async function main(): Promise<void> {
   };
   writeFileSync(new URL('./results.json', import.meta.url), `${JSON.stringify(doc, null, 2)}\n`);
   console.log(`\nwrote bench/results.json in ${Math.round(doc.seconds)} s`);
-  if (updateReadme(doc)) console.log('updated the table in README.md');
+  if (updateReadme(doc)) console.log('updated the table in docs/benchmarks.md');
 }
 
-/** Puts the latest table between the README's bench markers, so the README shows the last run. */
+/** Puts the latest table between the bench markers of docs/benchmarks.md, so it shows the last run. */
 function updateReadme(doc: {
   date: string;
   node: string;
@@ -152,7 +152,7 @@ function updateReadme(doc: {
   cores: number;
   table: string;
 }): boolean {
-  const file = new URL('../README.md', import.meta.url);
+  const file = new URL('../docs/benchmarks.md', import.meta.url);
   const text = readFileSync(file, 'utf8');
   const start = '<!-- bench:start -->';
   const end = '<!-- bench:end -->';

@@ -203,8 +203,8 @@ function kerasActivation(raw: unknown, where: string): ActivationName {
  * {@link InteropError} naming it.
  *
  * @example
- * const modelJson = JSON.parse(readFileSync('web/model.json', 'utf8'));
- * const model = fromTfjs(modelJson, { 'model.weights.bin': readFileSync('web/model.weights.bin') });
+ * const modelJson = JSON.parse(readFileSync('out/model.json', 'utf8'));
+ * const model = fromTfjs(modelJson, { 'model.weights.bin': readFileSync('out/model.weights.bin') });
  */
 export function fromTfjs(
   modelJson: unknown,
