@@ -238,7 +238,10 @@ export function buildEncoding(all: TableProfile, fit: TableProfile, options: Enc
         `has only one class label ('${labels[0]}'); expected at least two`,
       );
     }
-    const binary = options.loss === 'binary-cross-entropy' && labels.length === 2;
+    // Two classes make one output (0 and 1) under binary cross-entropy or a given sigmoid output.
+    const binary =
+      labels.length === 2 &&
+      (options.loss === 'binary-cross-entropy' || options.outputActivation === 'sigmoid');
     if (options.loss === 'binary-cross-entropy' && labels.length > 2) {
       throw new BackpropError(
         `--loss binary-cross-entropy: the target '${p.name}' has ${labels.length} classes; expected two (use cross-entropy for more)`,
