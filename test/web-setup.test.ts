@@ -6,13 +6,16 @@ import { describe, expect, it } from 'vitest';
 import {
   boundsOf,
   csvExamples,
+  featurize,
   generate,
   grid2d,
   parseCsvText,
+  regression,
   shapeTargets,
   split,
   standardize,
 } from '../web/src/data.js';
+import { checked, digitsThatCheck, parTex } from '../web/src/digits.js';
 import { num, psiPrime } from '../web/src/explain-view.js';
 import {
   ACTIVATIONS,
@@ -20,6 +23,7 @@ import {
   decodeSetup,
   defaultSetup,
   encodeSetup,
+  FEATURES,
   LOSSES,
   MODES,
   OPTIMIZERS,
@@ -71,7 +75,7 @@ describe('setup in the URL', () => {
   it('keeps the link readable', () => {
     expect(encodeSetup(defaultSetup('xor'))).toBe(
       'data=xor&layers=4:tanh:0.3,1:sigmoid:0.3&n=200&noise=0.1&test=0.5&loss=binary-cross-entropy' +
-        '&red=mean&mode=minibatch&batch=10&opt=sgd&l2=0&tol=0&seed=1',
+        '&red=mean&mode=minibatch&batch=10&opt=sgd&l2=0&tol=0&seed=1&init=auto&feat=x1,x2&disc=false',
     );
   });
 
@@ -124,7 +128,7 @@ describe('playground data', () => {
         expect(pd.grid?.length).toBe(120);
         continue;
       }
-      expect(pd.kind).toBe('classes');
+      expect(pd.kind).toBe(d === 'plane' || d === 'gauss' ? 'numbers' : 'classes');
       const b = pd.bounds!;
       expect(b.x[1] - b.x[0]).toBeCloseTo(b.y[1] - b.y[0], 12);
       for (const [x, y] of [...pd.train.inputs, ...pd.test.inputs]) {
@@ -184,7 +188,7 @@ describe('playground data', () => {
     expect(numbers.kind).toBe('numbers');
     expect(numbers.all.targets).toEqual([[2], [4], [6]]);
     expect(() => parseCsvText('a,b\n1,2\n3\n', 'bad.csv')).toThrow(
-      /bad\.csv: row 3 has 1 fields, the header has 2/,
+      /bad\.csv: line 3 has 1 fields, the header has 2/,
     );
     const train = { inputs: [[1], [3]], targets: [[0], [1]] };
     const test = { inputs: [[5]], targets: [[0]] };
@@ -216,5 +220,75 @@ describe('explain panel numbers', () => {
         expect(psiPrime(name, v, f(v))).toBeCloseTo((f(v + h) - f(v - h)) / (2 * h), 6);
       }
     }
+  });
+});
+
+describe("second edition: features, teachers' links, regressions, CSV delimiters", () => {
+  it('round-trips features, initialisation, discretize and hidden controls through the URL', () => {
+    const s: Setup = {
+      ...defaultSetup('circles'),
+      features: ['x1sq', 'x2sq', 'sinx1'],
+      init: 'zeros',
+      discretize: true,
+      hidden: ['loss', 'opt', 'explain'],
+    };
+    const q = encodeSetup(s);
+    expect(q).toContain('feat=x1sq,x2sq,sinx1');
+    expect(q).toContain('loss_hide=true&opt_hide=true&explain_hide=true');
+    expect(decodeSetup(q)).toEqual(s);
+    // Unknown features and hide keys are dropped; no feature at all falls back to x1, x2.
+    const t = decodeSetup('data=xor&feat=evil,x1x2&nope_hide=true&mode_hide=1');
+    expect(t.features).toEqual(['x1x2']);
+    expect(t.hidden).toEqual([]);
+    expect(decodeSetup('data=xor&feat=').features).toEqual(['x1', 'x2']);
+  });
+
+  it('computes each feature of a point', () => {
+    const [row] = featurize([[0.5, -2]], FEATURES);
+    expect(row).toEqual([0.5, -2, 0.25, 4, -1, Math.sin(0.5), Math.sin(-2), Math.cos(0.5), Math.cos(-2)]);
+  });
+
+  it('makes the 2-D regressions from the seed, with targets in [-1, 1]', () => {
+    const a = regression('plane', 50, 3, 0);
+    expect(a).toEqual(regression('plane', 50, 3, 0));
+    for (let k = 0; k < 50; k++)
+      expect(a.targets[k][0]).toBeCloseTo((a.inputs[k][0] + a.inputs[k][1]) / 2, 15);
+    const g = regression('gauss', 400, 1, 0);
+    const ds = g.targets.map((t) => t[0]);
+    expect(Math.min(...ds)).toBeLessThan(-0.5);
+    expect(Math.max(...ds)).toBeGreaterThan(0.5);
+    expect(ds.every((d) => d >= -1 && d <= 1)).toBe(true);
+  });
+
+  it('finds the delimiter and names the line, column and value of a bad cell', () => {
+    const t = parseCsvText('a;b;label\n1;2;x\n\n3;4;y\n', 'semi.csv');
+    expect(t.columns).toEqual(['a', 'b', 'label']);
+    expect(t.delimiter).toBe(';');
+    expect(t.lines).toEqual([2, 4]);
+    expect(parseCsvText('a\tb\n1\t2\n', 'tabs.tsv').delimiter).toBe('\t');
+    expect(() =>
+      csvExamples(parseCsvText('a,b,label\n1,2,1\n3,zz,2\n4,5,1\n', 'g.csv'), 'label', true),
+    ).toThrow("g.csv: line 3, column 'b': 'zz' is not a number");
+    expect(() => csvExamples(parseCsvText('a,label\nfoo,1\nbar,2\n', 'h.csv'), 'label', true)).toThrow(
+      "h.csv: no numeric input column besides 'label' (line 2, column 'a': 'foo' is not a number)",
+    );
+    expect(() => parseCsvText('abc\n1\n2\n', 'one.csv')).toThrow(/line 1 has one column/);
+  });
+});
+
+describe('numbers that check by hand', () => {
+  it('gives an operand the digits its line needs, so that the printed arithmetic is right', () => {
+    // 0.1 * (1 - y) with y = 0.99993953: at 4 digits y prints as 0.9999 and the line would not check.
+    const y = 0.99993953;
+    const c = checked([1, y], (o) => 0.1 * (o[0] - o[1]), 0.1 * (1 - y));
+    expect(c.result).toBe('6.047\\times 10^{-6}');
+    expect(Number(c.ops[1])).not.toBe(0.9999);
+    expect(Number((0.1 * (1 - Number(c.ops[1]))).toPrecision(4))).toBe(
+      Number((0.1 * (1 - y)).toPrecision(4)),
+    );
+    // Lines that check at 4 digits stay at 4.
+    expect(digitsThatCheck([0.5, 0.25], (o) => o[0] * o[1], 0.125)).toBe(4);
+    expect(parTex('-0.1214')).toBe('(-0.1214)');
+    expect(parTex('0.1214')).toBe('0.1214');
   });
 });

@@ -9,7 +9,7 @@ import { classIndex, datasets } from 'backprop-mlp';
 import { parse } from 'csv-parse/browser/esm/sync';
 import type { Bounds } from './draw.js';
 import type { Examples } from './protocol.js';
-import type { Setup } from './setup.js';
+import { type Feature, REGRESSIONS, type Setup } from './setup.js';
 
 /** Side of the grid of the heat maps: g x g points over the plotted region. */
 export const GRID = 48;
@@ -30,6 +30,8 @@ export interface PlaygroundData {
   grid: number[][] | null;
   /** How CSV inputs were scaled, kept in an exported model: x' = (x - offset) / scale. */
   scaling?: { offset: number[]; scale: number[] };
+  /** CSV columns left out of the inputs because they are not numbers. */
+  dropped?: string[];
 }
 
 /** A tiny seeded generator (mulberry32) for the split; the library seeds everything else. */
@@ -124,17 +126,108 @@ export function shapeTargets(targets: number[][], classes: number, outputUnits: 
   });
 }
 
+/** TensorFlow Playground's Gaussians of the multi-Gaussian regression, scaled to [-1, 1]: x, y, sign. */
+const GAUSSIANS = [
+  [-2 / 3, 5 / 12, 1],
+  [0, 5 / 12, -1],
+  [2 / 3, 5 / 12, 1],
+  [-2 / 3, -5 / 12, -1],
+  [0, -5 / 12, 1],
+  [2 / 3, -5 / 12, -1],
+] as const;
+
+/**
+ * The 2-D regressions of TensorFlow Playground on [-1, 1]^2: `plane` is
+ * d = (x1 + x2) / 2; `gauss` is the strongest of six signed bumps, each
+ * falling linearly from 1 at its centre to 0 at distance 1/3. Noise moves the
+ * point at which d is read by up to `noise` in each direction (seeded).
+ */
+export function regression(kind: 'plane' | 'gauss', n: number, seed: number, noise: number): Examples {
+  const random = mulberry(seed ^ 0x9e55);
+  const inputs: number[][] = [];
+  const targets: number[][] = [];
+  for (let k = 0; k < n; k++) {
+    const x1 = 2 * random() - 1;
+    const x2 = 2 * random() - 1;
+    const a = x1 + noise * (2 * random() - 1);
+    const b = x2 + noise * (2 * random() - 1);
+    let d = 0;
+    if (kind === 'plane') d = (a + b) / 2;
+    else
+      for (const [cx, cy, sign] of GAUSSIANS) {
+        const bump = sign * Math.max(0, 1 - 3 * Math.hypot(a - cx, b - cy));
+        if (Math.abs(bump) > Math.abs(d)) d = bump;
+      }
+    inputs.push([x1, x2]);
+    targets.push([d]);
+  }
+  return { inputs, targets };
+}
+
+/** TeX-free labels of the features, for the diagram and the data panel. */
+export const FEATURE_LABELS: Record<Feature, string> = {
+  x1: 'x₁',
+  x2: 'x₂',
+  x1sq: 'x₁²',
+  x2sq: 'x₂²',
+  x1x2: 'x₁x₂',
+  sinx1: 'sin x₁',
+  sinx2: 'sin x₂',
+  cosx1: 'cos x₁',
+  cosx2: 'cos x₂',
+};
+
+/** The value of feature `f` at the point (x1, x2). */
+export function featureValue(f: Feature, x1: number, x2: number): number {
+  switch (f) {
+    case 'x1':
+      return x1;
+    case 'x2':
+      return x2;
+    case 'x1sq':
+      return x1 * x1;
+    case 'x2sq':
+      return x2 * x2;
+    case 'x1x2':
+      return x1 * x2;
+    case 'sinx1':
+      return Math.sin(x1);
+    case 'sinx2':
+      return Math.sin(x2);
+    case 'cosx1':
+      return Math.cos(x1);
+    case 'cosx2':
+      return Math.cos(x2);
+  }
+}
+
+/** The network's inputs for 2-D points: one column per chosen feature. */
+export function featurize(points: number[][], features: readonly Feature[]): number[][] {
+  return points.map((p) => features.map((f) => featureValue(f, p[0], p[1])));
+}
+
+/** Whether the data set is 2-D points whose features can be chosen (not the line, not a CSV file). */
+export function hasFeatures(setup: Setup): boolean {
+  return setup.dataset !== 'csv' && setup.dataset !== 'line';
+}
+
 /** Examples from the library's generator named by the setup, split and ready to draw. */
 export function generate(setup: Setup): PlaygroundData {
   if (setup.dataset === 'csv') throw new Error('generate: a CSV file is not generated');
+  const dataset = setup.dataset;
+  if (dataset === 'plane' || dataset === 'gauss') {
+    const all = regression(dataset, setup.size, setup.seed, setup.noise);
+    const { train, test } = split(all, setup.testFraction, setup.seed);
+    return withGrid({ kind: 'numbers', train, test, inputColumns: ['x1', 'x2'], targetColumns: ['d'] });
+  }
   const options = { seed: setup.seed, noise: setup.noise };
   const d =
-    setup.dataset === 'blobs'
+    dataset === 'blobs'
       ? datasets.blobs(setup.size, { ...options, centers: 3 })
-      : datasets.generators[setup.dataset](setup.size, options);
+      : datasets.generators[dataset](setup.size, options);
   const { train, test } = split({ inputs: d.inputs, targets: d.targets }, setup.testFraction, setup.seed);
   return withGrid({
-    kind: setup.dataset === 'line' ? 'numbers' : 'classes',
+    kind: setup.dataset === 'line' || REGRESSIONS.includes(setup.dataset) ? 'numbers' : 'classes',
     train,
     test,
     inputColumns: d.inputColumns,
@@ -148,27 +241,76 @@ export interface CsvTable {
   file: string;
   columns: string[];
   rows: string[][];
+  /** The line of the file each row starts on (the header is line 1). */
+  lines: number[];
+  /** The field separator found in the header line. */
+  delimiter: string;
+}
+
+/** Field separators a CSV file may use; the header line's most frequent one wins (a comma on a tie). */
+const DELIMITERS = [',', ';', '\t', '|'] as const;
+
+/** The separator of `text`: the one that occurs most often in its first line outside quotes. */
+export function detectDelimiter(text: string): string {
+  const first =
+    text
+      .replace(/^\uFEFF/, '')
+      .split(/\r?\n/)
+      .find((l) => l.trim() !== '') ?? '';
+  const bare = first.replace(/"[^"]*"/g, '');
+  let best: string = ',';
+  let most = 0;
+  for (const d of DELIMITERS) {
+    const count = bare.split(d).length - 1;
+    if (count > most) {
+      best = d;
+      most = count;
+    }
+  }
+  return best;
 }
 
 /** Parses CSV text (a header line, then rows); throws an Error naming the line of a ragged row. */
 export function parseCsvText(text: string, file: string): CsvTable {
-  const records = parse(text, {
-    bom: true,
-    skip_empty_lines: true,
-    relax_column_count: true,
-    trim: true,
-  }) as string[][];
+  const delimiter = detectDelimiter(text);
+  let records: { record: string[]; info: { lines: number } }[];
+  try {
+    records = parse(text, {
+      bom: true,
+      delimiter,
+      skip_empty_lines: true,
+      relax_column_count: true,
+      trim: true,
+      info: true,
+    }) as unknown as { record: string[]; info: { lines: number } }[];
+  } catch (e) {
+    throw new Error(`${file}: ${(e as Error).message}`);
+  }
   if (records.length < 2) throw new Error(`${file}: expected a header line and at least one row`);
-  const [columns, ...rows] = records;
-  rows.forEach((r, i) => {
-    if (r.length !== columns.length) {
-      throw new Error(`${file}: row ${i + 2} has ${r.length} fields, the header has ${columns.length}`);
+  const [head, ...body] = records;
+  const columns = head.record;
+  if (columns.length < 2) {
+    throw new Error(
+      `${file}: line 1 has one column ('${columns[0]}'); expected at least an input and a target separated by , ; tab or |`,
+    );
+  }
+  for (const r of body) {
+    if (r.record.length !== columns.length) {
+      throw new Error(
+        `${file}: line ${r.info.lines} has ${r.record.length} fields, the header has ${columns.length}`,
+      );
     }
-  });
-  return { file, columns, rows };
+  }
+  return { file, columns, rows: body.map((r) => r.record), lines: body.map((r) => r.info.lines), delimiter };
 }
 
 const isNumber = (s: string): boolean => s.trim() !== '' && Number.isFinite(Number(s));
+
+/** "line 4, column 'x2': 'abc'", the first cell of column j that is not a number. */
+function badCell(table: CsvTable, j: number): string {
+  const i = table.rows.findIndex((r) => !isNumber(r[j]));
+  return `line ${table.lines[i]}, column '${table.columns[j]}': '${table.rows[i][j]}' is not a number`;
+}
 
 /**
  * Examples from a CSV table: every numeric column but the target is an input,
@@ -189,9 +331,18 @@ export function csvExamples(
   const t = table.columns.indexOf(target);
   if (t < 0) throw new Error(`${table.file}: no column '${target}'`);
   const numeric = table.columns.map((_, j) => table.rows.every((r) => isNumber(r[j])));
+  // A column of numbers with a few bad cells is a mistake in the file, not a column of text.
+  table.columns.forEach((_, j) => {
+    const good = table.rows.filter((r) => isNumber(r[j])).length;
+    if (j !== t && !numeric[j] && good >= table.rows.length / 2)
+      throw new Error(`${table.file}: ${badCell(table, j)}`);
+  });
   const inputIdx = table.columns.map((_, j) => j).filter((j) => j !== t && numeric[j]);
   const dropped = table.columns.filter((_, j) => j !== t && !numeric[j]);
-  if (inputIdx.length === 0) throw new Error(`${table.file}: no numeric input column besides '${target}'`);
+  if (inputIdx.length === 0) {
+    const j = table.columns.findIndex((_, k) => k !== t);
+    throw new Error(`${table.file}: no numeric input column besides '${target}' (${badCell(table, j)})`);
+  }
   const inputs = table.rows.map((r) => inputIdx.map((j) => Number(r[j])));
   const classesTask = asClasses || !numeric[t];
   if (!classesTask) {

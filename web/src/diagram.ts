@@ -2,7 +2,9 @@
  * The network drawn left to right: one column per layer with its controls,
  * each node a small heat map of its output over the input plane, each weight a
  * curve whose colour is its sign and whose width is its size, each bias a small
- * square on its node. Hovering or focusing a node or a weight shows its numbers.
+ * square on its node. Hovering or focusing a node or a weight shows its numbers;
+ * hovering a node also shows its map large in the output plot; clicking a
+ * weight edits it.
  *
  * @module
  */
@@ -15,6 +17,10 @@ export interface DiagramActions {
   setUnits(layer: number, units: number): void;
   setActivation(layer: number, activation: string): void;
   setRate(layer: number, rate: number): void;
+  /** The pointer or the focus rests on node `node` of layer `layer` (0 = inputs), or left it (null). */
+  hoverNode(layer: number, node: number | null): void;
+  /** The learner typed a new value for weight w^(layer)_{m i}. */
+  editWeight(layer: number, m: number, i: number, value: number): void;
 }
 
 /** Numbers of one node for its tooltip, from the current step trace. */
@@ -41,6 +47,7 @@ export class Diagram {
   private paths: SVGPathElement[][][] = [];
   private weights: LayerWeights[] = [];
   private numbers: ((layer: number, node: number) => NodeNumbers) | null = null;
+  private plane = false;
 
   constructor(
     private host: HTMLElement,
@@ -59,19 +66,21 @@ export class Diagram {
    * Rebuilds the columns for `inputColumns` inputs and `layers` (the output
    * layer last, whose units follow the data and cannot be changed here).
    */
-  build(inputColumns: string[], layers: LayerSetup[], inputMaps: boolean): void {
+  build(inputColumns: string[], layers: LayerSetup[], plane: boolean): void {
     this.inner.replaceChildren(this.svg);
     this.nodes = [];
     this.canvases = [];
+    this.plane = plane;
     const inputCol = this.column('Inputs', null);
     const inputNodes: HTMLDivElement[] = [];
     const inputCanvases: HTMLCanvasElement[] = [];
     inputColumns.forEach((name, m) => {
-      const node = this.node(inputMaps && inputColumns.length === 2, `input ${name}`);
+      const node = this.node(plane, `input ${m + 1}: ${name}`);
       node.classList.add('input');
-      if (inputMaps && inputColumns.length === 2) node.classList.add('map');
+      if (plane) node.classList.add('map');
       const label = document.createElement('span');
-      label.textContent = `x${m + 1}`;
+      // Over the plane the inputs are features of (x1, x2), named as such; else the columns in order.
+      label.textContent = plane ? name : `x${m + 1}`;
       node.title = name;
       node.append(label);
       node.dataset.layer = '0';
@@ -119,6 +128,7 @@ export class Diagram {
       if (!isOutput) {
         const pm = document.createElement('div');
         pm.className = 'pm';
+        pm.dataset.hide = 'layers';
         const plus = document.createElement('button');
         plus.textContent = '+';
         plus.setAttribute('aria-label', `Add a node to layer ${index + 1}`);
@@ -137,6 +147,7 @@ export class Diagram {
         head.append(units);
       }
       const select = document.createElement('select');
+      select.dataset.hide = 'layers';
       select.setAttribute('aria-label', `Activation of ${title}`);
       select.className = 'activation';
       for (const a of ACTIVATIONS) {
@@ -150,6 +161,7 @@ export class Diagram {
       select.onchange = () => this.actions.setActivation(index, select.value);
       const eta = document.createElement('label');
       eta.className = 'eta';
+      eta.dataset.hide = 'eta';
       eta.textContent = 'η';
       const input = document.createElement('input');
       input.type = 'number';
@@ -185,11 +197,18 @@ export class Diagram {
       c.height = 40;
       node.append(c);
     }
-    const show = () => this.showNode(node);
+    const show = () => {
+      this.showNode(node);
+      this.actions.hoverNode(Number(node.dataset.layer), Number(node.dataset.node));
+    };
+    const leave = () => {
+      this.hide();
+      this.actions.hoverNode(0, null);
+    };
     node.addEventListener('mouseenter', show);
     node.addEventListener('focus', show);
-    node.addEventListener('mouseleave', () => this.hide());
-    node.addEventListener('blur', () => this.hide());
+    node.addEventListener('mouseleave', leave);
+    node.addEventListener('blur', leave);
     return node;
   }
 
@@ -268,6 +287,47 @@ export class Diagram {
     this.tooltip.style.top = `${e.clientY - host.top + 12}px`;
   }
 
+  /** A small number box at the pointer: Enter sets the weight, Escape or leaving it cancels. */
+  private editWeight(p: SVGPathElement, e: MouseEvent): void {
+    this.hide();
+    const n = Number(p.dataset.layer);
+    const m = Number(p.dataset.m);
+    const i = Number(p.dataset.i);
+    const host = this.host.parentElement!;
+    host.querySelector('.weight-editor')?.remove();
+    const box = document.createElement('label');
+    box.className = 'weight-editor';
+    box.textContent = `w(${n})${m + 1}${i + 1} = `;
+    const input = document.createElement('input');
+    input.type = 'number';
+    input.step = 'any';
+    input.value = String(Number(Number(p.dataset.w).toPrecision(6)));
+    input.setAttribute(
+      'aria-label',
+      `Weight from ${n === 1 ? `input ${m + 1}` : `node ${m + 1} of layer ${n - 1}`} to node ${i + 1} of layer ${n}`,
+    );
+    box.append(input);
+    const r = host.getBoundingClientRect();
+    box.style.left = `${Math.max(4, Math.min(e.clientX - r.left, r.width - 190))}px`;
+    box.style.top = `${e.clientY - r.top + 8}px`;
+    host.append(box);
+    input.focus();
+    input.select();
+    let done = false;
+    const close = (commit: boolean) => {
+      if (done) return;
+      done = true;
+      const x = Number(input.value);
+      box.remove();
+      if (commit && input.value.trim() !== '' && Number.isFinite(x)) this.actions.editWeight(n, m, i, x);
+    };
+    input.addEventListener('keydown', (k) => {
+      if (k.key === 'Enter') close(true);
+      else if (k.key === 'Escape') close(false);
+    });
+    input.addEventListener('blur', () => close(false));
+  }
+
   private hide(): void {
     this.tooltip.hidden = true;
   }
@@ -313,7 +373,7 @@ export class Diagram {
     activations: string[],
   ): void {
     if (!outputs || !inputGrid) return;
-    if (inputGrid[0]?.length === 1) {
+    if (!this.plane) {
       // One input: each node's output as a curve over x.
       outputs.forEach((values, index) => {
         const units = this.canvases[index + 1]?.length ?? 0;
@@ -321,13 +381,11 @@ export class Diagram {
       });
       return;
     }
-    const flat = new Float64Array(inputGrid.length * 2);
-    inputGrid.forEach((p, k) => {
-      flat[2 * k] = p[0];
-      flat[2 * k + 1] = p[1];
-    });
+    // One column per input feature over the plane.
+    const width = inputGrid[0].length;
+    const flat = Float64Array.from(inputGrid.flat());
     this.canvases[0]?.forEach((c, m) => {
-      if (c) drawHeatmap(c, flat, g, 2, m, scaleFor('linear', flat, 2, m));
+      if (c) drawHeatmap(c, flat, g, width, m, scaleFor('linear', flat, width, m));
     });
     outputs.forEach((values, index) => {
       const units = this.canvases[index + 1]?.length ?? 0;
@@ -366,6 +424,7 @@ export class Diagram {
           p.dataset.i = String(i);
           p.addEventListener('mousemove', (e) => this.showWeight(p, e));
           p.addEventListener('mouseleave', () => this.hide());
+          p.addEventListener('click', (e) => this.editWeight(p, e));
           this.svg.append(p);
           row.push(p);
         });

@@ -164,7 +164,11 @@ export function classOf(target: readonly number[]): number {
   return classIndex(target, 0, target.length);
 }
 
-/** Draws 2-D points coloured by class; test points get a dark ring, training points a white one. */
+/**
+ * Draws 2-D points coloured by class, or by value on the diverging scale
+ * (`numbers`, targets in about [-1, 1]); test points get a dark ring,
+ * training points a white one.
+ */
 export function drawPoints(
   canvas: HTMLCanvasElement,
   inputs: number[][],
@@ -172,6 +176,7 @@ export function drawPoints(
   bounds: Bounds,
   test: boolean,
   radius = 3.6,
+  numbers = false,
 ): void {
   const ctx = canvas.getContext('2d')!;
   const to = project(bounds, canvas.width, canvas.height);
@@ -181,7 +186,9 @@ export function drawPoints(
     const [px, py] = to(inputs[i][0], inputs[i][1]);
     ctx.beginPath();
     ctx.arc(px, py, r, 0, 2 * Math.PI);
-    ctx.fillStyle = CLASS_COLORS[classOf(targets[i]) % CLASS_COLORS.length];
+    ctx.fillStyle = numbers
+      ? divergingCss(Math.max(-1, Math.min(1, targets[i][0])))
+      : CLASS_COLORS[classOf(targets[i]) % CLASS_COLORS.length];
     ctx.fill();
     ctx.strokeStyle = test ? '#25292e' : '#ffffff';
     ctx.stroke();

@@ -9,25 +9,21 @@
 import { activation, fusedPair, isActivationName, loss as lossRecord } from 'backprop-mlp';
 import katex from 'katex';
 import 'katex/dist/katex.min.css';
+import { checked, numTex, parTex } from './digits.js';
 import type { ExplainPayload } from './protocol.js';
 import type { Setup } from './setup.js';
 
 /** A number for an equation: 4 significant digits, exponent form when tiny or huge. */
 export function num(x: number): string {
-  if (!Number.isFinite(x)) return x > 0 ? '\\infty' : x < 0 ? '-\\infty' : '\\text{NaN}';
-  if (x === 0) return '0';
-  const a = Math.abs(x);
-  if (a < 1e-4 || a >= 1e5) {
-    const [m, e] = x.toExponential(3).split('e');
-    return `${Number(m)}\\times 10^{${Number(e)}}`;
-  }
-  return String(Number(x.toPrecision(4)));
+  return numTex(x);
 }
 
 /** A factor in a product: negative numbers in parentheses. */
 function par(x: number): string {
   return x < 0 || !Number.isFinite(x) ? `(${num(x)})` : num(x);
 }
+
+const sum = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0);
 
 /**
  * psi'(v) from v and out = psi(v), read from the library's activation record
@@ -40,6 +36,8 @@ export function psiPrime(name: string, v: number, out: number): number {
 
 const MAX_NODES = 6;
 const MAX_WEIGHTS = 16;
+/** Terms of a hidden delta's sum printed in full (the line wraps). */
+const MAX_TERMS = 8;
 
 function tex(s: string, display = false): string {
   return katex.renderToString(s, { throwOnError: false, displayMode: display, output: 'html' });
@@ -101,16 +99,28 @@ export function renderExplain(host: HTMLElement, payload: ExplainPayload, setup:
     const units = layer.v[p].length;
     const psi = isActivationName(w.activation) ? activation(w.activation).tex.symbol : `\\psi^{(${n})}`;
     for (let i = 0; i < Math.min(units, MAX_NODES); i++) {
+      const v = layer.v[p][i];
+      // psi(v) from v as printed: v gets the digits that make that line check.
+      const f = w.activation === 'softmax' ? null : activation(w.activation as 'linear').psi;
+      const psiLine = f ? checked([v], (o) => f(o[0]), layer.out[p][i]) : null;
+      const vDigits = psiLine?.digits ?? 4;
+      // Operands w_1, x_1, w_2, x_2, ..., b.
+      const ops = [...prev.flatMap((x, m) => [w.weights[m][i], x]), w.biases[i]];
+      const vLine = checked(
+        ops,
+        (o) => sum(prev.map((_, m) => o[2 * m] * o[2 * m + 1])) + o[o.length - 1],
+        v,
+        vDigits,
+      );
       const terms =
         prev.length <= 4
-          ? `${prev.map((x, m) => `${par(w.weights[m][i])}\\cdot ${par(x)}`).join(' + ')} + ${par(w.biases[i])} = `
+          ? `${prev.map((_, m) => `${parTex(vLine.ops[2 * m])}\\cdot ${parTex(vLine.ops[2 * m + 1])}`).join(' + ')} + ${parTex(vLine.ops[ops.length - 1])} = `
           : '';
-      const outTex =
-        w.activation === 'softmax'
-          ? `y_{${i + 1}} = \\mathrm{softmax}(v)_{${i + 1}}`
-          : `${xOut(n, i + 1)} = ${psi}(${num(layer.v[p][i])})`;
-      const vTex = `v^{(${n})}_{${i + 1}} = ${terms}${num(layer.v[p][i])}`;
-      const psiTex = `${outTex} = ${num(layer.out[p][i])}`;
+      const outTex = psiLine
+        ? `${xOut(n, i + 1)} = ${psi}(${psiLine.ops[0]})`
+        : `y_{${i + 1}} = \\mathrm{softmax}(v)_{${i + 1}}`;
+      const vTex = `v^{(${n})}_{${i + 1}} = ${terms}${vLine.result}`;
+      const psiTex = `${outTex} = ${psiLine ? psiLine.result : num(layer.out[p][i])}`;
       // A long sum gets its own line, so that psi(v) stays in view.
       if (prev.length > 3) fwd.append(eq(vTex), eq(`\\quad\\Rightarrow\\; ${psiTex}`));
       else fwd.append(eq(`${vTex} \\;\\Rightarrow\\; ${psiTex}`));
@@ -136,19 +146,26 @@ export function renderExplain(host: HTMLElement, payload: ExplainPayload, setup:
     const y = last.out[p][j];
     const delta = last.delta[p][j];
     const name = `\\delta^{(${N})}_{${j + 1}}`;
+    // The 1/n of a mean stays a fraction: exact, so only d, y and psi' need digits.
+    const sNum = s === 1 ? '' : `${sTex}\\cdot `;
     let body: string;
+    let result = num(delta);
     if (fused) {
-      body = `${name} = ${sTex}(d_{${j + 1}} - y_{${j + 1}}) = ${s === 1 ? '' : `${num(s)}\\cdot`}(${num(d)} - ${num(y)})`;
+      const c = checked([d, y], (o) => s * (o[0] - o[1]), delta);
+      body = `${name} = ${sTex}(d_{${j + 1}} - y_{${j + 1}}) = ${sNum}(${c.ops[0]} - ${parTex(c.ops[1])})`;
+      result = c.result;
     } else if ((setup.loss === 'half-squared' || setup.loss === 'squared') && act !== 'softmax') {
-      const two = setup.loss === 'squared' ? '2' : '';
+      const two = setup.loss === 'squared' ? 2 : 1;
       const dpsi = psiPrime(act, last.v[p][j], y);
+      const c = checked([d, y, dpsi], (o) => two * s * (o[0] - o[1]) * o[2], delta);
       body =
-        `${name} = ${two}${sTex}(d_{${j + 1}} - y_{${j + 1}})\\,\\psi'(v^{(${N})}_{${j + 1}}) = ` +
-        `${two ? '2\\cdot ' : ''}${s === 1 ? '' : `${num(s)}\\cdot`}(${num(d)} - ${num(y)})\\cdot ${par(dpsi)}`;
+        `${name} = ${two === 2 ? '2' : ''}${sTex}(d_{${j + 1}} - y_{${j + 1}})\\,\\psi'(v^{(${N})}_{${j + 1}}) = ` +
+        `${two === 2 ? '2\\cdot ' : ''}${sNum}(${c.ops[0]} - ${parTex(c.ops[1])})\\cdot ${parTex(c.ops[2])}`;
+      result = c.result;
     } else {
       body = `${name} = -\\frac{\\partial J}{\\partial v^{(${N})}_{${j + 1}}}`;
     }
-    lossSec.append(eq(`${body} = ${num(delta)}`, { delta: delta, layer: N, i: j }));
+    lossSec.append(eq(`${body} = ${result}`, { delta: delta, layer: N, i: j }));
   }
   if (record && !record.rowwise && !fused)
     lossSec.append(eq(`\\psi'(v) = ${record.tex.derivative} \\text{ for ${act}}`));
@@ -164,11 +181,25 @@ export function renderExplain(host: HTMLElement, payload: ExplainPayload, setup:
       const wNext = before[n].weights;
       const a = before[n - 1].activation;
       for (let i = 0; i < Math.min(layer.delta[p].length, MAX_NODES); i++) {
-        const sum = next.delta[p].map((dj, j) => `${par(dj)}\\cdot ${par(wNext[i][j])}`);
-        const shown = sum.length <= 4 ? sum.join(' + ') : `${sum.slice(0, 3).join(' + ')} + \\dots`;
         const dpsi = psiPrime(a, layer.v[p][i], layer.out[p][i]);
+        const dNext = next.delta[p];
+        const delta = layer.delta[p][i];
+        let body: string;
+        if (dNext.length <= MAX_TERMS) {
+          // Operands psi', delta_1, w_i1, delta_2, w_i2, ...
+          const ops = [dpsi, ...dNext.flatMap((dj, j) => [dj, wNext[i][j]])];
+          const c = checked(ops, (o) => o[0] * sum(dNext.map((_, j) => o[1 + 2 * j] * o[2 + 2 * j])), delta);
+          const terms = dNext.map((_, j) => `${parTex(c.ops[1 + 2 * j])}\\cdot ${parTex(c.ops[2 + 2 * j])}`);
+          body = `${parTex(c.ops[0])}\\cdot[${terms.join(' + ')}] = ${c.result}`;
+        } else {
+          // Too many terms to print: their sum, then the product that checks.
+          const total = sum(dNext.map((dj, j) => dj * wNext[i][j]));
+          const c = checked([dpsi, total], (o) => o[0] * o[1], delta);
+          const first = dNext.slice(0, 3).map((dj, j) => `${par(dj)}\\cdot ${par(wNext[i][j])}`);
+          body = `${parTex(c.ops[0])}\\cdot[${first.join(' + ')} + \\dots] = ${parTex(c.ops[0])}\\cdot ${parTex(c.ops[1])} = ${c.result}`;
+        }
         hid.append(
-          eq(`\\delta^{(${n})}_{${i + 1}} = ${par(dpsi)}\\cdot[${shown}] = ${num(layer.delta[p][i])}`, {
+          eq(`\\delta^{(${n})}_{${i + 1}} = ${body}`, {
             delta: layer.delta[p][i],
             layer: n,
             i,
@@ -217,9 +248,10 @@ export function renderExplain(host: HTMLElement, payload: ExplainPayload, setup:
         }
         shown++;
         const name = isBias ? `b^{(${n})}_{${i + 1}}` : `w^{(${n})}_{${m + 1}${i + 1}}`;
+        const c = checked([old, eta, g], (o) => o[0] - o[1] * o[2], updated);
         sec.append(
           eq(
-            `\\partial J/\\partial ${name} = ${num(g)},\\quad ${name} \\leftarrow ${num(old)} - ${num(eta)}\\cdot ${par(g)} = ${num(updated)}`,
+            `\\partial J/\\partial ${name} = ${c.ops[2]},\\quad ${name} \\leftarrow ${c.ops[0]} - ${c.ops[1]}\\cdot ${parTex(c.ops[2])} = ${c.result}`,
             data,
           ),
         );

@@ -35,6 +35,8 @@ export interface InitMessage {
   model?: unknown;
   /** Optional model-file fields to keep on export: columns, scaling, classes. */
   meta?: Record<string, unknown>;
+  /** The targets are classes, so accuracy is counted whatever the loss (squared on XOR too). */
+  classes: boolean;
 }
 
 export type ToWorker =
@@ -43,6 +45,14 @@ export type ToWorker =
   | { type: 'pause' }
   | { type: 'step'; unit: 'update' | 'epoch' }
   | { type: 'export' }
+  /**
+   * New training settings (rates, loss, reduction, mode, optimizer, decay,
+   * tolerance) for the same network: a new Trainer continues from the current
+   * weights; the optimizer's state starts afresh.
+   */
+  | { type: 'settings'; setup: Setup }
+  /** Sets one weight (m = 'b' for the bias) of layer n (1-based) to `value`. */
+  | { type: 'set-weight'; layer: number; m: number | 'b'; i: number; value: number }
   /** The page drew snapshot `id`'s experiment; the worker may send the next snapshot. */
   | { type: 'drawn'; id: number };
 
@@ -92,8 +102,8 @@ export interface Snapshot {
   explain: ExplainPayload | null;
   /** Outputs and targets of the test set (training set without one), when there is no plane to draw. */
   predictions: { set: 'test' | 'train'; outputs: number[][]; targets: number[][] } | null;
-  /** Why training stopped by itself, if it did. */
-  stopped: 'tolerance' | null;
+  /** Why training stopped by itself, if it did: then there is no next update to explain. */
+  stopped: 'tolerance' | 'diverged' | null;
 }
 
 export type FromWorker =

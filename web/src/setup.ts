@@ -9,6 +9,8 @@
 import {
   ACTIVATION_NAMES as ACTIVATIONS,
   type ActivationName as Activation,
+  INIT_NAMES,
+  type InitName,
   LOSS_NAMES as LOSSES,
   type LossName as Loss,
   MODES,
@@ -23,9 +25,57 @@ export type { Activation, Loss, Mode, Optimizer, Reduction };
 // The names are the library's own lists: the page offers exactly what it accepts.
 export { ACTIVATIONS, LOSSES, MODES, OPTIMIZERS, REDUCTIONS };
 
-/** The generated data sets, the notes' noisy line, and a user's CSV file. */
-export const DATASETS = ['xor', 'circles', 'moons', 'spirals', 'blobs', 'line', 'csv'] as const;
+/** The generated data sets (classes, then the 2-D regressions), the notes' noisy line, and a user's CSV file. */
+export const DATASETS = [
+  'xor',
+  'circles',
+  'moons',
+  'spirals',
+  'blobs',
+  'plane',
+  'gauss',
+  'line',
+  'csv',
+] as const;
 export type Dataset = (typeof DATASETS)[number];
+
+/** The data sets whose target is a number over the plane (a heat map, no accuracy). */
+export const REGRESSIONS: readonly Dataset[] = ['plane', 'gauss'];
+
+/** Features of a 2-D point that can feed an input node, as TensorFlow Playground offers them. */
+export const FEATURES = ['x1', 'x2', 'x1sq', 'x2sq', 'x1x2', 'sinx1', 'sinx2', 'cosx1', 'cosx2'] as const;
+export type Feature = (typeof FEATURES)[number];
+
+/** Initial weights: the library's choice per activation (`auto`), or one of its schemes. */
+export const INITS = ['auto', ...INIT_NAMES] as const;
+export type Init = 'auto' | InitName;
+
+/**
+ * Controls a teacher can hide through the link (`loss_hide=true`), so that a
+ * link becomes a focused exercise: the URL keys of the setup, and parts of the page.
+ */
+export const HIDEABLE = [
+  'data',
+  'n',
+  'noise',
+  'test',
+  'seed',
+  'feat',
+  'layers',
+  'eta',
+  'loss',
+  'red',
+  'mode',
+  'batch',
+  'opt',
+  'l2',
+  'tol',
+  'init',
+  'disc',
+  'explain',
+  'files',
+] as const;
+export type Hideable = (typeof HIDEABLE)[number];
 
 /** One layer of the network: m_n nodes, psi^(n) and eta^(n). */
 export interface LayerSetup {
@@ -56,6 +106,14 @@ export interface Setup {
   tolerance: number;
   /** Seeds the data generator, the initial weights and the shuffling. */
   seed: number;
+  /** Initial weights: `auto` is the library's choice per activation; `zeros` shows why symmetry must be broken. */
+  init: Init;
+  /** The features of a 2-D point that feed the input nodes (generated 2-D data only). */
+  features: Feature[];
+  /** Draw the output as its class (or sign) only, not as a shade. */
+  discretize: boolean;
+  /** Controls hidden from the learner (a teacher's focused link). */
+  hidden: Hideable[];
 }
 
 /** The example a fresh page starts with: XOR on a 2-4-1 network. */
@@ -77,7 +135,24 @@ export function defaultSetup(dataset: Dataset = 'xor'): Setup {
     weightDecay: 0,
     tolerance: 0,
     seed: 1,
+    init: 'auto',
+    features: ['x1', 'x2'],
+    discretize: false,
+    hidden: [],
   };
+  if (REGRESSIONS.includes(dataset)) {
+    // TensorFlow Playground's regressions: a number over the plane, a linear output.
+    return {
+      ...base,
+      noise: 0,
+      testFraction: 0.5,
+      layers: [
+        { units: 4, activation: 'tanh', learningRate: 0.03 },
+        { units: 1, activation: 'linear', learningRate: 0.03 },
+      ],
+      loss: 'squared',
+    };
+  }
   if (dataset === 'line') {
     // The notes' first example: one linear neuron fitted by least squares.
     return {
@@ -179,6 +254,8 @@ export function encodeSetup(s: Setup): string {
     `layers=${enc(s.layers.map((l) => `${l.units}:${l.activation}:${num(l.learningRate)}`).join(','))}`,
   );
   for (const k of SCALARS) parts.push(`${KEYS[k]}=${enc(String(s[k]))}`);
+  parts.push(`init=${s.init}`, `feat=${s.features.join(',')}`, `disc=${s.discretize}`);
+  for (const h of s.hidden) parts.push(`${h}_hide=true`);
   return parts.join('&');
 }
 
@@ -256,7 +333,19 @@ export function decodeSetup(query: string): Setup {
     weightDecay: number(q.get(KEYS.weightDecay), d.weightDecay, LIMITS.weightDecay[0], LIMITS.weightDecay[1]),
     tolerance: number(q.get(KEYS.tolerance), d.tolerance, LIMITS.tolerance[0], LIMITS.tolerance[1]),
     seed: number(q.get(KEYS.seed), d.seed, LIMITS.seed[0], LIMITS.seed[1], true),
+    init: pick(INITS, q.get('init'), d.init),
+    features: parseFeatures(q.get('feat'), d.features),
+    discretize: q.get('disc') === null ? d.discretize : q.get('disc') === 'true',
+    hidden: HIDEABLE.filter((h) => q.get(`${h}_hide`) === 'true'),
   };
+}
+
+/** Known features in the order of {@link FEATURES}, at least one; else the fallback. */
+function parseFeatures(value: string | null, fallback: Feature[]): Feature[] {
+  if (value === null) return fallback;
+  const names = value.split(',');
+  const features = FEATURES.filter((f) => names.includes(f));
+  return features.length > 0 ? features : fallback;
 }
 
 /** The learning rate of every layer, eta^(1..N), as the library takes it. */
