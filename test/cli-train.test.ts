@@ -205,7 +205,19 @@ describe('numbers, pictures and data sets', () => {
   it('lists and exports the bundled and generated data sets', async () => {
     const list = await runCli(['datasets', '--json']);
     const names = JSON.parse(list.stdout).datasets.map((d: { name: string }) => d.name);
-    expect(names).toEqual(['iris', 'digits', 'line', 'xor', 'circles', 'moons', 'spirals', 'blobs']);
+    expect(names).toEqual([
+      'iris',
+      'digits',
+      'wine',
+      'breast-cancer',
+      'diabetes',
+      'line',
+      'xor',
+      'circles',
+      'moons',
+      'spirals',
+      'blobs',
+    ]);
     const text = await runCli(['datasets']);
     expect(text.stdout).toContain('spirals');
     const digits = await runCli(['datasets', 'export', 'digits']);

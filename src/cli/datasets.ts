@@ -1,6 +1,6 @@
 /**
- * `backprop datasets`: the bundled data sets (iris, digits, in the package's
- * data/ folder) and the generators of the core, listed and exported as CSV.
+ * `backprop datasets`: the bundled data sets (iris, digits, wine, breast-cancer,
+ * diabetes, in the package's data/ folder) and the generators of the core, listed and exported as CSV.
  *
  * @module
  */
@@ -22,7 +22,25 @@ const BUNDLED = {
   digits: {
     file: 'digits.csv',
     description: "8x8 handwritten digits: 1797 rows, 64 pixels p0..p63 (0-16), target 'digit' (10 classes)",
-    command: 'backprop train digits.csv --target digit --task classes --test-split 0.25',
+    command: 'backprop train digits.csv --target digit --test-split 0.25',
+  },
+  wine: {
+    file: 'wine.csv',
+    description:
+      "wines of three cultivars: 178 rows, 13 chemical measurements, target 'cultivar' (3 classes)",
+    command: 'backprop train wine.csv --target cultivar --test-split 0.25',
+  },
+  'breast-cancer': {
+    file: 'breast-cancer.csv',
+    description:
+      "Wisconsin breast cancer: 569 rows, 30 cell-nucleus measurements, target 'diagnosis' (malignant/benign)",
+    command: 'backprop train breast-cancer.csv --target diagnosis --test-split 0.25',
+  },
+  diabetes: {
+    file: 'diabetes.csv',
+    description:
+      "diabetes progression: 442 rows, 10 measurements (age, sex, bmi, ...), numeric target 'progression'",
+    command: 'backprop train diabetes.csv --target progression --test-split 0.25',
   },
 } as const;
 
