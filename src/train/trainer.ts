@@ -165,6 +165,11 @@ export class Trainer {
     return this.cursor > 0;
   }
 
+  /** Updates done in the epoch under way (0 between epochs). */
+  get updatesInEpoch(): number {
+    return this.cursor > 0 ? this.totals.updates : 0;
+  }
+
   /** The number of in-memory examples, or an error naming `what` for a stream. */
   private inMemory(what: string): number {
     const n = this.data.n;
