@@ -6,6 +6,7 @@
  * @module
  */
 import {
+  countCorrect,
   createWorkspace,
   DivergenceError,
   forward,
@@ -46,7 +47,9 @@ interface State {
   pending: CostPoint[];
   resetCurve: boolean;
   running: boolean;
-  stopped: 'tolerance' | null;
+  stopped: 'tolerance' | 'diverged' | null;
+  /** Epochs run by the trainers before the current one (a settings change starts a new Trainer). */
+  epochBase: number;
   /** Set once training diverged; only a new init trains again. */
   diverged: boolean;
   /** The training cost before the first update, the yardstick of divergence. */
@@ -82,21 +85,10 @@ function layerWeights(net: Network): LayerWeights[] {
   }));
 }
 
-function build(msg: InitMessage): State {
+/** The library's Trainer for `net` with the training settings of `msg.setup`. */
+function makeTrainer(net: Network, msg: InitMessage): Trainer {
   const { setup, train, test } = msg;
-  let net: Network;
-  if (msg.model) {
-    net = Network.fromJSON(msg.model, { dtype: 'float64' });
-  } else {
-    net = new Network({
-      inputs: train.inputs[0].length,
-      layers: setup.layers.map((l) => ({ units: l.units, activation: l.activation })),
-      seed: setup.seed,
-      dtype: 'float64',
-    });
-  }
-  if (msg.meta) net.meta = { ...msg.meta };
-  const trainer = new Trainer(net, train.inputs, train.targets, {
+  return new Trainer(net, train.inputs, train.targets, {
     loss: setup.loss,
     reduction: setup.reduction,
     mode: setup.mode,
@@ -109,6 +101,25 @@ function build(msg: InitMessage): State {
     epochs: Number.MAX_SAFE_INTEGER,
     validationData: test.inputs.length > 0 ? test : undefined,
   });
+}
+
+/** Builds the experiment of `msg`: a fresh network (or the loaded model) and its trainer. */
+function build(msg: InitMessage): State {
+  const { setup, train, test } = msg;
+  let net: Network;
+  if (msg.model) {
+    net = Network.fromJSON(msg.model, { dtype: 'float64' });
+  } else {
+    net = new Network({
+      inputs: train.inputs[0].length,
+      layers: setup.layers.map((l) => ({ units: l.units, activation: l.activation })),
+      seed: setup.seed,
+      dtype: 'float64',
+      ...(setup.init === 'zeros' ? { init: 'zeros' as const } : {}),
+    });
+  }
+  if (msg.meta) net.meta = { ...msg.meta };
+  const trainer = makeTrainer(net, msg);
   const grid = msg.grid
     ? {
         x: toMatrix(flat(msg.grid, net.inputs), net.backend, net.dtype, 'grid', net.inputs),
@@ -130,6 +141,7 @@ function build(msg: InitMessage): State {
     resetCurve: true,
     running: false,
     stopped: null,
+    epochBase: 0,
     diverged: false,
     initialCost: Number.NaN,
     awaitingDraw: false,
@@ -156,10 +168,29 @@ function flat(rows: number[][], cols: number): ShapedArray {
 
 type Measured = { cost: number; accuracy?: number };
 
+/**
+ * The share of `x` whose outputs name the class of targets `t`: counted here
+ * when the targets are classes but the loss is not (squared loss on XOR), where
+ * the Trainer reports no accuracy.
+ */
+function accuracy(s: State, x: ShapedArray, t: ShapedArray): number {
+  const rows = x.shape[0];
+  const width = s.net.outputs;
+  const y = new Float64Array(rows * width);
+  s.net.predict(s.msg[x === s.trainFlat ? 'train' : 'test'].inputs).forEach((r, i) => {
+    y.set(r, i * width);
+  });
+  return countCorrect(y, t.data, width, rows) / rows;
+}
+
 /** J and accuracy on the training and test sets with the current weights. */
-function measure(s: State): { train: Measured; test: Measured | null } {
+function measure(s: State, withAccuracy = false): { train: Measured; test: Measured | null } {
   const train = s.trainer.evaluate(s.trainFlat, s.trainTargets);
   const test = s.testFlat.shape[0] > 0 ? s.trainer.evaluate(s.testFlat, s.testTargets) : null;
+  if (withAccuracy && s.msg.classes) {
+    train.accuracy ??= accuracy(s, s.trainFlat, s.trainTargets);
+    if (test) test.accuracy ??= accuracy(s, s.testFlat, s.testTargets);
+  }
   return { train, test };
 }
 
@@ -235,7 +266,7 @@ function predictions(s: State): Snapshot['predictions'] {
 }
 
 function snapshot(s: State, withExplain: boolean): void {
-  const { train, test } = measure(s);
+  const { train, test } = measure(s, true);
   const grids = gridOutputs(s);
   const message: Snapshot = {
     type: 'snapshot',
@@ -274,7 +305,7 @@ function stepOnce(s: State): boolean {
 
 /** Records a cost point after the trainer ended one or more epochs. Throws on divergence. */
 function epochsEnded(s: State): void {
-  s.epoch = s.trainer.epoch;
+  s.epoch = s.epochBase + s.trainer.epoch;
   const point = costPoint(s);
   s.pending.push(point);
   if (!(point.train <= DIVERGENCE_FACTOR * Math.max(s.initialCost, 1e-6))) {
@@ -316,6 +347,7 @@ function guard(s: State, action: () => void): boolean {
     s.running = false;
     if (e instanceof DivergenceError) {
       s.diverged = true;
+      s.stopped = 'diverged';
       const cost = Number.isFinite(e.cost) ? e.cost.toExponential(2) : String(e.cost);
       post({
         type: 'diverged',
@@ -343,6 +375,24 @@ function loop(): void {
     s.awaitingDraw = s.running;
   } else if (s.pending.length > 20_000) s.pending = s.pending.filter((_, i) => i % 2 === 0);
   if (s.running) timer = setTimeout(loop, 0);
+}
+
+/**
+ * Training settings changed: a new Trainer continues from the current weights
+ * (the epoch count and the cost curve go on; momentum and Adam's moments start
+ * afresh). A run that was going keeps going; one stopped at the tolerance may
+ * go on under the new settings. Divergence still needs a reset.
+ */
+function changeSettings(s: State, setup: InitMessage['setup']): void {
+  if (s.diverged) return;
+  const next = { ...s.msg, setup };
+  const trainer = makeTrainer(s.net, next);
+  s.trainer.dispose();
+  s.trainer = trainer;
+  s.msg = next;
+  s.epochBase = s.epoch;
+  s.stopped = null;
+  if (!s.running) snapshot(s, true);
 }
 
 function stop(): void {
@@ -393,6 +443,16 @@ self.onmessage = (event: MessageEvent<ToWorker>) => {
       if (ok) snapshot(s, true);
     } else if (msg.type === 'drawn') {
       if (msg.id === s.msg.id) s.awaitingDraw = false;
+    } else if (msg.type === 'settings') {
+      changeSettings(s, msg.setup);
+    } else if (msg.type === 'set-weight') {
+      const layers = s.net.getWeights();
+      const l = layers[msg.layer - 1];
+      if (msg.m === 'b') l.biases[msg.i] = msg.value;
+      else l.weights[msg.m][msg.i] = msg.value;
+      s.net.setWeights(layers);
+      // A new start for the rule: the old optimizer state belonged to other weights.
+      changeSettings(s, s.msg.setup);
     } else if (msg.type === 'export') {
       post({ type: 'model', id: current, json: s.net.toJSON() });
     }
