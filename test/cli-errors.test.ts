@@ -321,8 +321,6 @@ describe('bad input (SPEC 7) through the real binary', () => {
       'none',
       '--scale',
       'none',
-      '--target-scale',
-      'none',
       '--optimizer',
       'sgd',
       '--learning-rate',
