@@ -63,10 +63,10 @@ Target: a single target column holds class labels (one-hot, softmax output,
   cross-entropy) when its values are not all numbers; or when they are whole
   numbers with at most ${MAX_CLASS_VALUES} distinct values, fewer than half the rows (a digit
   or label column); or when --loss is cross-entropy or binary-cross-entropy (two
-  classes with binary-cross-entropy: one sigmoid output). Otherwise it is a
-  number (linear output, mse). --task overrides the rule; train says in one
-  line which it chose and why. Several target columns are numbers, one output
-  node each. Text input columns are one-hot encoded.
+  classes under binary-cross-entropy or a sigmoid output: one output, 0 and 1).
+  Otherwise it is a number (linear output, mse). --task overrides the rule;
+  train says in one line which it chose and why. Several target columns are
+  numbers, one output node each. Text input columns are one-hot encoded.
 
 Large files: with --stream (automatic above 256 MB in sequential/minibatch
   mode) the file is read in chunks each epoch and memory stays flat. A first
