@@ -5,7 +5,23 @@
  * @module
  */
 
-import { InvalidArgumentError } from 'commander';
+import { InvalidArgumentError, Option } from 'commander';
+import type { ActivationName } from '../activations.js';
+import type { DType } from '../backend/backend.js';
+import type { Scaling, Task } from '../data/encoding.js';
+import {
+  type CliValueOf,
+  expectation,
+  FIELD_NAMES,
+  type FIELDS,
+  type Field,
+  type FieldName,
+  type FieldOptions,
+  fieldOf,
+  fieldProblem,
+  OPTIMIZER_FIELDS,
+  type OptimizerField,
+} from '../index.js';
 
 // The names of activations, losses, optimizers, modes, reductions and dtypes are the core's own lists.
 export {
@@ -106,4 +122,118 @@ export function columnList(value: string): string[] {
   if (names.some((n) => n === ''))
     throw new InvalidArgumentError('expected column names separated by commas, e.g. a,b.');
   return names;
+}
+
+// ---------------------------------------------------------------- train options from the settings table
+
+type F = typeof FIELDS;
+/** The rows that have a flag of `train`. */
+type CliField = { [K in FieldName]: F[K] extends { cli: object } ? K : never }[FieldName];
+/** The rows whose flag has a default on the command line: always set after parsing. */
+type CliDefaulted = { [K in CliField]: F[K] extends { cli: { default: unknown } } ? K : never }[CliField];
+
+/** The options of `train` that are rows of the settings table, as commander parses them. */
+export type TableArgs = { -readonly [K in CliDefaulted]: CliValueOf<F[K]> } & {
+  -readonly [K in Exclude<CliField, CliDefaulted>]?: CliValueOf<F[K]>;
+};
+
+/** The options of `train` that only the command line has: data, network, files, output. */
+export interface CliOnlyArgs {
+  target: string[];
+  inputs?: string[];
+  ignore?: string[];
+  task: Task;
+  hidden: number[];
+  activation: ActivationName;
+  outputActivation?: ActivationName;
+  testSplit: number;
+  dtype: DType;
+  scale: Scaling;
+  targetScale?: 'standard' | 'none';
+  init?: string;
+  out: string;
+  checkpoint?: string;
+  checkpointEvery: number;
+  resume: boolean;
+  stream?: boolean;
+  chunkSize: number;
+  report?: string;
+  json: boolean;
+  quiet: boolean;
+}
+
+/** Every option of `train`, after parsing. */
+export type TrainArgs = TableArgs & CliOnlyArgs;
+
+/** `batchSize` -> `batch-size`. */
+export function kebab(name: string): string {
+  return name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+}
+
+/** The parser of a row's flag: its type and range, with the row's wording of what is expected. */
+export function parserOf(name: FieldName): ((value: string) => unknown) | undefined {
+  const row = fieldOf(name);
+  switch (row.type) {
+    case 'boolean':
+      return undefined;
+    case 'enum':
+      return oneOf(row.values ?? []);
+    case 'rates':
+      return rates;
+    default:
+      return (value: string) => {
+        const x = Number(value);
+        const written = row.type === 'integer' ? /^\s*-?\d+\s*$/.test(value) : value.trim() !== '';
+        if (!written || fieldProblem(name, row, x))
+          throw new InvalidArgumentError(`expected ${expectation(row)}.`);
+        return x;
+      };
+  }
+}
+
+/** The text after a row's help: its default on the command line, else the library's. */
+function defaultNote(row: Field, cliDefaultText?: string): string {
+  const text =
+    cliDefaultText ??
+    row.cli?.defaultText ??
+    (row.default !== undefined ? String(row.default) : row.defaultText);
+  return text === undefined ? '' : ` (default: ${text})`;
+}
+
+/**
+ * The flags of `train` for the table's rows, in its order: `--<kebab name> <arg>`,
+ * the row's parser, and its doc as help. A row with a command-line default gets
+ * it from commander (shown as `(default: ...)`); otherwise the help names the
+ * default in words. `cliDefaultText` describes defaults that the command line
+ * computes (the epochs, patience and minDelta of early stopping).
+ */
+export function tableOptions(cliDefaultText: Partial<Record<FieldName, string>> = {}): Option[] {
+  const options: Option[] = [];
+  for (const name of FIELD_NAMES) {
+    const row = fieldOf(name);
+    if (!row.cli) continue;
+    const flag = `--${kebab(name)}`;
+    if (row.type === 'boolean') {
+      // --shuffle / --no-shuffle: the flag that turns the default off is the one a user types.
+      const on = row.cli.default ?? row.default;
+      options.push(new Option(`--no-${kebab(name)}`, `turn off: ${row.doc}`));
+      if (on !== true) options.at(-1)!.default(false);
+      continue;
+    }
+    const option = new Option(
+      `${flag} <${row.cli.arg ?? 'value'}>`,
+      row.cli.default !== undefined ? row.doc : `${row.doc}${defaultNote(row, cliDefaultText[name])}`,
+    );
+    option.argParser(parserOf(name)!);
+    if (row.cli.default !== undefined) option.default(row.cli.default, cliDefaultText[name]);
+    options.push(option);
+  }
+  return options;
+}
+
+/** The optimizer's hyperparameters as parsed (undefined where not given: the library's default). */
+export function optimizerOptions(args: TableArgs): Pick<FieldOptions, OptimizerField> {
+  const options: Pick<FieldOptions, OptimizerField> = {};
+  for (const k of OPTIMIZER_FIELDS) if (args[k] !== undefined) options[k] = args[k];
+  return options;
 }

@@ -1,5 +1,5 @@
 /**
- * The `backprop` command line (SPEC section 6): commander's program with the
+ * The `backprop` command line: commander's program with the
  * subcommands train, evaluate, predict, explain and datasets, each with --help.
  *
  * @module
@@ -20,16 +20,15 @@ import {
   fraction,
   LOSSES,
   layerSizes,
-  MODES,
   nonNegativeInteger,
   nonNegativeNumber,
-  OPTIMIZERS,
   oneOf,
   positiveInteger,
   REDUCTIONS,
   rates,
   SCALINGS,
   TASKS,
+  tableOptions,
 } from './options.js';
 import { predict } from './predict.js';
 import {
@@ -108,10 +107,10 @@ export function buildProgram(
       outputError: () => {}, // main() prints commander's errors as one line
     });
 
-  program
+  const trainCommand = program
     .command('train')
     .summary('train a network on a CSV file')
-    .description('Train a multilayer perceptron on a CSV file and save the model (SPEC section 6).')
+    .description('Train a multilayer perceptron on a CSV file and save the model.')
     .argument('<data.csv>', 'CSV file with a header line')
     .option('--target <cols>', 'target column(s), comma-separated (required unless --resume)', columnList)
     .option(
@@ -136,62 +135,17 @@ export function buildProgram(
         '--output-activation <psi>',
         'activation of the output layer (default: softmax for classes, sigmoid for two classes with binary-cross-entropy, linear for numbers)',
       ).argParser(oneOf(ACTIVATIONS)),
-    )
-    .addOption(
-      new Option('--loss <name>', 'loss L (default: cross-entropy for classes, mse for numbers)').argParser(
-        oneOf(LOSSES),
-      ),
-    )
-    .addOption(
-      new Option('--reduction <r>', 'cost J = mean (default) or sum of the losses').argParser(
-        oneOf(REDUCTIONS),
-      ),
-    )
-    .addOption(
-      new Option('--mode <mode>', 'batch, sequential or minibatch')
-        .argParser(oneOf(MODES))
-        .default('minibatch'),
-    )
-    .option('--batch-size <B>', 'examples per update in minibatch mode', positiveInteger, 32)
-    .option(
-      '--learning-rate <eta>',
-      'eta, or one per layer: eta1,eta2,... (default 0.001 for adam/rmsprop, 0.1 otherwise)',
-      rates,
-    )
-    .addOption(
-      new Option('--optimizer <name>', 'sgd, momentum, nesterov, adam or rmsprop')
-        .argParser(oneOf(OPTIMIZERS))
-        .default('adam'),
-    )
-    .option('--momentum <mu>', 'momentum of momentum/nesterov (default 0.9)', nonNegativeNumber)
-    .option('--weight-decay <lambda>', 'L2 weight decay lambda', nonNegativeNumber, 0)
-    .option(
-      '--epochs <n>',
-      `maximum number of epochs (default: ${AUTO_EPOCHS} or more with early stopping, see below)`,
-      positiveInteger,
-    )
-    .option(
-      '--tolerance <J>',
-      'stop when the cost (validation cost if any) is at or below J',
-      nonNegativeNumber,
-    )
-    .option(
-      '--patience <k>',
-      `stop after k epochs without improvement and keep the best weights (default ${AUTO_PATIENCE} without --epochs)`,
-      positiveInteger,
-    )
-    .option(
-      '--min-delta <d>',
-      `improvement that counts for --patience (default ${AUTO_MIN_DELTA} without --epochs, else 0)`,
-      nonNegativeNumber,
-    )
-    .option(
-      '--validation-split <f>',
-      `fraction of rows for validation (default ${AUTO_VALIDATION_SPLIT} without --epochs, else 0)`,
-      fraction,
-    )
+    );
+  // The settings of training: one flag per row of the settings table, in its order.
+  const cliDefaults = {
+    epochs: `${AUTO_EPOCHS} or more with early stopping, see below`,
+    patience: `${AUTO_PATIENCE} without --epochs`,
+    minDelta: `${AUTO_MIN_DELTA} without --epochs, else 0`,
+    validationSplit: `${AUTO_VALIDATION_SPLIT} without --epochs, else 0`,
+  };
+  for (const option of tableOptions(cliDefaults)) trainCommand.addOption(option);
+  trainCommand
     .option('--test-split <f>', 'fraction of rows held out for testing (scored at the end)', fraction, 0)
-    .option('--seed <n>', 'seed of the initial weights, shuffling and splits', nonNegativeInteger, 1)
     .addOption(new Option('--dtype <type>', 'float32 or float64').argParser(oneOf(DTYPES)).default('float32'))
     .addOption(
       new Option(
@@ -208,7 +162,6 @@ export function buildProgram(
         );
       }),
     )
-    .option('--no-shuffle', 'keep the file order in every epoch')
     .option('--init <model.json>', 'start from the weights of this model')
     .option('--out <model.json>', 'where to save the model', 'model.json')
     .option('--checkpoint <file>', 'checkpoint file: saved every --checkpoint-every epochs and on Ctrl-C')
@@ -268,7 +221,7 @@ export function buildProgram(
     .command('explain')
     .summary("one step of backpropagation, every number in the notes' notation")
     .description(
-      'Print one step of plain gradient descent on the rows of a CSV file: v, psi, x_out, delta per node, each gradient and each update w - eta^(n) dJ/dw (SPEC section 5). Inputs are never scaled; the target columns are used as numbers, as they are.',
+      'Print one step of plain gradient descent on the rows of a CSV file: v, psi, x_out, delta per node, each gradient and each update w - eta^(n) dJ/dw. Inputs are never scaled; the target columns are used as numbers, as they are.',
     )
     .requiredOption('--model <model.json>', 'model file')
     .requiredOption('--data <data.csv>', 'CSV file: input columns and target columns, all numbers')
@@ -283,7 +236,15 @@ export function buildProgram(
     )
     .addOption(new Option('--dtype <type>', 'float32 or float64').argParser(oneOf(DTYPES)).default('float64'))
     .option('--digits <n>', 'significant digits in the text form', positiveInteger, 6)
-    .option('--json', 'print the trace as JSON exactly as SPEC section 5')
+    .addOption(
+      new Option('--format <f>', 'text, or a worked example for a handout: latex or markdown')
+        .choices(['text', 'latex', 'markdown'])
+        .default('text'),
+    )
+    .option(
+      '--json',
+      'print the trace as one JSON document: loss, then per layer v, out, delta, the gradients and the weights after the step',
+    )
     .addHelpText(
       'after',
       '\nExample:\n  backprop explain --model net.json --data xor.csv --target label --loss half-squared --reduction sum --learning-rate 0.5',

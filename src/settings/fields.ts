@@ -244,7 +244,7 @@ export const FIELDS = {
   }),
   seed: field<number>()({
     type: 'integer',
-    doc: 'seed of the shuffling and of the validation split',
+    doc: 'seed of the shuffling and the splits (and of the initial weights, on the command line and the page)',
     range: '[0, inf)',
     defaultText: "the network's seed",
     record: true,
