@@ -446,19 +446,24 @@ def main():
         scores["validation"] = dict(zip(("cost", "accuracy"), measure(VX, VD)))
     if rank == 0:
         meta = {k: v for k, v in MODEL.items() if k not in ("format", "version", "inputs", "layers")}
-        meta["training"] = {
+        o = S["optimizer"]
+        record = {
             **meta.get("training", {}),
-            **{k: S[k] for k in ("loss", "reduction", "mode", "learningRate", "optimizer", "shuffle", "seed", "patience", "tolerance")},
+            **{k: S[k] for k in ("loss", "reduction", "mode", "learningRate", "shuffle", "seed", "patience", "tolerance", "minDelta", "validationSplit", "testSplit")},
+            # The record's shape: the optimizer by name, its hyperparameters beside it.
+            "optimizer": o["name"],
+            **{k: o[k] for k in ("momentum", "beta1", "beta2", "epsilon", "rho", "weightDecay")},
+            "batchSize": B,
+            "maxEpochs": max_epochs,
             "data": args.data,
             "rows": n,
-            "batchSize": B,
             "epochs": state["epoch"],
-            "maxEpochs": max_epochs,
             "stoppedBy": state["stop"],
             "bestEpoch": state["best_epoch"] if S["patience"] is not None else None,
             "finalCost": state["history"][-1]["cost"] if state["history"] else None,
             "trainedWith": f"PyTorch {torch.__version__}, {world} process{'es' if world > 1 else ''}",
         }
+        meta["training"] = {k: v for k, v in record.items() if v is not None}
         tensors = [(name, t) for name, t in net.state_dict().items()]
         metadata = {
             "format": "pt",
