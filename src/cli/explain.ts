@@ -11,6 +11,7 @@
 import { type Encoding, rowEncoder, type TargetEncoding } from '../data/encoding.js';
 import { readCsvFile } from '../data/node/csv-stream.js';
 import { explain, formatExplain } from '../explain.js';
+import { type ExplainFormat, formatExplainAs } from '../explain-format.js';
 import type { LossSpec, Reduction } from '../losses.js';
 import type { Network } from '../network.js';
 import { plural } from '../plural.js';
@@ -30,6 +31,8 @@ export interface ExplainArgs {
   dtype: 'float32' | 'float64';
   digits: number;
   json?: boolean;
+  /** `text` (default), or a worked example in `latex` or `markdown`. */
+  format?: 'text' | ExplainFormat;
 }
 
 /**
@@ -110,6 +113,8 @@ export async function explainCommand(args: ExplainArgs): Promise<number> {
   const trace = explain(net, x, d, options);
   if (args.json) {
     process.stdout.write(`${JSON.stringify(trace)}\n`);
+  } else if (args.format === 'latex' || args.format === 'markdown') {
+    process.stdout.write(formatExplainAs(args.format, net, x, d, options, { digits: args.digits, trace }));
   } else {
     process.stdout.write(`${formatExplain(net, x, d, options, { digits: args.digits, trace })}\n`);
   }
