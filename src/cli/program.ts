@@ -241,11 +241,6 @@ export function buildProgram(
         .choices(['text', 'latex', 'markdown'])
         .default('text'),
     )
-    .addOption(
-      new Option('--format <f>', 'text, or a worked example for a handout: latex or markdown')
-        .choices(['text', 'latex', 'markdown'])
-        .default('text'),
-    )
     .option(
       '--json',
       'print the trace as one JSON document: loss, then per layer v, out, delta, the gradients and the weights after the step',
