@@ -36,6 +36,7 @@ export * from './losses.js';
 export * from './model/format.js';
 export { type Layer, type LayerSpec, Network, type NetworkOptions } from './network.js';
 export * from './optimizers.js';
+export { plural } from './plural.js';
 export {
   backward,
   createGradients,

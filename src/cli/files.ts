@@ -14,6 +14,7 @@ import { type Encoding, inputWidth, parseEncoding, targetWidth } from '../data/e
 import { fileError } from '../data/node/csv-stream.js';
 import { BackpropError, ModelFormatError } from '../errors.js';
 import { Network } from '../network.js';
+import { plural } from '../plural.js';
 import { CliError, fileReason, RUNTIME_FAILURE } from './errors.js';
 
 /** Writes `content` to `path` through a temporary file and a rename (atomic on one file system). */
@@ -99,7 +100,7 @@ export function plainEncoding(net: Network, header: readonly string[], file: str
     meta.inputColumns ?? header.filter((c) => !targetColumns.includes(c)).slice(0, net.inputs);
   if (inputColumns.length !== net.inputs) {
     throw new CliError(
-      `${file}: the model has ${net.inputs} inputs but the file has ${inputColumns.length} input columns (${inputColumns.join(', ')})`,
+      `${file}: the model has ${plural(net.inputs, 'input')} but the file has ${plural(inputColumns.length, 'input column')} (${inputColumns.join(', ')})`,
     );
   }
   const classes = meta.classes;
@@ -142,7 +143,7 @@ export function modelEncoding(
   const mN = targetWidth(enc.target);
   if (m0 !== model.net.inputs || mN !== model.net.outputs) {
     throw new CliError(
-      `${modelPath}: the network has ${model.net.inputs} inputs and ${model.net.outputs} outputs but its preprocessing gives ${m0} and ${mN}; expected a model saved by backprop train`,
+      `${modelPath}: the network has ${plural(model.net.inputs, 'input')} and ${plural(model.net.outputs, 'output')} but its preprocessing gives ${m0} and ${mN}; expected a model saved by backprop train`,
     );
   }
   return enc;

@@ -10,6 +10,7 @@ import type { Matrix } from '../backend/backend.js';
 import { copyRows, isShaped, type MatrixInput, shapeOf, toMatrix } from '../data/tensor.js';
 import { BackpropError } from '../errors.js';
 import type { Network } from '../network.js';
+import { plural } from '../plural.js';
 import { Random } from '../random.js';
 import { type ResolvedSettings, resolveSettings, type TrainOptions } from '../settings.js';
 
@@ -86,12 +87,14 @@ export class TrainingData {
       const [targetRows, targetCols] = shapeOf(targets, 'targets');
       if (rows === 0) throw new BackpropError('inputs: no examples to train on');
       if (cols !== net.inputs)
-        throw new BackpropError(`inputs: the network has ${net.inputs} inputs, the data ${cols} columns`);
+        throw new BackpropError(
+          `inputs: the network has ${plural(net.inputs, 'input')}, the data ${plural(cols, 'column')}`,
+        );
       if (targetRows !== rows)
         throw new BackpropError(`targets: ${targetRows} rows for ${rows} rows of inputs`);
       if (targetCols !== net.outputs) {
         throw new BackpropError(
-          `targets: the network has ${net.outputs} outputs, the targets ${targetCols} columns`,
+          `targets: the network has ${plural(net.outputs, 'output')}, the targets ${plural(targetCols, 'column')}`,
         );
       }
       const split = options.validationSplit ?? 0;
@@ -158,14 +161,14 @@ export class TrainingData {
       const [targetRows, targetCols] = shapeOf(chunk.targets, `${what}.targets`);
       if (rows > 0 && cols !== net.inputs) {
         throw new BackpropError(
-          `${what}.inputs: the network has ${net.inputs} inputs, the chunk ${cols} columns`,
+          `${what}.inputs: the network has ${plural(net.inputs, 'input')}, the chunk ${plural(cols, 'column')}`,
         );
       }
       if (targetRows !== rows)
         throw new BackpropError(`${what}.targets: ${targetRows} rows for ${rows} rows of inputs`);
       if (rows > 0 && targetCols !== net.outputs) {
         throw new BackpropError(
-          `${what}.targets: the network has ${net.outputs} outputs, the chunk ${targetCols} columns`,
+          `${what}.targets: the network has ${plural(net.outputs, 'output')}, the chunk ${plural(targetCols, 'column')}`,
         );
       }
       let from = 0;

@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { Network, Trainer } from 'backprop-mlp';
+import { Network, plural, Trainer } from 'backprop-mlp';
 import { boundsOf } from './data.js';
 import { type Bounds, drawAxes, project } from './draw.js';
 import type { Examples } from './protocol.js';
@@ -147,10 +147,10 @@ export class LinearView {
     const [bw1, bw0] = this.line(this.batch.net);
     const [sw1, sw0] = this.line(this.seq.net);
     this.batchCaption.textContent =
-      `Batch mode: ${this.batch.updates} update${this.batch.updates === 1 ? '' : 's'} after ${this.seen} points (epoch ${epoch}, point ${pos} of ${n} gathered) · ` +
+      `Batch mode: ${plural(this.batch.updates, 'update')} after ${plural(this.seen, 'point')} (epoch ${epoch}, point ${pos} of ${n} gathered) · ` +
       `w1 = ${bw1.toFixed(3)}, w0 = ${bw0.toFixed(3)}, SSE = ${sse(this.batch).toFixed(3)}`;
     this.seqCaption.textContent =
-      `Sequential mode: ${this.seq.updates} update${this.seq.updates === 1 ? '' : 's'} after ${this.seen} points · ` +
+      `Sequential mode: ${plural(this.seq.updates, 'update')} after ${plural(this.seen, 'point')} · ` +
       `w1 = ${sw1.toFixed(3)}, w0 = ${sw0.toFixed(3)}, SSE = ${sse(this.seq).toFixed(3)}`;
   }
 

@@ -7,6 +7,7 @@
 
 import type { TaskChoice } from '../../data/encoding.js';
 import type { Network } from '../../network.js';
+import { plural } from '../../plural.js';
 import type { Mode } from '../../train/trainer.js';
 import { fmt } from '../progress.js';
 
@@ -86,7 +87,7 @@ export function stoppingRule(args: StoppingArgs, trainRows: number, validationRo
 export function describeNetwork(net: Network): string {
   const hidden = net.layers.slice(0, -1).map((l) => `${l.units} ${l.activation}`);
   return (
-    `${[net.inputs, ...net.layers.map((l) => l.units)].join('-')} (${net.inputs} inputs, ` +
+    `${[net.inputs, ...net.layers.map((l) => l.units)].join('-')} (${plural(net.inputs, 'input')}, ` +
     `${hidden.length > 0 ? `hidden ${hidden.join(', ')}` : 'no hidden layer'}, ${net.outputActivation} output)`
   );
 }

@@ -7,6 +7,7 @@
 import { classIndex } from '../../classification.js';
 import type { Encoding } from '../../data/encoding.js';
 import type { Network } from '../../network.js';
+import { plural } from '../../plural.js';
 import type { EpochInfo } from '../../train/trainer.js';
 import { fmt } from '../progress.js';
 import type { ReportData } from '../report.js';
@@ -37,7 +38,7 @@ export function summaryLines(
 ): string[] {
   const last = history.at(-1);
   const lines = [
-    `trained on ${dataFile}: ${history.length} epochs in ${seconds.toFixed(1)} s, stopped by ${stoppedBy}` +
+    `trained on ${dataFile}: ${plural(history.length, 'epoch')} in ${seconds.toFixed(1)} s, stopped by ${stoppedBy}` +
       `${bestEpoch ? ` (best weights from epoch ${bestEpoch} kept)` : ''}`,
   ];
   if (last) {
