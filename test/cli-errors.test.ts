@@ -187,7 +187,7 @@ const cases: Case[] = [
   {
     name: '--init with shapes that do not fit',
     args: train('good.csv', '--target', 'label', '--init', 'DIR/three-input-model.json'),
-    stderr: /three-input-model\.json: the model has 3 inputs and 1 outputs, the data needs 2 inputs/,
+    stderr: /three-input-model\.json: the model has 3 inputs and 1 output, the data needs 2 inputs/,
   },
   {
     name: '--resume without a checkpoint',

@@ -138,7 +138,7 @@ describe('data that does not fit', () => {
   });
   it('targets with the wrong number of columns', async () => {
     await rejects(
-      /^targets: the network has 1 outputs, the targets 2 columns$/,
+      /^targets: the network has 1 output, the targets 2 columns$/,
       {},
       X,
       randomRows(next, 10, 2),
