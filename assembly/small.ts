@@ -184,17 +184,20 @@ function softmaxBackwardRow<T>(out: usize, u: usize, delta: usize, n: i32): void
 @inline
 function exampleLoss<T>(loss: i32, act: i32, v: usize, y: usize, d: usize, n: i32, expSum: f64): f64 {
   let total: f64 = 0;
-  // The fused pairs: the loss, a constant where trainWith is specialised, says which.
-  if (fused(loss, act) && loss == BINARY_CROSS_ENTROPY) {
-    for (let k = 0; k < n; k++) total += softplus(get<T>(v, k)) - get<T>(d, k) * get<T>(v, k);
-  } else if (fused(loss, act)) {
-    // log sum_k e^(v_k), shifted by the maximum; the sum is the forward pass's
-    // softmax sum, the same exponentials added in the same order.
-    const mx = rowMax<T>(v, n);
-    const lse = isFinite(mx) ? mx + log(expSum) : mx;
-    for (let k = 0; k < n; k++) {
-      const dk = get<T>(d, k);
-      if (dk != 0) total += dk * (lse - get<T>(v, k));
+  // A fused pair: the loss, a constant where trainWith is specialised, says
+  // which, so the compiler keeps one form or none.
+  if (fused(loss, act)) {
+    if (loss == BINARY_CROSS_ENTROPY) {
+      for (let k = 0; k < n; k++) total += softplus(get<T>(v, k)) - get<T>(d, k) * get<T>(v, k);
+    } else {
+      // log sum_k e^(v_k), shifted by the maximum; the sum is the forward pass's
+      // softmax sum, the same exponentials added in the same order.
+      const mx = rowMax<T>(v, n);
+      const lse = isFinite(mx) ? mx + log(expSum) : mx;
+      for (let k = 0; k < n; k++) {
+        const dk = get<T>(d, k);
+        if (dk != 0) total += dk * (lse - get<T>(v, k));
+      }
     }
   } else {
     for (let k = 0; k < n; k++) {
@@ -215,14 +218,14 @@ function exampleLoss<T>(loss: i32, act: i32, v: usize, y: usize, d: usize, n: i3
 // @ts-expect-error: decorator
 @inline
 function outputDelta<T>(loss: i32, act: i32, v: usize, y: usize, d: usize, delta: usize, n: i32): void {
-  if (fused(loss, act) && loss == BINARY_CROSS_ENTROPY) {
-    for (let k = 0; k < n; k++) put<T>(delta, k, 1 * (get<T>(d, k) - get<T>(y, k)));
-    return;
-  }
   if (fused(loss, act)) {
-    let sumD: f64 = 0;
-    for (let k = 0; k < n; k++) sumD += get<T>(d, k);
-    for (let k = 0; k < n; k++) put<T>(delta, k, 1 * (get<T>(d, k) - get<T>(y, k) * sumD));
+    if (loss == BINARY_CROSS_ENTROPY) {
+      for (let k = 0; k < n; k++) put<T>(delta, k, 1 * (get<T>(d, k) - get<T>(y, k)));
+    } else {
+      let sumD: f64 = 0;
+      for (let k = 0; k < n; k++) sumD += get<T>(d, k);
+      for (let k = 0; k < n; k++) put<T>(delta, k, 1 * (get<T>(d, k) - get<T>(y, k) * sumD));
+    }
     return;
   }
   for (let k = 0; k < n; k++) {
