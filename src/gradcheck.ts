@@ -33,7 +33,7 @@ export interface GradientCheckOptions {
   loss?: LossSpec;
   /** `mean` (default) or `sum`. */
   reduction?: Reduction;
-  /** The step h of the finite differences; default 1e-6. */
+  /** The step h of the finite differences; default 1e-5. */
   step?: number;
   /** The largest relative error that passes; default 1e-5 (a wrong psi' gives errors of order 1). */
   tolerance?: number;
@@ -47,7 +47,7 @@ export interface WeightCheck {
   backprop: number;
   /** dJ/dw by central finite differences. */
   numeric: number;
-  /** |backprop - numeric| / max(|backprop|, |numeric|, 1e-7). */
+  /** |backprop - numeric| / max(|backprop|, |numeric|, 1e-3 g_max), g_max the largest |dJ/dw| of the network. */
   relativeError: number;
 }
 
@@ -75,8 +75,12 @@ export interface GradientCheckResult {
   culprit: number | null;
 }
 
-/** Below this, a derivative counts as zero in the relative error (finite differences cannot resolve less). */
-const FLOOR = 1e-7;
+/**
+ * A derivative this small next to the network's largest counts as zero in the
+ * relative error: finite differences resolve a derivative only to about
+ * eps J / h, whatever its size.
+ */
+const FLOOR = 1e-3;
 
 /**
  * Compares every backpropagated dJ/dw and dJ/db of `net` on `inputs` (n x m_0)
@@ -99,7 +103,7 @@ export function gradientCheck(
     options.reduction,
   );
   checkLossFits(loss, net.outputActivation);
-  const step = options.step ?? 1e-6;
+  const step = options.step ?? 1e-5;
   const tolerance = options.tolerance ?? 1e-5;
   if (!(step > 0) || !Number.isFinite(step))
     throw new BackpropError(`step: expected a positive number, got ${String(step)}`);
@@ -125,6 +129,10 @@ export function gradientCheck(
   try {
     const J = cost();
     backward(copy, ws, x, t, loss, scale, grads);
+    let largest = Number.MIN_VALUE;
+    for (const g of [...grads.weights, ...grads.biases])
+      for (let k = 0; k < g.data.length; k++) largest = Math.max(largest, Math.abs(g.data[k]));
+    const floor = FLOOR * largest;
     const layers = copy.layers.map((layer, n): LayerCheck => {
       let worst: WeightCheck | undefined;
       const visit = (params: Float64Array, g: Float64Array, k: number, m: number, i: number) => {
@@ -137,7 +145,7 @@ export function gradientCheck(
         const numeric = (plus - minus) / (2 * step);
         const analytic = g[k];
         const relativeError =
-          Math.abs(analytic - numeric) / Math.max(Math.abs(analytic), Math.abs(numeric), FLOOR);
+          Math.abs(analytic - numeric) / Math.max(Math.abs(analytic), Math.abs(numeric), floor);
         if (!worst || !(relativeError <= worst.relativeError))
           worst = { m, i, backprop: analytic, numeric, relativeError };
       };
@@ -186,7 +194,8 @@ function small(x: number): string {
 export function formatGradientCheck(result: GradientCheckResult): string {
   const lines = [
     `Gradient check: backpropagation against central differences (J(w + h) - J(w - h)) / 2h, h = ${small(result.step)}, float64`,
-    `J = ${num(result.cost)} (${result.loss}, ${result.reduction}); a layer passes when max |rel. error| <= ${small(result.tolerance)}`,
+    `J = ${num(result.cost)} (${result.loss}, ${result.reduction}); rel. error = |backprop - numeric| / max(|backprop|, |numeric|, 1e-3 max |dJ/dw|)`,
+    `A layer passes when its largest rel. error is at most ${small(result.tolerance)}.`,
     '',
   ];
   for (const l of result.layers) {

@@ -13,6 +13,7 @@ import { readCsvFile } from '../data/node/csv-stream.js';
 import { profileRows } from '../data/profile.js';
 import { formatGradientCheck, gradientCheck } from '../gradcheck.js';
 import type { LossSpec, Reduction } from '../losses.js';
+import { plural } from '../plural.js';
 import { CliError, RUNTIME_FAILURE } from './errors.js';
 import { modelEncoding, readModel } from './files.js';
 import { columnList, LOSSES, oneOf, positiveInteger, positiveNumber, REDUCTIONS } from './options.js';
@@ -56,7 +57,7 @@ function plainRows(
     (fromModel?.length === inputsNeeded ? fromModel : columns.filter((c) => !target.includes(c)));
   if (inputs.length !== inputsNeeded) {
     throw new CliError(
-      `${file}: the model has ${inputsNeeded} inputs but the file has ${inputs.length} input columns (${inputs.join(', ')}); choose them with --inputs`,
+      `${file}: the model has ${plural(inputsNeeded, 'input')} but the file has ${plural(inputs.length, 'input column')} (${inputs.join(', ')}); choose them with --inputs`,
     );
   }
   const profile = profileRows(columns, rows, lines);
@@ -77,7 +78,7 @@ export async function gradcheckCommand(args: GradcheckArgs): Promise<number> {
   if (args.target) {
     if (args.target.length !== net.outputs) {
       throw new CliError(
-        `option --target: the model ${args.model} has ${net.outputs} outputs, expected as many target columns, got ${args.target.length}`,
+        `option --target: the model ${args.model} has ${plural(net.outputs, 'output')}, expected as many target columns, got ${args.target.length}`,
       );
     }
     data = plainRows(args, args.target, table, net.inputs, net.meta.inputColumns);
@@ -129,7 +130,7 @@ export function addGradcheckCommand(program: Command, done: (status: number) => 
       'check on the first n rows only (each weight costs two passes over them)',
       positiveInteger,
     )
-    .option('--step <h>', 'h of the finite differences (default 1e-6)', positiveNumber)
+    .option('--step <h>', 'h of the finite differences (default 1e-5)', positiveNumber)
     .option('--tolerance <e>', 'largest relative error that passes (default 1e-5)', positiveNumber)
     .option('--json', 'print the result as one JSON document on stdout')
     .addHelpText(
