@@ -16,6 +16,8 @@ import type { Backend, DType, Matrix } from './backend/backend.js';
 import { getBackend } from './backend/index.js';
 import { type MatrixInput, toMatrix, toRows } from './data/tensor.js';
 import { BackpropError } from './errors.js';
+// The step trace runs on propagation alone (it names Network only as a type), so
+// Network.explain stays synchronous; training is loaded lazily by Network.fit.
 import { type ExplainOptions, explain as explainStep, type StepTrace } from './explain.js';
 import { INIT_NAMES, type InitName, initWeights } from './init.js';
 import {
