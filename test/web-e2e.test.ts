@@ -3,158 +3,34 @@
  * with Vite's JS API, served by a plain static file server from a sub-folder
  * (as any file server would), and driven through playwright-core.
  */
-import { mkdir, readFile, rm } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { extname, join, normalize, resolve } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
-import { build } from 'vite';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Network, Trainer } from '../src/index.js';
 import { generate } from '../web/src/data.js';
 import { decodeSetup, learningRates } from '../web/src/setup.js';
-import { launchChromium, skipWithoutChromium } from './support/chromium.js';
-
-const root = resolve(import.meta.dirname, '..');
-// One folder per run: several runs of the suite may share the checkout.
-const outDir = join(root, '.tmp', `web-e2e-site-${process.pid}`);
-const shots = join(root, 'test-output', 'screenshots');
-
-const TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.json': 'application/json',
-  '.woff2': 'font/woff2',
-  '.woff': 'font/woff',
-  '.ttf': 'font/ttf',
-  '.svg': 'image/svg+xml',
-};
-
-/** A minimal static server that serves `dir` under `/play/`, like any file server in a sub-folder. */
-function serve(dir: string): Promise<{ server: Server; base: string }> {
-  const server = createServer(async (req, res) => {
-    const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
-    if (!path.startsWith('/play/')) {
-      res.writeHead(404).end();
-      return;
-    }
-    let file = normalize(join(dir, path.slice('/play/'.length)));
-    if (!file.startsWith(dir)) {
-      res.writeHead(403).end();
-      return;
-    }
-    if (path.endsWith('/')) file = join(file, 'index.html');
-    try {
-      const body = await readFile(file);
-      res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream' }).end(body);
-    } catch {
-      res.writeHead(404).end();
-    }
-  });
-  return new Promise((done) =>
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as AddressInfo;
-      done({ server, base: `http://127.0.0.1:${port}/play/` });
-    }),
-  );
-}
+import { skipWithoutChromium } from './support/chromium.js';
+import {
+  diagramWeights,
+  explained,
+  open,
+  outDir,
+  panelClip,
+  root,
+  shots,
+  startPlayground,
+  stopPlayground,
+  waitSnapshot,
+} from './support/playground.js';
 
 const skip = skipWithoutChromium('the playground tests');
-let browser: Browser;
-let server: Server;
-let base: string;
 
 beforeAll(async () => {
-  if (skip) return;
-  browser = await launchChromium();
-  await rm(outDir, { recursive: true, force: true });
-  await build({
-    configFile: join(root, 'web', 'vite.config.ts'),
-    logLevel: 'error',
-    build: { outDir, emptyOutDir: true },
-  });
-  await mkdir(shots, { recursive: true });
-  ({ server, base } = await serve(outDir));
+  if (!skip) await startPlayground();
 }, 120_000);
-
 afterAll(async () => {
-  await browser?.close();
-  await new Promise((done) => (server ? server.close(done) : done(undefined)));
-  await rm(outDir, { recursive: true, force: true });
+  if (!skip) await stopPlayground();
 });
-
-interface Opened {
-  page: Page;
-  errors: string[];
-}
-
-async function open(query = '', viewport = { width: 1360, height: 1000 }, wait = true): Promise<Opened> {
-  const page = await browser.newPage({ viewport, deviceScaleFactor: 1 });
-  const errors: string[] = [];
-  page.on('console', (m) => {
-    if (m.type() === 'error') errors.push(m.text());
-  });
-  page.on('pageerror', (e) => errors.push(String(e)));
-  await page.goto(`${base}${query}`);
-  if (wait) await waitSnapshot(page, (s) => s !== null);
-  return { page, errors };
-}
-
-type Snap = {
-  epoch: number;
-  updates: number;
-  testCost: number | null;
-  testAccuracy: number | null;
-  trainCost: number;
-  trainAccuracy: number | null;
-  running: boolean;
-};
-
-async function snap(page: Page): Promise<Snap | null> {
-  return page.evaluate(
-    () => (window as unknown as { playground: { snapshot: Snap | null } }).playground.snapshot,
-  );
-}
-
-async function waitSnapshot(page: Page, ok: (s: Snap | null) => boolean, timeout = 30_000): Promise<Snap> {
-  const start = Date.now();
-  for (;;) {
-    const s = await snap(page);
-    if (ok(s)) return s!;
-    if (Date.now() - start > timeout) throw new Error(`timed out; last snapshot ${JSON.stringify(s)}`);
-    await page.waitForTimeout(50);
-  }
-}
-
-/** Every weight and bias as the network diagram holds them, keyed `layer:m:i` (m = b for a bias). */
-async function diagramWeights(page: Page): Promise<Record<string, number>> {
-  return page.evaluate(() => {
-    const out: Record<string, number> = {};
-    for (const p of document.querySelectorAll<SVGPathElement>('#diagram path')) {
-      out[`${p.dataset.layer}:${p.dataset.m}:${p.dataset.i}`] = Number(p.dataset.w);
-    }
-    for (const n of document.querySelectorAll<HTMLElement>('#diagram .node')) {
-      if (n.dataset.layer !== '0' && n.dataset.b !== undefined)
-        out[`${n.dataset.layer}:b:${n.dataset.node}`] = Number(n.dataset.b);
-    }
-    return out;
-  });
-}
-
-/** The explain panel's update equations: old and new value of every weight and bias. */
-async function explained(page: Page): Promise<Record<string, { old: number; new: number }>> {
-  return page.evaluate(() => {
-    const out: Record<string, { old: number; new: number }> = {};
-    for (const e of document.querySelectorAll<HTMLElement>('#explain [data-old]')) {
-      out[`${e.dataset.layer}:${e.dataset.m}:${e.dataset.i}`] = {
-        old: Number(e.dataset.old),
-        new: Number(e.dataset.new),
-      };
-    }
-    return out;
-  });
-}
 
 describe.skipIf(skip)('playground in Chromium', () => {
   it('loads with no console errors and draws the XOR data, network and explain panel', async () => {
@@ -447,9 +323,3 @@ describe.skipIf(skip)('playground in Chromium', () => {
     await page.close();
   });
 });
-
-async function panelClip(page: Page, selector: string) {
-  const box = await page.locator(selector).boundingBox();
-  if (!box) throw new Error(`${selector} is not visible`);
-  return { x: box.x, y: box.y, width: box.width, height: Math.min(box.height, 1400) };
-}

@@ -47,6 +47,8 @@ function eq(s: string, data?: Record<string, string | number>): HTMLElement {
   const div = document.createElement('div');
   div.className = 'eq';
   div.innerHTML = tex(s);
+  // The source, so that a test can redo the printed arithmetic.
+  div.dataset.tex = s;
   if (data) for (const [k, v] of Object.entries(data)) div.dataset[k] = String(v);
   return div;
 }

@@ -6,17 +6,17 @@
  *
  * @module
  */
-import { Network } from 'backprop-mlp';
+import { Network, plural } from 'backprop-mlp';
 import { chooseCsvDefaults, makeData } from './build.js';
 import { fitLossToOutput, syncControls } from './controls.js';
 import { parseCsvText } from './data.js';
 import { type Activation, DATASETS, decodeSetup, encodeSetup, type Setup } from './setup.js';
-import { $, type Change, page, plural } from './state.js';
+import { $, type Change, page } from './state.js';
 
 interface FileActions {
   changed(what: Change): void;
   showBanner(text: string, diverged: boolean, calm?: boolean): void;
-  send(message: { type: 'export' }): void;
+  exportModel(): void;
 }
 
 /** Saves `json` as a file through the browser's download. */
@@ -40,8 +40,21 @@ export function setupFromModel(model: {
   layers: { units: number; activation: string }[];
   training?: unknown;
 }): Setup {
-  const t = (model.training ?? {}) as Partial<Setup> & { learningRate?: number[] | number };
+  const t = (model.training ?? {}) as Partial<Setup> & {
+    learningRate?: number[] | number;
+    playground?: unknown;
+  };
   const current = page.setup;
+  // A file from the playground carries its link: the whole setup, read as a link is.
+  if (typeof t.playground === 'string') {
+    const linked = decodeSetup(t.playground);
+    linked.layers = model.layers.map((l, n) => ({
+      ...linked.layers[Math.min(n, linked.layers.length - 1)],
+      units: l.units,
+      activation: l.activation as Activation,
+    }));
+    return { ...decodeSetup(encodeSetup(linked)), hidden: current.hidden };
+  }
   const rates = Array.isArray(t.learningRate) ? t.learningRate : null;
   const saved: Setup = {
     ...current,
@@ -80,7 +93,7 @@ export function setupFromModel(model: {
 }
 
 export function initFiles(actions: FileActions): void {
-  $('export').onclick = () => actions.send({ type: 'export' });
+  $('export').onclick = () => actions.exportModel();
 
   $<HTMLInputElement>('load-model').onchange = async (e) => {
     const input = e.target as HTMLInputElement;

@@ -125,20 +125,47 @@ function restart(): void {
     grid: page.inputGrid,
     model: page.startModel ?? undefined,
     classes: d.kind === 'classes',
-    meta: {
-      inputColumns,
-      targetColumns: d.targetColumns,
-      ...(d.classes ? { classes: d.classes } : {}),
-      ...(d.scaling ? { preprocessing: { kind: 'standard', ...d.scaling } } : {}),
-      training: {
-        ...setup,
-        layers: undefined,
-        hidden: undefined,
-        learningRate: setup.layers.map((l) => l.learningRate),
-      },
-    },
+    meta: modelMeta(inputColumns, d),
   };
   send(msg);
+}
+
+/**
+ * The optional fields of an exported model file: the columns, classes and
+ * scaling, and the training record with the playground's link, from which
+ * Load model rebuilds the same data set, seed, noise and rates.
+ */
+function modelMeta(inputColumns: string[], d: PlaygroundData): Record<string, unknown> {
+  const { setup } = page;
+  return {
+    inputColumns,
+    targetColumns: d.targetColumns,
+    ...(d.classes ? { classes: d.classes } : {}),
+    ...(d.scaling ? { preprocessing: { kind: 'standard', ...d.scaling } } : {}),
+    training: {
+      loss: setup.loss,
+      reduction: setup.reduction,
+      mode: setup.mode,
+      batchSize: setup.batchSize,
+      learningRate: setup.layers.map((l) => l.learningRate),
+      optimizer: setup.optimizer,
+      weightDecay: setup.weightDecay,
+      seed: setup.seed,
+      data: setup.dataset === 'csv' ? (page.csv?.table.file ?? 'csv') : setup.dataset,
+      testSplit: setup.testFraction,
+      playground: encodeSetup({ ...setup, hidden: [] }),
+    },
+  };
+}
+
+/** The model file of the current network, asked of the worker (it arrives as a 'model' message). */
+function exportModel(): void {
+  const d = page.data;
+  if (!d || !page.ready) return;
+  const columns = hasFeatures(page.setup)
+    ? page.setup.features.map((f) => FEATURE_LABELS[f])
+    : d.inputColumns;
+  send({ type: 'export', meta: modelMeta(columns, d) });
 }
 
 // ---------------------------------------------------------------- worker messages
@@ -372,7 +399,7 @@ function hideBanner(): void {
 // ---------------------------------------------------------------- start
 
 initControls(changed, drawOutput);
-initFiles({ changed, showBanner, send });
+initFiles({ changed, showBanner, exportModel });
 syncControls();
 writeUrl();
 restart();

@@ -44,7 +44,8 @@ export type ToWorker =
   | { type: 'run' }
   | { type: 'pause' }
   | { type: 'step'; unit: 'update' | 'epoch' }
-  | { type: 'export' }
+  /** Sends the model file back; `meta` replaces its optional fields (the settings may have changed since init). */
+  | { type: 'export'; meta: Record<string, unknown> }
   /**
    * New training settings (rates, loss, reduction, mode, optimizer, decay,
    * tolerance) for the same network: a new Trainer continues from the current

@@ -42,8 +42,3 @@ export const page = {
   /** The grid as the network sees it (one column per input feature), for the input nodes' maps. */
   inputGrid: null as number[][] | null,
 };
-
-/** "1 row", "2 rows". */
-export function plural(count: number, one: string, many = `${one}s`): string {
-  return `${count.toLocaleString('en')} ${count === 1 ? one : many}`;
-}

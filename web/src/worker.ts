@@ -454,6 +454,10 @@ self.onmessage = (event: MessageEvent<ToWorker>) => {
       // A new start for the rule: the old optimizer state belonged to other weights.
       changeSettings(s, s.msg.setup);
     } else if (msg.type === 'export') {
+      s.net.meta = {
+        ...msg.meta,
+        training: { ...(msg.meta.training as object), epochs: s.epoch, rows: s.msg.train.inputs.length },
+      };
       post({ type: 'model', id: current, json: s.net.toJSON() });
     }
   } catch (e) {
