@@ -240,8 +240,8 @@ describe('bad networks', () => {
     );
   });
   it('an unknown initialisation and an unknown dtype', () => {
-    expect(() => new Network({ inputs: 2, layers: [{ units: 1, init: 'zeros' as never }] })).toThrow(
-      /^layers\[0\]\.init: unknown 'zeros'/,
+    expect(() => new Network({ inputs: 2, layers: [{ units: 1, init: 'ones' as never }] })).toThrow(
+      /^layers\[0\]\.init: unknown 'ones'/,
     );
     expect(() => new Network({ inputs: 2, layers: [{ units: 1 }], dtype: 'float16' as never })).toThrow(
       /^dtype: expected float32 or float64, got float16$/,
