@@ -93,7 +93,8 @@ export class RecordChecker {
   }
 }
 
-function checkHeader(record: string[], file: string, line: number): string[] {
+/** Column names of a header record: blank names become `column<i>`; a name given twice is refused. */
+export function checkHeader(record: string[], file: string, line: number): string[] {
   const columns = record.map((name, i) => name.trim() || `column${i + 1}`);
   const seen = new Set<string>();
   for (const name of columns) {
@@ -118,29 +119,67 @@ function checkHeader(record: string[], file: string, line: number): string[] {
  * @example parseCsv('x,y\n1,2\n', 'a.csv') // { columns: ['x','y'], rows: [['1','2']], lines: [2] }
  */
 export function parseCsv(text: string | Uint8Array, file = '<input>'): Table {
-  let records: CsvRecord[];
-  try {
-    // The browser build of csv-parse takes strings (its Buffer is a polyfill): decode bytes first.
-    const source = typeof text === 'string' ? text : new TextDecoder('utf-8').decode(text);
-    records = parse(source, csvOptions()) as unknown as CsvRecord[];
-  } catch (err) {
-    throw csvParseError(err, file);
-  }
+  // The browser build of csv-parse takes strings (its Buffer is a polyfill): decode bytes first.
+  const source = typeof text === 'string' ? text : new TextDecoder('utf-8').decode(text);
   const checker = new RecordChecker(file);
   const rows: string[][] = [];
   const lines: number[] = [];
-  for (const { record, info } of records) {
-    const row = checker.accept(record, info.lines);
+  const take = (record: string[], line: number): void => {
+    const row = checker.accept(record, line);
     if (row !== undefined) {
       rows.push(row);
-      lines.push(info.lines);
+      lines.push(line);
     }
+  };
+  if (source.includes('"')) {
+    let records: CsvRecord[];
+    try {
+      records = parse(source, csvOptions()) as unknown as CsvRecord[];
+    } catch (err) {
+      throw csvParseError(err, file);
+    }
+    for (const { record, info } of records) take(record, info.lines);
+  } else {
+    splitPlainCsv(source, take);
   }
   const columns = checker.header();
   if (rows.length === 0) {
     throw new DataError({ file }, 'the file has a header but no data rows; expected at least one row');
   }
   return { file, columns, rows, lines };
+}
+
+/**
+ * CSV text without a double quote, record by record, as csv-parse reads it with
+ * {@link csvOptions} (a byte-order mark skipped, CRLF, LF or CR line ends, empty
+ * lines skipped) but many times faster: with no quote, a record is a line split
+ * at its commas. Lines are counted on from `linesBefore` (a piece of a file that
+ * starts after that many lines); returns the last line's number.
+ */
+export function splitPlainCsv(
+  text: string,
+  onRecord: (record: string[], line: number) => void,
+  linesBefore = 0,
+): number {
+  let pos = linesBefore === 0 && text.charCodeAt(0) === 0xfeff ? 1 : 0;
+  let line = linesBefore;
+  const n = text.length;
+  // The next CR at or after pos, or -1 when there is none left (then never searched again).
+  let cr = text.indexOf('\r', pos);
+  while (pos < n) {
+    let end = text.indexOf('\n', pos);
+    if (end < 0) end = n;
+    if (cr >= 0 && cr < pos) cr = text.indexOf('\r', pos);
+    let next = end + 1;
+    if (cr >= 0 && cr < end) {
+      next = cr + 1 === end ? end + 1 : cr + 1;
+      end = cr;
+    }
+    line++;
+    if (end > pos) onRecord(text.slice(pos, end).split(','), line);
+    pos = next;
+  }
+  return line;
 }
 
 /**

@@ -3,7 +3,7 @@
  * library's math functions, generated data, initial weights, and the weights
  * after training in each mode. Results are hex strings of the doubles.
  */
-import { datasets, Network, Trainer } from '../../src/index.js';
+import { backend, datasets, Network, Trainer } from '../../src/index.js';
 import { cos, exp, expm1, log, log1p, sin, tanh } from '../../src/math.js';
 
 const M = { exp, log, expm1, log1p, tanh, sin, cos };
@@ -15,6 +15,8 @@ function hex(values: ArrayLike<number>): string {
 
 export function scenario(): Record<string, string> {
   const out: Record<string, string> = {};
+  // Both engines train float32 on the default backend, the WebAssembly SIMD kernels.
+  out.backend = backend().name;
   const xs = Array.from({ length: 400 }, (_, i) => (i - 200) * 0.173);
   for (const f of ['exp', 'log', 'expm1', 'log1p', 'tanh', 'sin', 'cos'] as const) {
     out[`math.${f}`] = hex(
