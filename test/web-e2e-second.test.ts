@@ -236,15 +236,14 @@ describe.skipIf(skip)('playground defects, fixed', () => {
     await page.press('#eta-all', 'Enter');
     await page.waitForFunction(() => location.search.includes('layers=4:tanh:0.05,1:sigmoid:0.05'));
     await page.waitForSelector('#explain [data-old]');
-    await page.waitForFunction(
-      () =>
-        document.querySelector('#explain section h3:last-of-type')?.textContent?.includes('0.05') ?? false,
+    await page.waitForFunction(() =>
+      [...document.querySelectorAll('#explain h3')].some((h) => h.textContent?.includes('η(1) = 0.05')),
     );
     expect(await diagramWeights(page)).toEqual(before);
     expect((await snap(page))!.epoch).toBe(3);
     // The next update is the panel's, with the new rate: the explain panel and U agree to the bit.
     const shown = await explained(page);
-    await page.keyboard.press('u');
+    await page.click('#step-update');
     await waitSnapshot(page, (x) => x !== null && x.updates > 3 * 100);
     const after = await diagramWeights(page);
     for (const k of Object.keys(after)) expect(after[k]).toBe(shown[k].new);
