@@ -25,7 +25,7 @@ export async function writeFileAtomic(path: string, content: string | Uint8Array
     await rename(temp, path);
   } catch (err) {
     await unlink(temp).catch(() => {});
-    throw new CliError(`${path}: cannot write the file (${fileReason(err)})`, RUNTIME_FAILURE);
+    throw new CliError(`${path}: cannot write the file (${fileReason(err, true)})`, RUNTIME_FAILURE);
   }
 }
 

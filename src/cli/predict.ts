@@ -54,7 +54,7 @@ export async function predict(
           );
           handle = await open(temp, 'w').catch((err: NodeJS.ErrnoException) => {
             throw new CliError(
-              `${opts.out}: cannot write the file (${fileReason(err)})`,
+              `${opts.out}: cannot write the file (${fileReason(err, true)})`,
               RUNTIME_FAILURE,
             );
           });
