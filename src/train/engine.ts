@@ -21,6 +21,7 @@ import type { Optimizer } from '../optimizers.js';
 import type { Gradients } from '../propagation.js';
 import type { Random } from '../random.js';
 import type { ResolvedSettings, TrainOptions } from '../settings.js';
+import type { BatchEngine } from './engine-batch.js';
 import { GeneralEngine } from './engine-general.js';
 import { InlineEngine } from './engine-inline.js';
 import { WasmEngine } from './engine-wasm.js';
@@ -101,7 +102,8 @@ export interface Examples {
 /**
  * The engine for this network, data and options, chosen once. `wholeEpochs`
  * says whether the trainer can leave an epoch's books to the kernel (no
- * validation to measure, no best weights to keep).
+ * validation to measure, no best weights to keep). For a stream (`examples`
+ * null) it is always a {@link BatchEngine}, which updates from buffers.
  */
 export function createEngine(
   ctx: EngineContext,
