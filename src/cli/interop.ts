@@ -123,7 +123,11 @@ async function exportCommand(modelPath: string, opts: ExportOptions, dtypeGiven:
     if (opts.rawInputs)
       throw new CliError('option --raw-inputs: the training script reads raw columns already');
     const script = await convert(modelPath, () =>
-      toPytorch(model, { dtype: dtypeGiven ? opts.dtype : undefined, source: basename(modelPath) }),
+      toPytorch(model, {
+        dtype: dtypeGiven ? opts.dtype : undefined,
+        source: basename(modelPath),
+        scriptName: basename(opts.out),
+      }),
     );
     await writeFileAtomic(opts.out, script);
     written.push(opts.out);

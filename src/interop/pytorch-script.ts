@@ -1,22 +1,22 @@
 /**
  * The Python of `backprop export --to pytorch`: a training script that needs
- * torch alone. {@link toPytorch} fills in `__SOURCE__`, `__SHAPE__`,
- * `__SETTINGS__` (a Python dict) and `__MODEL__` (the model file as a Python
- * string literal of JSON). Kept as one raw string so that the script reads as
+ * torch alone. {@link toPytorch} fills in `__SOURCE__`, `__SCRIPT__`,
+ * `__SHAPE__`, `__SETTINGS__` (a Python dict) and `__MODEL__` (the model file
+ * as a Python string literal of JSON). Kept as one raw string so that the script reads as
  * Python; it has no backquote and no dollar-brace.
  *
  * @module
  */
 
-/** The training script, with its four placeholders. */
+/** The training script, with its five placeholders. */
 export const TRAIN_SCRIPT = String.raw`#!/usr/bin/env python3
 # Trains the network of __SOURCE__ (__SHAPE__) in PyTorch as 'backprop train'
 # would: the same initial weights, preprocessing, loss, mode, optimizer and stopping rules.
 # Written by 'backprop export --to pytorch'. Needs torch alone (pip install torch).
 #
-#   python train.py data.csv                             one process
-#   torchrun --nproc_per_node=4 train.py data.csv        four processes (gloo on CPU)
-#   python train.py data.csv --epochs 50 --out model.safetensors --json
+#   python __SCRIPT__ data.csv                         one process
+#   torchrun --nproc_per_node=4 __SCRIPT__ data.csv    four processes (gloo on CPU)
+#   python __SCRIPT__ data.csv --epochs 50 --out model.safetensors --json
 #
 # Each update takes the same examples as 'backprop train'; with several processes
 # they are split between them and the gradients summed (all_reduce), so the update

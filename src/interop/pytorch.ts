@@ -25,6 +25,8 @@ export interface PytorchExportOptions {
   dtype?: TensorDType;
   /** The model's file name, for the script's first comment. */
   source?: string;
+  /** The script's own file name, for its usage lines; default `train.py`. */
+  scriptName?: string;
 }
 
 /** What the script trains with: the resolved settings and what the data split needs. */
@@ -146,10 +148,11 @@ export function toPytorch(model: ModelFile, options: PytorchExportOptions = {}):
   const shape = [model.inputs, ...model.layers.map((l) => `${l.units} ${l.activation}`)].join(' -> ');
   const fill: Record<string, string> = {
     __SOURCE__: options.source ?? 'a backprop model file',
+    __SCRIPT__: options.scriptName ?? 'train.py',
     __SHAPE__: shape,
     __SETTINGS__: python(settings),
     // A JSON text inside a JSON string literal, which Python reads as the same string.
     __MODEL__: JSON.stringify(JSON.stringify(model)),
   };
-  return TRAIN_SCRIPT.replace(/__(SOURCE|SHAPE|SETTINGS|MODEL)__/g, (key) => fill[key]);
+  return TRAIN_SCRIPT.replace(/__(SOURCE|SCRIPT|SHAPE|SETTINGS|MODEL)__/g, (key) => fill[key]);
 }
