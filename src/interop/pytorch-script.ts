@@ -482,6 +482,8 @@ def main():
             print(json.dumps({"history": state["history"], "stoppedBy": state["stop"], "bestEpoch": state["best_epoch"], "scores": scores, "out": args.out, "processes": world}))
     if world > 1:
         dist.destroy_process_group()
+    if state["stop"] == "divergence":
+        sys.exit(1)  # as 'backprop train': the last finite weights are written, and the run failed
 
 
 # The model file: layers with their initial weights, columns, preprocessing.
