@@ -41,6 +41,24 @@ export function mnist(perClass = 800, testPerClass = 60): { train: Rows; test: R
   return { train: pick(0, perClass), test: pick(perClass, testPerClass) };
 }
 
+/**
+ * The bundled digits (1,797 8x8 images, pixels 0..16): pixels scaled to [0, 1],
+ * the digit one-hot; the first 1,500 rows (after a seeded shuffle) to train on,
+ * the rest to test on. bench/python_peers.py splits the same way.
+ */
+export function digits(): { train: Rows; test: Rows } {
+  const text = readFileSync(new URL('../data/digits.csv', import.meta.url), 'utf8')
+    .trim()
+    .split('\n');
+  const rows = text.slice(1).map((line) => line.split(',').map(Number));
+  const order = new Random(1234).shuffle(Uint32Array.from(rows, (_, i) => i));
+  const pick = (idx: ArrayLike<number>): Rows => ({
+    inputs: Array.from(idx, (i) => rows[i].slice(0, 64).map((v) => v / 16)),
+    targets: Array.from(idx, (i) => Array.from({ length: 10 }, (_, k) => (rows[i][64] === k ? 1 : 0))),
+  });
+  return { train: pick(order.subarray(0, 1500)), test: pick(order.subarray(1500)) };
+}
+
 /** XOR, the four rows. */
 export function xor(): Rows {
   return {

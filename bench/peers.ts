@@ -59,13 +59,14 @@ function accuracyOf(predict: (input: number[]) => ArrayLike<number>, test: Rows)
 // ---------------------------------------------------------------------------
 // backprop, through the public API: Network + Trainer.
 
-function backpropPeer(id: string, label: string, backend: 'wasm-threads' | 'wasm' | 'js'): Peer {
+function backpropPeer(id: string, label: string, backend: 'default' | 'wasm' | 'js'): Peer {
   return {
     id,
     label,
     async init() {
+      // The default row sets nothing: what a user gets without a line of configuration.
       if (backend === 'js') setBackend(jsBackend);
-      else setBackend(await createWasmBackend({ threads: backend === 'wasm-threads' ? 'auto' : 1 }));
+      else if (backend === 'wasm') setBackend(await createWasmBackend({ threads: 1 }));
     },
     create(w, data) {
       const net = new Network({
@@ -83,6 +84,7 @@ function backpropPeer(id: string, label: string, backend: 'wasm-threads' | 'wasm
       const options = {
         loss,
         mode,
+        optimizer: w.optimizer ?? 'sgd',
         learningRate: w.learningRate,
         epochs: 1e9,
         inlineSmallNetworks: backend === 'js' ? 'js' : true,
@@ -406,7 +408,7 @@ const fnnPeer: Peer = {
 
 /** Every library, backprop first. */
 export const PEERS: Peer[] = [
-  backpropPeer('backprop', 'backprop (wasm, all cores)', 'wasm-threads'),
+  backpropPeer('backprop', 'backprop (default)', 'default'),
   backpropPeer('backprop-1t', 'backprop (wasm, 1 thread)', 'wasm'),
   backpropPeer('backprop-js', 'backprop (js reference)', 'js'),
   tfjsPeer('wasm'),

@@ -1,20 +1,26 @@
 /**
- * `npm run bench`: backprop and every JavaScript peer side by side on the
- * workloads of issue 4, each measurement in its own process. Prints the matrix
- * product micro-benchmark and a table of rates, peak memory and the ratio to
- * the fastest peer, and writes bench/results.json.
+ * `npm run bench`: backprop (its default configuration first, then one wasm
+ * thread and the TypeScript reference), every JavaScript peer and, where
+ * Python has them, PyTorch (one CPU thread) and scikit-learn, side by side on
+ * the workloads of issue 4 and the digits with Adam, each measurement in its
+ * own process; then `backprop train` end to end on an MNIST-sized CSV against
+ * scikit-learn, and the CSV readers' MB/s. Prints the matrix product
+ * micro-benchmark and the tables (with the machine's load), and writes
+ * bench/results.json.
  *
  * Options: --budget <seconds> per timed run (default 4), --only <workload,...>,
- * --peers <id,...>, --no-gemm.
+ * --peers <id,...>, --no-gemm, --no-python, --no-e2e.
  *
  * @module
  */
 import { execFile } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { createWasmBackend } from '../src/backend/wasm/index.js';
+import { type EndToEnd, endToEnd, formatEndToEnd } from './end-to-end.js';
 import { formatGemm, type GemmResult, gemmBenchmark } from './gemm.js';
 import { PEERS } from './peers.js';
+import { measurePython, PYTHON_PEERS, PYTHON_WORKLOADS } from './python.js';
 import type { Measurement } from './worker.js';
 import { WORKLOAD, WORKLOADS, type WorkloadId } from './workloads.js';
 
@@ -77,7 +83,8 @@ function formatRate(m: Measurement): string {
 
 /** The table: one block per workload, rows sorted as PEERS, ratio to the fastest peer (not backprop). */
 export function formatTable(results: Measurement[]): string {
-  const label = (id: string) => PEERS.find((p) => p.id === id)?.label ?? id;
+  const label = (id: string) =>
+    PEERS.find((p) => p.id === id)?.label ?? PYTHON_PEERS.find((p) => p.id === id)?.label ?? id;
   const lines: string[] = [];
   const header = `| library | rate | vs fastest peer | peak RSS MiB | accuracy | GFLOP/s | note |`;
   for (const id of WORKLOADS) {
@@ -117,16 +124,34 @@ async function main(): Promise<void> {
     (threaded as { dispose?(): void }).dispose?.();
     console.log(`Matrix product\n${formatGemm(gemm)}\n`);
   }
+  const load = [loadavg()[0]];
   const results: Measurement[] = [];
   for (const workload of workloads) {
     for (const peer of peerIds) {
+      // The JavaScript peers' adapters run plain steepest descent only.
+      if (WORKLOAD[workload].optimizer && !peer.startsWith('backprop')) continue;
       const m = await measure(workload, peer);
       results.push(m);
       const what = m.status === 'ok' ? `${formatRate(m)} ${m.unit}` : `${m.status}: ${m.reason}`;
       console.error(`${workload.padEnd(17)} ${peer.padEnd(12)} ${what}`);
     }
+    if (process.argv.includes('--no-python') || !PYTHON_WORKLOADS.includes(workload)) continue;
+    for (const peer of PYTHON_PEERS) {
+      if (option('--peers') && !peerIds.includes(peer.id)) continue;
+      const m = await measurePython(workload, peer, budget);
+      results.push(m);
+      const what = m.status === 'ok' ? `${formatRate(m)} ${m.unit}` : `${m.status}: ${m.reason}`;
+      console.error(`${workload.padEnd(17)} ${peer.id.padEnd(12)} ${what}`);
+    }
   }
-  const table = formatTable(results);
+  load.push(loadavg()[0]);
+  let e2e: EndToEnd | undefined;
+  if (!process.argv.includes('--no-e2e')) {
+    e2e = await endToEnd();
+    load.push(loadavg()[0]);
+  }
+  const loadText = `load average (1 min) ${load.map((l) => l.toFixed(2)).join(' -> ')} on ${cpus().length} cores`;
+  const table = `${formatTable(results)}${e2e ? `\n${formatEndToEnd(e2e)}` : ''}\n\n${loadText}`;
   console.log(table);
   const doc = {
     date: new Date().toISOString(),
@@ -135,8 +160,10 @@ async function main(): Promise<void> {
     cores: cpus().length,
     budgetSeconds: budget,
     seconds: (Date.now() - started) / 1000,
+    load,
     gemm,
     results,
+    endToEnd: e2e,
     table,
   };
   writeFileSync(new URL('./results.json', import.meta.url), `${JSON.stringify(doc, null, 2)}\n`);

@@ -8,7 +8,7 @@
  *
  * @module
  */
-import { iris, line, mnist, xor } from './data.js';
+import { digits, iris, line, mnist, xor } from './data.js';
 import { type Data, PEERS, type Session } from './peers.js';
 import { flopsPerSample, WORKLOAD, type WorkloadId } from './workloads.js';
 
@@ -52,6 +52,7 @@ async function main(): Promise<void> {
   if (w.id === 'xor') data = { train: xor() };
   else if (w.id === 'iris') data = { train: iris() };
   else if (w.id === 'linear') data = { train: { inputs: [], targets: [] }, line: line(1_000_000) };
+  else if (w.id === 'digits') data = digits();
   else data = mnist();
   global.gc?.();
   const baseRssMiB = process.memoryUsage().rss / 1024 / 1024;
@@ -68,7 +69,7 @@ async function main(): Promise<void> {
   // run takes a tenth of the budget, so that per-call overheads (a fit() call)
   // are not mistaken for per-sample cost. The first run pays for compilation.
   const perEpochSamples = (count: number) => count;
-  const byEpochs = w.id === 'xor' || w.id === 'iris' || w.id === 'linear';
+  const byEpochs = w.id === 'xor' || w.id === 'iris' || w.id === 'linear' || w.id === 'digits';
   let calCount = byEpochs ? n : Math.min(n, Math.max(4 * Math.max(1, w.batchSize), 256));
   let calEpochs = w.id === 'xor' || w.id === 'iris' ? Math.max(1, Math.round(w.epochs / 100)) : 1;
   const prep = (s: Session, count: number) =>
@@ -93,10 +94,10 @@ async function main(): Promise<void> {
   const estimate = perSample * count * epochs;
   let full = true;
   // backprop's own rows on workload 1 always run whole: their accuracies are compared.
-  const whole = peer.id.startsWith('backprop') && w.id === 'mnist-minibatch';
+  const whole = peer.id.startsWith('backprop') && (w.id === 'mnist-minibatch' || w.id === 'digits');
   if (estimate > budget && !whole) {
     full = false;
-    if (w.id === 'xor' || w.id === 'iris' || w.id === 'linear') {
+    if (byEpochs) {
       epochs = Math.max(1, Math.floor(budget / (perSample * count)));
     } else {
       epochs = 1;

@@ -6,7 +6,15 @@
  */
 
 /** Identifiers of the workloads, in table order. */
-export const WORKLOADS = ['mnist-minibatch', 'mnist-sequential', 'wide', 'xor', 'iris', 'linear'] as const;
+export const WORKLOADS = [
+  'mnist-minibatch',
+  'mnist-sequential',
+  'wide',
+  'xor',
+  'iris',
+  'linear',
+  'digits',
+] as const;
 export type WorkloadId = (typeof WORKLOADS)[number];
 
 /** One workload: what to build and how to train it. */
@@ -19,6 +27,8 @@ export interface Workload {
   hidden: 'relu' | 'sigmoid' | 'tanh' | 'linear';
   output: 'softmax' | 'sigmoid' | 'linear';
   loss: 'cross-entropy' | 'squared';
+  /** The optimizer; default plain steepest descent (sgd). Only backprop and the Python peers run Adam. */
+  optimizer?: 'adam';
   /** Examples per update; 0 means the whole set (batch mode). */
   batchSize: number;
   learningRate: number;
@@ -101,6 +111,19 @@ export const WORKLOAD: Record<WorkloadId, Workload> = {
     learningRate: 1e-7,
     epochs: 50,
     unit: 'epochs/s',
+  },
+  digits: {
+    id: 'digits',
+    title: '6. digits 64-64-10, Adam, minibatch 32',
+    sizes: [64, 64, 10],
+    hidden: 'relu',
+    output: 'softmax',
+    loss: 'cross-entropy',
+    optimizer: 'adam',
+    batchSize: 32,
+    learningRate: 0.001,
+    epochs: 30,
+    unit: 'samples/s',
   },
 };
 

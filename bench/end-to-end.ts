@@ -1,0 +1,190 @@
+/**
+ * The end-to-end workload: `backprop train` on the MNIST-sized CSV file
+ * (8,000 rows of 784 pixels, 784-100-10, Adam, minibatches of 32, 10 epochs),
+ * wall time from the command to its exit (Node's start-up, reading the CSV,
+ * training, writing the model), peak memory, and the accuracy on the 600 test
+ * rows; against scikit-learn doing the same from the same file (Python's
+ * start-up, numpy.loadtxt, MLPClassifier). And the CSV reader alone, in MB/s,
+ * against csv-parse and numpy.loadtxt.
+ *
+ * @module
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { readFileSync, rmSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse } from 'csv-parse/sync';
+import { build } from 'esbuild';
+import { parseCsv } from '../src/data/csv.js';
+import { parseNumericCsv } from '../src/data/csv-numeric.js';
+import { mnistCsv } from './csv-files.js';
+import { runPython } from './python.js';
+
+const root = new URL('..', import.meta.url).pathname;
+const tmp = join(root, '.tmp', 'bench');
+
+/** One timed run of a command: wall seconds and peak RSS (GNU time), or why it failed. */
+interface Run {
+  seconds: number;
+  peakRssMiB?: number;
+  stdout: string;
+  error?: string;
+}
+
+function timed(command: string, args: string[]): Run {
+  const t0 = performance.now();
+  const r = spawnSync('/usr/bin/time', ['-f', 'maxrss %M', command, ...args], {
+    encoding: 'utf8',
+    maxBuffer: 1 << 26,
+  });
+  const seconds = (performance.now() - t0) / 1000;
+  const rss = /maxrss (\d+)/.exec(r.stderr ?? '');
+  const error = r.status === 0 ? undefined : (r.stderr ?? '').trim().split('\n').slice(-2).join(' ');
+  return { seconds, peakRssMiB: rss ? Number(rss[1]) / 1024 : undefined, stdout: r.stdout ?? '', error };
+}
+
+/** The command line as one file, as `npm install` would give it: no TypeScript compiler at start-up. */
+async function bundleCli(): Promise<string> {
+  const out = join(tmp, 'cli.mjs');
+  await build({
+    entryPoints: [join(root, 'src/cli/main.ts')],
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    outfile: out,
+    logLevel: 'error',
+    banner: {
+      js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);",
+    },
+  });
+  return out;
+}
+
+export interface EndToEnd {
+  rows: { who: string; seconds?: number; peakRssMiB?: number; accuracy?: number; note?: string }[];
+  csv: { reader: string; mbPerSecond?: number; note?: string }[];
+  fileMB: number;
+}
+
+function best(times: number, f: () => void): number {
+  let s = Number.POSITIVE_INFINITY;
+  for (let i = 0; i < times; i++) {
+    const t0 = performance.now();
+    f();
+    s = Math.min(s, (performance.now() - t0) / 1000);
+  }
+  return s;
+}
+
+/** Runs the end-to-end workload and the CSV reader comparison. */
+export async function endToEnd(): Promise<EndToEnd> {
+  const files = mnistCsv();
+  const bytes = readFileSync(files.train);
+  const mb = bytes.length / 1e6;
+  const result: EndToEnd = { rows: [], csv: [], fileMB: mb };
+
+  // The CSV readers, in memory (best of three).
+  const numeric = best(3, () => parseNumericCsv(bytes, 'mnist.csv'));
+  const strings = best(3, () => parseCsv(bytes, 'mnist.csv'));
+  const csvParse = best(1, () => parse(bytes, { cast: true }));
+  result.csv.push(
+    { reader: 'backprop numbers (parseNumericCsv, Float64Array)', mbPerSecond: mb / numeric },
+    { reader: 'backprop rows of strings (parseCsv)', mbPerSecond: mb / strings },
+    { reader: 'csv-parse (sync, cast)', mbPerSecond: mb / csvParse },
+  );
+  const np = await runPython('numpy', ['loadtxt', files.train], 120);
+  result.csv.push(
+    typeof np === 'string'
+      ? { reader: 'numpy.loadtxt', note: np }
+      : { reader: 'numpy.loadtxt', mbPerSecond: mb / (np.seconds as number) },
+  );
+
+  // The command line, start to exit.
+  const cli = await bundleCli();
+  const model = join(tmp, 'e2e-model.json');
+  rmSync(model, { force: true });
+  const train = timed(process.execPath, [
+    cli,
+    'train',
+    files.train,
+    '--target',
+    'label',
+    '--hidden',
+    '100',
+    '--optimizer',
+    'adam',
+    '--batch-size',
+    '32',
+    '--epochs',
+    '10',
+    '--out',
+    model,
+    '--quiet',
+  ]);
+  let accuracy: number | undefined;
+  if (!train.error) {
+    try {
+      const out = execFileSync(process.execPath, [cli, 'evaluate', model, files.test, '--json'], {
+        encoding: 'utf8',
+      });
+      accuracy = (JSON.parse(out) as { accuracy?: number }).accuracy;
+    } catch (err) {
+      train.error = `evaluate: ${(err as Error).message.split('\n')[0]}`;
+    }
+  }
+  result.rows.push({
+    who: 'backprop train (default backend)',
+    seconds: train.error ? undefined : train.seconds,
+    peakRssMiB: train.peakRssMiB,
+    accuracy,
+    note: train.error ? `failed: ${train.error}` : `model ${Math.round(statSync(model).size / 1024)} KiB`,
+  });
+  const python = (await import('../test/support/python.js')).findPython(['numpy', 'sklearn']);
+  if (!python)
+    result.rows.push({ who: 'scikit-learn MLPClassifier', note: 'skipped: no Python with sklearn' });
+  else {
+    const sk = timed(python, [
+      new URL('./python_peers.py', import.meta.url).pathname,
+      'sklearn-cli',
+      files.train,
+      files.test,
+      '100',
+      '10',
+      '32',
+    ]);
+    const line = sk.stdout.trim().split('\n').at(-1) ?? '';
+    result.rows.push({
+      who: 'scikit-learn MLPClassifier (Python start-up, loadtxt, fit)',
+      seconds: sk.error ? undefined : sk.seconds,
+      peakRssMiB: sk.peakRssMiB,
+      accuracy: sk.error ? undefined : (JSON.parse(line) as { accuracy: number }).accuracy,
+      note: sk.error ? `failed: ${sk.error}` : undefined,
+    });
+  }
+  return result;
+}
+
+/** The two tables as Markdown. */
+export function formatEndToEnd(e: EndToEnd): string {
+  const lines = [
+    '',
+    `**7. \`backprop train\` on an MNIST-sized CSV** (${e.fileMB.toFixed(1)} MB, 8,000 rows x 784 pixels, 784-100-10, Adam, minibatch 32, 10 epochs; wall time from start to exit)`,
+    '',
+    '| run | wall s | peak RSS MiB | test accuracy | note |',
+    '|---|---:|---:|---:|---|',
+  ];
+  for (const r of e.rows) {
+    lines.push(
+      `| ${r.who} | ${r.seconds?.toFixed(2) ?? ''} | ${r.peakRssMiB ? Math.round(r.peakRssMiB) : ''} | ${r.accuracy !== undefined ? r.accuracy.toFixed(3) : ''} | ${r.note ?? ''} |`,
+    );
+  }
+  lines.push(
+    '',
+    `**CSV readers** (the same ${e.fileMB.toFixed(1)} MB file, in memory)`,
+    '',
+    '| reader | MB/s | note |',
+    '|---|---:|---|',
+  );
+  for (const c of e.csv) lines.push(`| ${c.reader} | ${c.mbPerSecond?.toFixed(1) ?? ''} | ${c.note ?? ''} |`);
+  return lines.join('\n');
+}
