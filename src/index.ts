@@ -61,6 +61,7 @@ export {
   type FieldName,
   type FieldOptions,
   type FieldType,
+  field,
   fieldOf,
   type Interval,
   interval,

@@ -24,10 +24,13 @@ import {
   defaultSetup,
   encodeSetup,
   FEATURES,
+  LIMITS,
+  LINKED,
   LOSSES,
   MODES,
   OPTIMIZERS,
   type Setup,
+  trainOptions,
 } from '../web/src/setup.js';
 
 describe('setup in the URL', () => {
@@ -77,6 +80,53 @@ describe('setup in the URL', () => {
       'data=xor&layers=4:tanh:0.3,1:sigmoid:0.3&n=200&noise=0.1&test=0.5&loss=binary-cross-entropy' +
         '&red=mean&mode=minibatch&batch=10&opt=sgd&l2=0&tol=0&seed=1&init=auto&feat=x1,x2&disc=false',
     );
+  });
+
+  it('reads a link of before the settings table the same way', () => {
+    const old =
+      'data=xor&layers=4:tanh:0.3,1:sigmoid:0.3&n=200&noise=0.1&test=0.5&loss=binary-cross-entropy' +
+      '&red=mean&mode=minibatch&batch=10&opt=sgd&l2=0&tol=0&seed=1';
+    expect(decodeSetup(old)).toEqual(defaultSetup('xor'));
+    const changed = decodeSetup(old.replace('batch=10', 'batch=7').replace('l2=0', 'l2=0.25'));
+    expect(changed).toEqual({ ...defaultSetup('xor'), batchSize: 7, weightDecay: 0.25 });
+  });
+
+  it('writes, reads and clamps every row of the table that has a key in the link', () => {
+    const base = defaultSetup('moons');
+    for (const [name, row] of LINKED) {
+      const key = row.page?.key;
+      expect(key, name).toBeTruthy();
+      let value: unknown;
+      if (row.type === 'enum') {
+        const values = row.page?.values ?? row.values ?? [];
+        value = values.find((v) => v !== base[name]);
+      } else if (row.type === 'boolean') value = !base[name];
+      else {
+        const [low, high] = LIMITS[name as keyof typeof LIMITS] as readonly [number, number];
+        value = row.type === 'integer' ? Math.round((low + Math.min(high, 1000)) / 3) + 1 : low + 0.125;
+        // Beyond the limits a link is clamped, not refused.
+        const above = decodeSetup(`${key}=${high + 1}`)[name];
+        expect(above, name).toBe(high);
+      }
+      const s = { ...base, [name]: value } as Setup;
+      const q = encodeSetup(s);
+      expect(q, name).toContain(`&${key}=${encodeURIComponent(String(value))}`);
+      expect(decodeSetup(q), name).toEqual(s);
+      // Garbage in one key leaves the data set's default.
+      expect(decodeSetup(`data=moons&${key}=%3F%3F`)[name], name).toEqual(base[name]);
+    }
+  });
+
+  it("gives the library every linked setting of the table, with the page's off values left out", () => {
+    const s: Setup = { ...defaultSetup('xor'), tolerance: 0, batchSize: 50, weightDecay: 0.5 };
+    const options = trainOptions(s, 20);
+    expect(options).toMatchObject({ weightDecay: 0.5, batchSize: 20, learningRate: [0.3, 0.3], seed: 1 });
+    expect(options).not.toHaveProperty('tolerance');
+    expect(trainOptions({ ...s, tolerance: 0.01 }, 20).tolerance).toBe(0.01);
+    for (const [name] of LINKED) {
+      if (['size', 'noise', 'testFraction', 'tolerance'].includes(name)) continue;
+      expect(options, name).toHaveProperty(name);
+    }
   });
 
   it('turns a broken or hostile link into a working setup', () => {

@@ -11,7 +11,7 @@
  * @module
  */
 
-import { LOSS_SPECS, type LossSpec, REDUCTIONS, type Reduction } from '../losses.js';
+import { LOSS_NAMES, LOSS_SPECS, type LossSpec, REDUCTIONS, type Reduction } from '../losses.js';
 
 /** How a value is written down. */
 export type FieldType =
@@ -65,8 +65,12 @@ export interface Typed<V, C> {
   readonly [types]?: { value: V; cli: C };
 }
 
-/** A row of value type `V` (command-line type `C`), its literal type kept for the derived types. */
-function field<V, C = V>() {
+/**
+ * A row of value type `V` (command-line type `C`), its literal type kept for the
+ * derived types: `field<number>()({ type: 'number', ... })`. The playground
+ * writes its own rows (data set size, noise) with it too.
+ */
+export function field<V, C = V>() {
   return <const R extends Field<V, C>>(row: R): R & Typed<V, C> => row;
 }
 
@@ -94,7 +98,7 @@ export const FIELDS = {
     defaultText: 'cross-entropy for a softmax output, binary-cross-entropy for sigmoid, mse otherwise',
     record: true,
     cli: { arg: 'name', defaultText: 'cross-entropy for classes, mse for numbers' },
-    page: { key: 'loss', values: LOSS_SPECS.filter((l) => l !== 'sse' && l !== 'mse') },
+    page: { key: 'loss', values: LOSS_NAMES },
   }),
   reduction: field<Reduction>()({
     type: 'enum',

@@ -142,15 +142,8 @@ function modelMeta(inputColumns: string[], d: PlaygroundData): Record<string, un
     targetColumns: d.targetColumns,
     ...(d.classes ? { classes: d.classes } : {}),
     ...(d.scaling ? { preprocessing: { kind: 'standard', ...d.scaling } } : {}),
+    // The run's facts; the worker adds the settings as the library resolved them (trainingRecord).
     training: {
-      loss: setup.loss,
-      reduction: setup.reduction,
-      mode: setup.mode,
-      batchSize: setup.batchSize,
-      learningRate: setup.layers.map((l) => l.learningRate),
-      optimizer: setup.optimizer,
-      weightDecay: setup.weightDecay,
-      seed: setup.seed,
       data: setup.dataset === 'csv' ? (page.csv?.table.file ?? 'csv') : setup.dataset,
       testSplit: setup.testFraction,
       playground: encodeSetup({ ...setup, hidden: [] }),

@@ -9,8 +9,15 @@
 import {
   ACTIVATION_NAMES as ACTIVATIONS,
   type ActivationName as Activation,
+  FIELD_NAMES,
+  FIELDS,
+  type Field,
+  type FieldName,
+  type FieldOptions,
+  field,
   INIT_NAMES,
   type InitName,
+  interval,
   LOSS_NAMES as LOSSES,
   type LossName as Loss,
   MODES,
@@ -19,6 +26,7 @@ import {
   type OptimizerName as Optimizer,
   REDUCTIONS,
   type Reduction,
+  type ValueOf,
 } from 'backprop-mlp';
 
 export type { Activation, Loss, Mode, Optimizer, Reduction };
@@ -84,28 +92,49 @@ export interface LayerSetup {
   learningRate: number;
 }
 
-/** Everything the page needs to rebuild the same experiment. */
-export interface Setup {
+/**
+ * The page's own settings, rows of the same shape as the library's settings
+ * table: the generated data. Each has its key in the link and its range.
+ */
+export const PAGE_FIELDS = {
+  size: field<number>()({
+    type: 'integer',
+    doc: 'number of generated examples, train and test together',
+    range: '[10, 2000]',
+    page: { key: 'n' },
+  }),
+  noise: field<number>()({
+    type: 'number',
+    doc: "noise of the generator (its standard deviation, in the generator's units)",
+    range: '[0, 2]',
+    page: { key: 'noise' },
+  }),
+  testFraction: field<number>()({
+    type: 'number',
+    doc: 'fraction of the examples held out as the test set',
+    range: '[0, 0.9]',
+    page: { key: 'test' },
+  }),
+} as const;
+
+type PageName = keyof typeof PAGE_FIELDS;
+type Rows = typeof FIELDS & typeof PAGE_FIELDS;
+/** The library's rows with a key in the page's link. */
+type LinkedLibraryName = {
+  [K in FieldName]: (typeof FIELDS)[K] extends { page: { key: string } } ? K : never;
+}[FieldName];
+/** Every setting in the link, the page's and the library's. */
+export type LinkedName = PageName | LinkedLibraryName;
+/** A linked row's value on the page: one of the values the page offers, else the row's type. */
+type PageValue<R> = R extends { page: { values: readonly (infer T)[] } } ? T : ValueOf<R>;
+/** The linked settings, each as the page holds it. */
+export type LinkedSetup = { -readonly [K in LinkedName]: PageValue<Rows[K]> };
+
+/** Everything the page needs to rebuild the same experiment: the linked settings, and the rest. */
+export interface Setup extends LinkedSetup {
   dataset: Dataset;
-  /** Number of generated examples, train and test together. */
-  size: number;
-  /** Noise of the generator (its standard deviation, in the generator's units). */
-  noise: number;
-  /** Fraction of the examples held out as the test set. */
-  testFraction: number;
   /** Hidden layers, then the output layer last; the output's units follow the data. */
   layers: LayerSetup[];
-  loss: Loss;
-  reduction: Reduction;
-  mode: Mode;
-  batchSize: number;
-  optimizer: Optimizer;
-  /** Regularisation lambda: w <- w - eta (g + lambda w). */
-  weightDecay: number;
-  /** Stop when the training cost is at or below this; 0 never stops. */
-  tolerance: number;
-  /** Seeds the data generator, the initial weights and the shuffling. */
-  seed: number;
   /** Initial weights: `auto` is the library's choice per activation; `zeros` shows why symmetry must be broken. */
   init: Init;
   /** The features of a 2-D point that feed the input nodes (generated 2-D data only). */
@@ -116,9 +145,33 @@ export interface Setup {
   hidden: Hideable[];
 }
 
+/** Every linked row, the page's first and then the library's in the table's order: the order of the link. */
+export const LINKED: readonly [LinkedName, Field][] = [
+  ...(Object.entries(PAGE_FIELDS) as [PageName, Field][]),
+  ...FIELD_NAMES.filter((k) => (FIELDS[k] as Field).page?.key !== undefined).map(
+    (k) => [k, FIELDS[k] as Field] as [LinkedLibraryName, Field],
+  ),
+];
+
+/** The rows the page gives a default from the table (the page's default, else the library's). */
+type TableDefaulted = {
+  [K in LinkedLibraryName]: (typeof FIELDS)[K] extends { page: { default: unknown } } | { default: unknown }
+    ? K
+    : never;
+}[LinkedLibraryName];
+
+/** The page's default of each linked library row that has one. */
+const TABLE_DEFAULTS = Object.fromEntries(
+  LINKED.flatMap(([k, row]) => {
+    const value = row.page?.default ?? row.default;
+    return k in FIELDS && value !== undefined ? [[k, value]] : [];
+  }),
+) as Pick<Setup, TableDefaulted>;
+
 /** The example a fresh page starts with: XOR on a 2-4-1 network. */
 export function defaultSetup(dataset: Dataset = 'xor'): Setup {
   const base: Setup = {
+    ...TABLE_DEFAULTS,
     dataset,
     size: 200,
     noise: 0.1,
@@ -129,12 +182,6 @@ export function defaultSetup(dataset: Dataset = 'xor'): Setup {
     ],
     loss: 'binary-cross-entropy',
     reduction: 'mean',
-    mode: 'minibatch',
-    batchSize: 10,
-    optimizer: 'sgd',
-    weightDecay: 0,
-    tolerance: 0,
-    seed: 1,
     init: 'auto',
     features: ['x1', 'x2'],
     discretize: false,
@@ -204,35 +251,6 @@ export function defaultSetup(dataset: Dataset = 'xor'): Setup {
   return base;
 }
 
-const SCALARS = [
-  'size',
-  'noise',
-  'testFraction',
-  'loss',
-  'reduction',
-  'mode',
-  'batchSize',
-  'optimizer',
-  'weightDecay',
-  'tolerance',
-  'seed',
-] as const;
-
-/** Short URL keys, so a link stays readable. */
-const KEYS: Record<(typeof SCALARS)[number], string> = {
-  size: 'n',
-  noise: 'noise',
-  testFraction: 'test',
-  loss: 'loss',
-  reduction: 'red',
-  mode: 'mode',
-  batchSize: 'batch',
-  optimizer: 'opt',
-  weightDecay: 'l2',
-  tolerance: 'tol',
-  seed: 'seed',
-};
-
 /** A number as short as it can be written and still read back the same. */
 function num(x: number): string {
   return String(x);
@@ -253,7 +271,7 @@ export function encodeSetup(s: Setup): string {
   parts.push(
     `layers=${enc(s.layers.map((l) => `${l.units}:${l.activation}:${num(l.learningRate)}`).join(','))}`,
   );
-  for (const k of SCALARS) parts.push(`${KEYS[k]}=${enc(String(s[k]))}`);
+  for (const [k, row] of LINKED) parts.push(`${row.page!.key}=${enc(String(s[k]))}`);
   parts.push(`init=${s.init}`, `feat=${s.features.join(',')}`, `disc=${s.discretize}`);
   for (const h of s.hidden) parts.push(`${h}_hide=true`);
   return parts.join('&');
@@ -271,19 +289,32 @@ function number(value: string | null, fallback: number, low: number, high: numbe
   return integer ? Math.round(y) : y;
 }
 
-/** Bounds of what the page lets a user choose. */
+/** The linked rows that hold numbers (and eta's row): the ones with limits. */
+type NumberName = {
+  [K in LinkedName | 'learningRate']: (K extends keyof Rows ? Rows[K] : never) extends {
+    type: 'number' | 'integer' | 'rates';
+  }
+    ? K
+    : never;
+}[LinkedName | 'learningRate'];
+
+/** What the page lets a user choose for a row: its page range, else its own range. */
+function limitsOf(row: Field): readonly [number, number] {
+  if (row.page?.range) return row.page.range;
+  const r = interval(row.range ?? '(-inf, inf)');
+  return [r.lo, r.hi];
+}
+
+/** Bounds of what the page lets a user choose: the network's shape, and each numeric row's range. */
 export const LIMITS = {
-  units: [1, 16],
+  units: [1, 16] as const,
   layers: 6,
-  size: [10, 2000],
-  noise: [0, 2],
-  testFraction: [0, 0.9],
-  batchSize: [1, 2000],
-  learningRate: [1e-6, 1e6],
-  weightDecay: [0, 10],
-  tolerance: [0, 1e6],
-  seed: [0, 2 ** 31 - 1],
-} as const;
+  ...(Object.fromEntries(
+    [...LINKED, ['learningRate', FIELDS.learningRate as Field] as const]
+      .filter(([, row]) => row.type !== 'enum' && row.type !== 'boolean')
+      .map(([k, row]) => [k, limitsOf(row)]),
+  ) as Record<NumberName, readonly [number, number]>),
+};
 
 function parseLayers(value: string | null, fallback: LayerSetup[]): LayerSetup[] {
   if (value === null || value === '') return fallback;
@@ -317,27 +348,28 @@ export function decodeSetup(query: string): Setup {
   return {
     dataset,
     layers: parseLayers(q.get('layers'), d.layers),
-    size: number(q.get(KEYS.size), d.size, LIMITS.size[0], LIMITS.size[1], true),
-    noise: number(q.get(KEYS.noise), d.noise, LIMITS.noise[0], LIMITS.noise[1]),
-    testFraction: number(
-      q.get(KEYS.testFraction),
-      d.testFraction,
-      LIMITS.testFraction[0],
-      LIMITS.testFraction[1],
-    ),
-    loss: pick(LOSSES, q.get(KEYS.loss), d.loss),
-    reduction: pick(REDUCTIONS, q.get(KEYS.reduction), d.reduction),
-    mode: pick(MODES, q.get(KEYS.mode), d.mode),
-    batchSize: number(q.get(KEYS.batchSize), d.batchSize, LIMITS.batchSize[0], LIMITS.batchSize[1], true),
-    optimizer: pick(OPTIMIZERS, q.get(KEYS.optimizer), d.optimizer),
-    weightDecay: number(q.get(KEYS.weightDecay), d.weightDecay, LIMITS.weightDecay[0], LIMITS.weightDecay[1]),
-    tolerance: number(q.get(KEYS.tolerance), d.tolerance, LIMITS.tolerance[0], LIMITS.tolerance[1]),
-    seed: number(q.get(KEYS.seed), d.seed, LIMITS.seed[0], LIMITS.seed[1], true),
+    ...decodeLinked(q, d),
     init: pick(INITS, q.get('init'), d.init),
     features: parseFeatures(q.get('feat'), d.features),
     discretize: q.get('disc') === null ? d.discretize : q.get('disc') === 'true',
     hidden: HIDEABLE.filter((h) => q.get(`${h}_hide`) === 'true'),
   };
+}
+
+/** The linked settings from the link: each row's value, else the data set's default; numbers clamped to {@link LIMITS}. */
+function decodeLinked(q: URLSearchParams, d: Setup): LinkedSetup {
+  const out: Record<string, unknown> = {};
+  for (const [k, row] of LINKED) {
+    const value = q.get(row.page!.key!);
+    const fallback = d[k];
+    if (row.type === 'enum') out[k] = pick(row.page?.values ?? row.values ?? [], value, fallback as string);
+    else if (row.type === 'boolean') out[k] = value === null ? fallback : value === 'true';
+    else {
+      const [low, high] = limitsOf(row);
+      out[k] = number(value, fallback as number, low, high, row.type === 'integer');
+    }
+  }
+  return out as LinkedSetup;
 }
 
 /** Known features in the order of {@link FEATURES}, at least one; else the fallback. */
@@ -351,4 +383,18 @@ function parseFeatures(value: string | null, fallback: Feature[]): Feature[] {
 /** The learning rate of every layer, eta^(1..N), as the library takes it. */
 export function learningRates(s: Setup): number[] {
   return s.layers.map((l) => l.learningRate);
+}
+
+/**
+ * The library's training options of a setup, for `rows` training examples:
+ * every linked library row (a page value meaning "off", such as tolerance 0,
+ * left out), the rates of the layers, and the batch size capped at the rows.
+ */
+export function trainOptions(s: Setup, rows: number): FieldOptions {
+  const options: Record<string, unknown> = {};
+  for (const [k, row] of LINKED) {
+    if (!(k in FIELDS) || (row.page?.off !== undefined && s[k] === row.page.off)) continue;
+    options[k] = s[k];
+  }
+  return { ...options, learningRate: learningRates(s), batchSize: Math.min(s.batchSize, rows) };
 }

@@ -12,9 +12,11 @@ import {
   forward,
   type Matrix,
   Network,
+  type RunFacts,
   type ShapedArray,
   Trainer,
   toMatrix,
+  trainingRecord,
   type Workspace,
 } from 'backprop-mlp';
 import type {
@@ -26,7 +28,7 @@ import type {
   Snapshot,
   ToWorker,
 } from './protocol.js';
-import { learningRates } from './setup.js';
+import { learningRates, trainOptions } from './setup.js';
 
 /** How long one burst of training runs before the worker draws and reads messages. */
 const BURST_MS = 30;
@@ -89,15 +91,7 @@ function layerWeights(net: Network): LayerWeights[] {
 function makeTrainer(net: Network, msg: InitMessage): Trainer {
   const { setup, train, test } = msg;
   return new Trainer(net, train.inputs, train.targets, {
-    loss: setup.loss,
-    reduction: setup.reduction,
-    mode: setup.mode,
-    batchSize: Math.min(setup.batchSize, train.inputs.length),
-    learningRate: learningRates(setup),
-    optimizer: setup.optimizer,
-    weightDecay: setup.weightDecay,
-    tolerance: setup.tolerance > 0 ? setup.tolerance : undefined,
-    seed: setup.seed,
+    ...trainOptions(setup, train.inputs.length),
     epochs: Number.MAX_SAFE_INTEGER,
     validationData: test.inputs.length > 0 ? test : undefined,
   });
@@ -456,7 +450,12 @@ self.onmessage = (event: MessageEvent<ToWorker>) => {
     } else if (msg.type === 'export') {
       s.net.meta = {
         ...msg.meta,
-        training: { ...(msg.meta.training as object), epochs: s.epoch, rows: s.msg.train.inputs.length },
+        training: trainingRecord(s.trainer.settings, {
+          ...(msg.meta.training as RunFacts),
+          epochs: s.epoch,
+          rows: s.msg.train.inputs.length,
+          stoppedBy: s.stopped,
+        }),
       };
       post({ type: 'model', id: current, json: s.net.toJSON() });
     }
