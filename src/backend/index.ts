@@ -14,7 +14,7 @@
  *
  * @module
  */
-import type { Backend } from './backend.js';
+import type { Backend, DType } from './backend.js';
 import { jsBackend } from './js.js';
 import { WasmBackend } from './wasm/backend.js';
 import { createWasmBackendSync } from './wasm/index.js';
@@ -69,6 +69,21 @@ export function backend(): BackendInfo {
     return { name: relaxed ? 'wasm-relaxed-simd' : 'wasm-simd', threads, relaxed };
   }
   return { name: b.name, threads: 1, relaxed: false };
+}
+
+/**
+ * One line for a log: the backend that computes a network of this dtype.
+ *
+ * @example
+ * describeBackend('float32'); // 'backend: wasm-simd on 2 threads'
+ */
+export function describeBackend(dtype: DType): string {
+  const b = backend();
+  // The wasm backend keeps float64 matrices on the TypeScript kernels.
+  if (dtype === 'float64' && b.name.startsWith('wasm'))
+    return 'backend: js (float64 runs on the TypeScript kernels)';
+  const threads = b.threads === 1 ? 'on 1 thread' : `on ${b.threads} threads`;
+  return `backend: ${b.name} ${threads}${b.relaxed ? ' (fused multiply-add)' : ''}`;
 }
 
 export type * from './backend.js';

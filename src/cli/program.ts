@@ -172,6 +172,7 @@ export function buildProgram(
     .option('--report <file>', 'write pictures of the run: a .svg or .html file')
     .option('--json', 'print one JSON document (history and scores) on stdout')
     .option('--quiet', 'no progress on stderr')
+    .option('--verbose', 'also say which backend computes (e.g. wasm-simd on 2 threads)')
     .addHelpText('after', TRAIN_HELP)
     .action(async (data: string, _opts: unknown, cmd: Command) => {
       const o = cmd.opts() as TrainArgs & {

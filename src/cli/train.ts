@@ -11,6 +11,7 @@
 import { stat } from 'node:fs/promises';
 import type { ActivationName } from '../activations.js';
 import type { DType } from '../backend/backend.js';
+import { describeBackend } from '../backend/index.js';
 import { featureNames, inputWidth, type Scaling, type Task, targetWidth } from '../data/encoding.js';
 import { readCsvFile } from '../data/node/csv-stream.js';
 import { DivergenceError } from '../errors.js';
@@ -253,6 +254,7 @@ export async function train(
       `up to ${settings.epochs} epochs${settings.patience !== undefined ? `, patience ${settings.patience}` : ''}` +
       `${resumeFrom ? `, resuming after epoch ${trainer.epoch}` : ''}`,
   );
+  if ((args as TrainArgs & { verbose?: boolean }).verbose) log(describeBackend(net.dtype));
 
   const checkpointPath = args.checkpoint ?? `${args.out}.checkpoint.json`;
   const settingsToSave = stripOutputs(args);
