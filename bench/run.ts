@@ -168,7 +168,9 @@ async function main(): Promise<void> {
   };
   writeFileSync(new URL('./results.json', import.meta.url), `${JSON.stringify(doc, null, 2)}\n`);
   console.log(`\nwrote bench/results.json in ${Math.round(doc.seconds)} s`);
-  if (updateReadme(doc)) console.log('updated the table in docs/benchmarks.md');
+  // Only a run of everything replaces the published table.
+  if (!only && !option('--peers') && updateReadme(doc))
+    console.log('updated the table in docs/benchmarks.md');
 }
 
 /** Puts the latest table between the bench markers of docs/benchmarks.md, so it shows the last run. */
