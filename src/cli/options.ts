@@ -173,22 +173,36 @@ export function kebab(name: string): string {
 /** The parser of a row's flag: its type and range, with the row's wording of what is expected. */
 export function parserOf(name: FieldName): ((value: string) => unknown) | undefined {
   const row = fieldOf(name);
+  const parse = row.cli?.parse;
+  if (parse) {
+    return (value: string) => {
+      try {
+        return parse(value);
+      } catch (e) {
+        throw new InvalidArgumentError((e as Error).message);
+      }
+    };
+  }
   switch (row.type) {
     case 'boolean':
       return undefined;
+    case 'number':
+    case 'integer':
+      break;
     case 'enum':
       return oneOf(row.values ?? []);
     case 'rates':
       return rates;
     default:
-      return (value: string) => {
-        const x = Number(value);
-        const written = row.type === 'integer' ? /^\s*-?\d+\s*$/.test(value) : value.trim() !== '';
-        if (!written || fieldProblem(name, row, x))
-          throw new InvalidArgumentError(`expected ${expectation(row)}.`);
-        return x;
-      };
+      throw new Error(`settings row ${name}: a flag of type ${row.type} needs cli.parse`);
   }
+  return (value: string) => {
+    const x = Number(value);
+    const written = row.type === 'integer' ? /^\s*-?\d+\s*$/.test(value) : value.trim() !== '';
+    if (!written || fieldProblem(name, row, x))
+      throw new InvalidArgumentError(`expected ${expectation(row)}.`);
+    return x;
+  };
 }
 
 /** The text after a row's help: its default on the command line, else the library's. */

@@ -43,8 +43,13 @@ export interface Field<V = unknown, C = V> {
   optimizer?: true;
   /** Saved in a model file's training record, under this name (`true`: its own). */
   record?: true | string;
-  /** `backprop train --<kebab-name> <arg>`; `default` where the command line differs from the library. */
-  cli?: { arg?: string; default?: C; defaultText?: string };
+  /**
+   * `backprop train --<kebab-name> <arg>`; `default` where the command line
+   * differs from the library; `parse` reads the flag's text for a type other
+   * than number, integer, boolean, enum and rates (throwing an Error that says
+   * what was expected).
+   */
+  cli?: { arg?: string; default?: C; defaultText?: string; parse?: (text: string) => C };
   /**
    * In the playground: `key` in its link (absent: not in the link on its own),
    * the page's `default` and `range` where narrower than the library's, the
