@@ -162,6 +162,24 @@ describe.skipIf(skip)('playground features', () => {
     await page.close();
   });
 
+  it('sets L1 regularisation beside L2, in place and in the link', async () => {
+    const { page, errors } = await open('?data=xor&opt=sgd');
+    await page.click('#step-epoch');
+    await waitSnapshot(page, (x) => x !== null && x.epoch === 1);
+    const before = await diagramWeights(page);
+    await page.fill('#l1', '0.01');
+    await page.press('#l1', 'Enter');
+    await page.waitForFunction(() => location.search.includes('l1=0.01'));
+    await page.waitForFunction(() =>
+      /L1 λ₁ = 0\.01/.test(document.getElementById('explain-note')!.textContent ?? ''),
+    );
+    expect(await diagramWeights(page)).toEqual(before);
+    await page.click('#step-epoch');
+    await waitSnapshot(page, (x) => x !== null && x.epoch === 2);
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
   it("hides the controls a teacher's link names, and keeps them hidden", async () => {
     const { page, errors } = await open(
       '?data=xor&loss_hide=true&opt_hide=true&layers_hide=true&explain_hide=true&data_hide=true',

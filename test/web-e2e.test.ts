@@ -75,7 +75,7 @@ describe.skipIf(skip)('playground in Chromium', () => {
     await page.waitForTimeout(200);
     await page.screenshot({ path: join(shots, 'xor-trained.png'), fullPage: true });
 
-    // Export the trained model (SPEC section 4), reset, and load it back.
+    // Export the trained model (format v1), reset, and load it back.
     const trained = await diagramWeights(page);
     const [download] = await Promise.all([page.waitForEvent('download'), page.click('#export')]);
     const file = join(outDir, 'downloaded-model.json');
@@ -155,7 +155,7 @@ describe.skipIf(skip)('playground in Chromium', () => {
     await page.close();
   });
 
-  // SPEC section 3: the same seed gives bit-identical training in Node and in the browser.
+  // The same seed gives bit-identical training in Node and in the browser.
   it('trains to the same weights, bit for bit, as the library in Node', async () => {
     const query =
       '?data=moons&layers=5:tanh:0.2,3:relu:0.1,1:sigmoid:0.3&mode=minibatch&batch=7&opt=momentum&l2=0.001&seed=5';
@@ -209,7 +209,7 @@ describe.skipIf(skip)('playground in Chromium', () => {
   it('round-trips the whole setup through the URL', async () => {
     const query =
       'data=circles&layers=6:relu:0.05,3:elu:0.1,1:sigmoid:0.2&n=300&noise=0.15&test=0.3&loss=binary-cross-entropy' +
-      '&red=sum&mode=minibatch&batch=16&opt=momentum&l2=0.001&tol=0.01&seed=42&init=auto&feat=x1,x2&disc=false';
+      '&red=sum&mode=minibatch&batch=16&opt=momentum&l2=0.001&l1=0&tol=0.01&seed=42&init=auto&feat=x1,x2&disc=false';
     const { page, errors } = await open(`?${query}`);
     // Waits on the page's state, not on a fixed time: CI machines are slow and busy.
     await page.waitForFunction(() => document.querySelectorAll('#diagram .node').length > 0);

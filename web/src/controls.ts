@@ -171,6 +171,7 @@ export function syncControls(): void {
   set('batch', setup.batchSize);
   set('optimizer', setup.optimizer);
   set('l2', setup.weightDecay);
+  set('l1', setup.l1);
   set('tol', setup.tolerance);
   set('seed', setup.seed);
   set('test', setup.testFraction);
@@ -267,6 +268,7 @@ export function initControls(onChange: (what: Change) => void, onRedraw: () => v
   // Training settings change in place: the network keeps its weights.
   bindNumber('batch', (x) => (s().batchSize = Math.round(clamp(x, LIMITS.batchSize))), 'training');
   bindNumber('l2', (x) => (s().weightDecay = clamp(x, LIMITS.weightDecay)), 'training');
+  bindNumber('l1', (x) => (s().l1 = clamp(x, LIMITS.l1)), 'training');
   bindNumber('tol', (x) => (s().tolerance = clamp(x, LIMITS.tolerance)), 'training');
   bindNumber(
     'eta-all',

@@ -1,6 +1,6 @@
 /**
  * The explain panel: one step of backpropagation in the notes' notation, typeset
- * with KaTeX, holding the real numbers of the step trace (SPEC section 5):
+ * with KaTeX, holding the real numbers of the step trace:
  * v and psi(v), the output deltas, each hidden delta as a sum over the next
  * layer, and every gradient with its update by its layer's eta.
  *
@@ -9,7 +9,7 @@
 import { activation, fusedPair, isActivationName, loss as lossRecord } from 'backprop-mlp';
 import katex from 'katex';
 import 'katex/dist/katex.min.css';
-import { checked, numTex, parTex } from './digits.js';
+import { checked, numTex, parTex, RESULT_DIGITS, roundTo } from './digits.js';
 import type { ExplainPayload } from './protocol.js';
 import type { Setup } from './setup.js';
 
@@ -250,7 +250,10 @@ export function renderExplain(host: HTMLElement, payload: ExplainPayload, setup:
         }
         shown++;
         const name = isBias ? `b^{(${n})}_{${i + 1}}` : `w^{(${n})}_{${m + 1}${i + 1}}`;
-        const c = checked([old, eta, g], (o) => o[0] - o[1] * o[2], updated);
+        // The new value gets the digits that show it moved (at most 10), the operands those that make it check.
+        let q = RESULT_DIGITS;
+        while (q < 10 && updated !== old && roundTo(updated, q) === roundTo(old, q)) q++;
+        const c = checked([old, eta, g], (o) => o[0] - o[1] * o[2], updated, q);
         sec.append(
           eq(
             `\\partial J/\\partial ${name} = ${c.ops[2]},\\quad ${name} \\leftarrow ${c.ops[0]} - ${c.ops[1]}\\cdot ${parTex(c.ops[2])} = ${c.result}`,

@@ -321,7 +321,7 @@ function drawExplain(): void {
       : `The next update uses ${count} examples${setup.mode === 'batch' ? ' (batch mode: all of them)' : ''}: v, ψ(v) and δ are shown for the chosen one, the gradients sum over all ${count}.`;
   const exact = ex.exact
     ? ' Press “step one update” (U) and the network takes exactly these new weights.'
-    : ` The optimizer is ${setup.optimizer}${setup.weightDecay > 0 ? ` with weight decay λ = ${setup.weightDecay}` : ''}, so the real update differs from this plain steepest-descent step.`;
+    : ` The optimizer is ${setup.optimizer}${setup.weightDecay > 0 ? ` with weight decay λ = ${setup.weightDecay}` : ''}${setup.l1 > 0 ? ` with L1 λ₁ = ${setup.l1}` : ''}, so the real update differs from this plain steepest-descent step.`;
   $('explain-note').textContent = what + exact;
   renderExplain($('explain'), ex, setup, page.explainExample);
   diagram.setNumbers((n, i) => {

@@ -64,7 +64,7 @@ export interface CostPoint {
   test: number | null;
 }
 
-/** The step trace of SPEC section 5 for the update the worker will do next. */
+/** The step trace for the update the worker will do next. */
 export interface ExplainPayload {
   /** Indices (into the training set) of the examples of the next update. */
   indices: number[];
@@ -79,7 +79,7 @@ export interface ExplainPayload {
   exact: boolean;
 }
 
-/** The JSON step trace (SPEC section 5), as the library returns it. */
+/** The JSON step trace, as the library returns it. */
 export type TraceJson = StepTrace;
 
 /** What the page draws after each burst of training. */

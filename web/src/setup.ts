@@ -77,6 +77,7 @@ export const HIDEABLE = [
   'batch',
   'opt',
   'l2',
+  'l1',
   'tol',
   'init',
   'disc',

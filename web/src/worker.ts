@@ -237,7 +237,7 @@ function explain(s: State): ExplainPayload | null {
       trace: JSON.parse(JSON.stringify(trace)),
       before: layerWeights(s.net),
       learningRates: rates,
-      exact: s.msg.setup.optimizer === 'sgd' && s.msg.setup.weightDecay === 0,
+      exact: s.msg.setup.optimizer === 'sgd' && s.msg.setup.weightDecay === 0 && s.msg.setup.l1 === 0,
     };
   } catch (e) {
     post({ type: 'error', id: current, message: `explain: ${(e as Error).message}` });
