@@ -15,6 +15,7 @@ import { type ActivationName, activation as activationRecord } from './activatio
 import type { Backend, DType, Matrix } from './backend/backend.js';
 import { getBackend } from './backend/index.js';
 import { type MatrixInput, toMatrix, toRows } from './data/tensor.js';
+import { dropoutProblem } from './dropout.js';
 import { BackpropError } from './errors.js';
 // The step trace runs on propagation alone (it names Network only as a type), so
 // Network.explain stays synchronous; training is loaded lazily by Network.fit.
@@ -40,6 +41,12 @@ export interface LayerSpec {
   activation?: ActivationName;
   /** Initialisation of this layer's weights; default from the activation (He for rectifiers, Xavier otherwise). */
   init?: InitName;
+  /**
+   * Dropout rate p in [0, 1) of a hidden layer while training (default 0):
+   * each node is dropped with probability p and the kept ones scaled by
+   * 1/(1-p), so predicting needs no rescaling. Not on the output layer.
+   */
+  dropout?: number;
 }
 
 /** Options of the {@link Network} constructor. */
@@ -67,6 +74,8 @@ export interface Layer {
   /** m_n. */
   readonly units: number;
   readonly activation: ActivationName;
+  /** Dropout rate p while training; 0 for none. */
+  readonly dropout: number;
   /** w^(n), fan-in x units. */
   readonly weights: Matrix;
   /** b^(n), 1 x units. */
@@ -138,6 +147,9 @@ export class Network {
           `${at}.init: unknown '${String(scheme)}', expected one of ${INIT_NAMES.join(', ')}`,
         );
       }
+      const dropout = spec.dropout ?? 0;
+      const problem = dropoutProblem(dropout, index === options.layers.length - 1);
+      if (problem) throw new BackpropError(`${at}.dropout: ${problem}`);
       const weights = this.backend.matrix(fanIn, units, this.dtype);
       initWeights(weights.data, fanIn, units, scheme, random);
       const layer: Layer = {
@@ -145,6 +157,7 @@ export class Network {
         fanIn,
         units,
         activation: name,
+        dropout,
         weights,
         biases: this.backend.matrix(1, units, this.dtype),
       };
@@ -251,6 +264,7 @@ export class Network {
       layers: this.layers.map((l) => ({
         units: l.units,
         activation: l.activation,
+        ...(l.dropout > 0 ? { dropout: l.dropout } : {}),
         weights: toRows(l.weights),
         biases: Array.from(l.biases.data),
       })),
@@ -267,7 +281,7 @@ export class Network {
     const model = typeof json === 'string' ? parseModel(json) : validateModel(json);
     const net = new Network({
       inputs: model.inputs,
-      layers: model.layers.map((l) => ({ units: l.units, activation: l.activation })),
+      layers: model.layers.map((l) => ({ units: l.units, activation: l.activation, dropout: l.dropout })),
       dtype: options.dtype ?? model.dtype,
       backend: options.backend,
     });

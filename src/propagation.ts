@@ -11,11 +11,15 @@
  *   delta^(n) = psi'(v^(n)) * (delta^(n+1) W^(n+1)T) (softmax: its Jacobian product);
  * - gradients: dJ/dW^(n) = -x^(n-1)_out^T delta^(n), dJ/db^(n) = -sum over examples of delta^(n).
  *
+ * Under dropout (training only, see `dropout.ts`) a hidden layer's output is
+ * m psi(v) / (1-p) and its delta gains the factor m/(1-p).
+ *
  * Gradients are computed here and applied elsewhere (by an optimizer).
  *
  * @module
  */
 import type { Backend, Matrix } from './backend/backend.js';
+import { applyMask } from './dropout.js';
 import type { LossName } from './losses.js';
 import type { Network } from './network.js';
 
@@ -28,6 +32,14 @@ export interface Workspace {
   readonly out: Matrix[];
   /** delta^(n) = -dJ/dv^(n). */
   readonly delta: Matrix[];
+  /**
+   * Dropout (see `dropout.ts`), in a training workspace only: per layer, the
+   * mask m/(1-p) of the update under way (null for a layer without dropout),
+   * and the layer's output with the mask applied, which is what the next
+   * layer takes in. `out` stays psi(v), for psi'.
+   */
+  readonly masks?: (Matrix | null)[];
+  readonly kept?: (Matrix | null)[];
 }
 
 /** dJ/dW and dJ/db of every layer. */
@@ -38,8 +50,12 @@ export interface Gradients {
   readonly biases: Matrix[];
 }
 
-/** Allocates the buffers of a batch of `rows` examples. */
-export function createWorkspace(net: Network, rows: number): Workspace {
+/**
+ * Allocates the buffers of a batch of `rows` examples; with `dropout`, also
+ * the masks of the layers that drop nodes (a training workspace: its forward
+ * pass applies the masks, which must be drawn before each pass).
+ */
+export function createWorkspace(net: Network, rows: number, dropout = false): Workspace {
   const { backend, dtype } = net;
   const v: Matrix[] = [];
   const out: Matrix[] = [];
@@ -49,12 +65,17 @@ export function createWorkspace(net: Network, rows: number): Workspace {
     out.push(backend.matrix(rows, layer.units, dtype));
     delta.push(backend.matrix(rows, layer.units, dtype));
   }
-  return { rows, v, out, delta };
+  if (!dropout || !net.layers.some((l) => l.dropout > 0)) return { rows, v, out, delta };
+  const some = (l: Network['layers'][number]) =>
+    l.dropout > 0 ? backend.matrix(rows, l.units, dtype) : null;
+  return { rows, v, out, delta, masks: net.layers.map(some), kept: net.layers.map(some) };
 }
 
 /** Gives a workspace's buffers back to the backend. */
 export function freeWorkspace(backend: Backend, ws: Workspace): void {
-  for (const m of [...ws.v, ...ws.out, ...ws.delta]) backend.free(m);
+  for (const m of [...ws.v, ...ws.out, ...ws.delta, ...(ws.masks ?? []), ...(ws.kept ?? [])]) {
+    if (m) backend.free(m);
+  }
 }
 
 /** Allocates zeroed gradients shaped like the network's weights and biases. */
@@ -74,8 +95,19 @@ export function forward(net: Network, ws: Workspace, x: Matrix): Matrix {
     backend.gemm(false, false, 1, input, layer.weights, 0, ws.v[n]);
     backend.biasActivate(layer.activation, ws.v[n], layer.biases, ws.out[n]);
     input = ws.out[n];
+    const mask = ws.masks?.[n];
+    if (mask) {
+      const kept = (ws.kept as Matrix[])[n];
+      applyMask(input, mask, kept);
+      input = kept;
+    }
   }
   return input;
+}
+
+/** x^(n)_out as the next layer takes it in: masked under dropout, else psi(v^(n)). */
+function layerOutput(ws: Workspace, n: number): Matrix {
+  return ws.kept?.[n] ?? ws.out[n];
 }
 
 /**
@@ -96,12 +128,15 @@ export function backward(
   const output = net.layers[last];
   backend.lossDelta(loss, output.activation, ws.v[last], ws.out[last], targets, scale, ws.delta[last]);
   for (let n = last; n >= 0; n--) {
-    const input = n === 0 ? x : ws.out[n - 1];
+    const input = n === 0 ? x : layerOutput(ws, n - 1);
     backend.gemm(true, false, -1, input, ws.delta[n], 0, grads.weights[n]);
     backend.sumRows(-1, ws.delta[n], 0, grads.biases[n]);
     if (n > 0) {
       const below = net.layers[n - 1];
       backend.gemm(false, true, 1, ws.delta[n], net.layers[n].weights, 0, ws.delta[n - 1]);
+      // Under dropout, dJ/dx_out = m/(1-p) dJ/d(masked out): a dropped node's delta is 0.
+      const mask = ws.masks?.[n - 1];
+      if (mask) applyMask(ws.delta[n - 1], mask, ws.delta[n - 1]);
       backend.activationBackward(
         below.activation,
         ws.v[n - 1],

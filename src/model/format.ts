@@ -14,6 +14,7 @@
  * @module
  */
 import { ACTIVATION_NAMES, type ActivationName, isActivationName } from '../activations.js';
+import { dropoutProblem } from '../dropout.js';
 import { ModelFormatError } from '../errors.js';
 import { checkTrainingRecord, type TrainingRecord } from '../settings/record.js';
 
@@ -26,6 +27,8 @@ export const MODEL_VERSION = 1;
 export interface ModelLayer {
   units: number;
   activation: ActivationName;
+  /** Dropout rate p of a hidden layer while training; absent for none (files written before it load). */
+  dropout?: number;
   /** fan-in x units: `weights[m][i]` is w^(n)_mi. */
   weights: number[][];
   biases: number[];
@@ -125,6 +128,7 @@ export function validateModel(json: unknown): ModelFile {
     );
   }
   let fanIn = inputs;
+  const last = json.layers.length - 1;
   json.layers.forEach((layer: unknown, n: number) => {
     const at = `layers[${n}]`;
     if (!isRecord(layer)) throw new ModelFormatError(at, `expected an object, got ${describe(layer)}`);
@@ -134,6 +138,10 @@ export function validateModel(json: unknown): ModelFile {
         `${at}.activation`,
         `unknown activation ${describe(layer.activation)}: expected one of ${ACTIVATION_NAMES.join(', ')}`,
       );
+    }
+    if (layer.dropout !== undefined) {
+      const problem = dropoutProblem(layer.dropout, n === last);
+      if (problem) throw new ModelFormatError(`${at}.dropout`, problem);
     }
     const rows = layer.weights;
     if (!Array.isArray(rows)) {

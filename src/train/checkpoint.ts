@@ -28,6 +28,8 @@ export interface TrainerCheckpoint {
   cursor: number;
   order: number[] | null;
   random: number[];
+  /** The state of the dropout masks' generator, when a layer drops nodes. */
+  dropout?: number[];
   running: { loss: number; correct: number; seen: number; updates: number; seconds: number };
   weights: PackedLayer[];
   optimizer: ReturnType<Optimizer['getState']>;

@@ -22,6 +22,8 @@ export interface Batch {
   ws: Workspace;
   x: Matrix;
   t: Matrix;
+  /** w_i of the batch's examples, gathered in the same order, or null when unweighted. */
+  w: Float64Array | null;
   /**
    * The arguments of this batch's backward pass, its scale among them. Computed
    * per update or read from a field, the scale (a double) would be boxed on the
@@ -64,11 +66,12 @@ export abstract class BatchEngine implements UpdateEngine {
     if (!b) {
       const { net, settings } = this.ctx;
       const { backend, dtype } = net;
-      const ws = createWorkspace(net, rows);
+      const ws = createWorkspace(net, rows, this.ctx.dropout !== null);
       const x = backend.matrix(rows, net.inputs, dtype);
       const t = backend.matrix(rows, net.outputs, dtype);
       const scale = reductionScale(settings.reduction, rows);
-      b = { ws, x, t, backward: [net, ws, x, t, settings.loss, scale, this.grads] };
+      const w = this.examples?.w ? new Float64Array(rows) : null;
+      b = { ws, x, t, w, backward: [net, ws, x, t, settings.loss, scale, this.grads, w] };
       this.batches.set(rows, b);
     }
     this.lastBatch = b;
@@ -85,6 +88,11 @@ export abstract class BatchEngine implements UpdateEngine {
       const b = this.batch(count);
       backend.gatherRows(x, order, cursor, count, b.x);
       backend.gatherRows(t, order, cursor, count, b.t);
+      const bw = b.w;
+      if (bw !== null) {
+        const w = (this.examples as Examples).w as Float64Array;
+        for (let i = 0; i < count; i++) bw[i] = w[order[cursor + i]];
+      }
       this.update(b);
       cursor += count;
     }

@@ -23,6 +23,7 @@
 import type { Matrix } from '../backend/backend.js';
 import { isClassification } from '../classification.js';
 import { type MatrixInput, toMatrix } from '../data/tensor.js';
+import { dropoutRandom, hasDropout } from '../dropout.js';
 import { BackpropError, DivergenceError } from '../errors.js';
 import type { Network } from '../network.js';
 import { Optimizer } from '../optimizers.js';
@@ -87,6 +88,8 @@ export class Trainer {
   private readonly stopping: StoppingRules;
   private readonly log: EpochLog;
   private readonly random: Random;
+  /** The generator of the dropout masks (see `dropout.ts`), or null without dropout. */
+  private readonly dropout: Random | null;
   private readonly grads: Gradients;
   private readonly optimizer: Optimizer;
   /** The network's weights and biases, layer by layer. */
@@ -114,6 +117,7 @@ export class Trainer {
     this.settings = settings;
     const { backend } = net;
     this.random = new Random(settings.seed);
+    this.dropout = hasDropout(net.layers) ? dropoutRandom(settings.seed) : null;
     this.grads = createGradients(net);
     this.params = net.layers.flatMap((l) => [l.weights, l.biases]);
     this.optimizer = new Optimizer(settings.optimizer, backend, this.params);
@@ -131,6 +135,7 @@ export class Trainer {
         settings,
         classification: this.classification,
         totals: this.totals,
+        dropout: this.dropout,
         diverge: (cost) => this.diverge(cost),
       },
       x && t && n !== null ? { x, t, n } : null,
@@ -398,6 +403,7 @@ export class Trainer {
       cursor: this.cursor,
       order: this.cursor > 0 ? Array.from(this.engine.order) : null,
       random: this.random.getState(),
+      ...(this.dropout ? { dropout: this.dropout.getState() } : {}),
       // The time spent so far in an unfinished epoch, so that its seconds stay right after a restore.
       running: { ...this.totals, seconds: this.cursor > 0 ? (now() - this.epochStart) / 1000 : 0 },
       weights: packLayers(this.net, this.params),
@@ -419,6 +425,7 @@ export class Trainer {
     unpackLayers(cp.weights, this.params);
     this.optimizer.setState(cp.optimizer);
     this.random.setState(cp.random);
+    if (this.dropout && cp.dropout) this.dropout.setState(cp.dropout);
     this.epoch = cp.epoch;
     this.cursor = cp.cursor;
     if (cp.order) this.engine.order.set(cp.order);
