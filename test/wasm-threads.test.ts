@@ -62,8 +62,7 @@ describe('wasm backend on several threads', () => {
     ];
     const pool = two.pool! as GemmPool;
     // A hand-off of 0.1 ms at 10 GMAC/s: products of a few million multiply-adds split.
-    pool.handoffSeconds = 1e-4;
-    pool.secondsPerMac = 1e-10;
+    pool.assume(1e-4, 1e-10);
     const gemm = pool.gemm.bind(pool);
     let parallel = 0;
     pool.gemm = (...args) => {
@@ -113,15 +112,14 @@ describe('wasm backend on several threads', () => {
     // Measured when the pool became ready: a real, finite round trip.
     expect(Number.isFinite(pool.handoffSeconds)).toBe(true);
     expect(pool.handoffSeconds).toBeGreaterThan(0);
-    pool.handoffSeconds = 20e-6;
-    pool.secondsPerMac = 1 / 15e9;
+    pool.assume(20e-6, 1 / 15e9);
     // MNIST 784-128-10 in batches of 64 (6.4 million multiply-adds) pays on two threads...
     expect(pool.worthSplitting(64 * 784 * 128, 2)).toBe(true);
     // ...digits 64-64-10 in batches of 32 does not, nor a tiny product.
     expect(pool.worthSplitting(32 * 64 * 64, 2)).toBe(false);
     expect(pool.gemm(false, false, 8, 8, 8, 1, 0, 0, 0, 0, 0)).toBe(false);
     // A slow hand-off (a busy machine) keeps even MNIST's products on one thread.
-    pool.handoffSeconds = 1e-3;
+    pool.assume(1e-3, 1 / 15e9);
     expect(pool.worthSplitting(64 * 784 * 128, 2)).toBe(false);
   });
 
@@ -150,7 +148,7 @@ describe('wasm backend on several threads', () => {
       Array.from({ length: 10 }, (_, k) => (Math.abs(Math.floor(row[0] * 3)) % 10 === k ? 1 : 0)),
     );
     // Every product split: the hand-off taken as free.
-    (three.pool as GemmPool).handoffSeconds = 0;
+    (three.pool as GemmPool).assume(0, 1e-10);
     const weights = [one, three].map((backend) => {
       const net = new Network({
         inputs: 64,

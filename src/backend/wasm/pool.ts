@@ -39,7 +39,7 @@ export const CONTROL_BYTES = SLOT * 4;
 const MIN_HANDOFF = 10e-6;
 
 /** Loop turns a worker polls for its next job before it sleeps (about a tenth of a millisecond). */
-const SPIN = 20_000;
+const SPIN = 100_000;
 
 /** The worker's whole program, as source so that no bundler needs to find a file. */
 const WORKER_SOURCE = `
@@ -142,6 +142,12 @@ export class GemmPool implements WorkerPool {
    */
   handoffSeconds = Number.POSITIVE_INFINITY;
   secondsPerMac = 1e-10;
+  readonly #trips: number[] = [];
+  readonly #pause = new Int32Array(new SharedArrayBuffer(4));
+  /** When the hand-off was last timed (seconds). */
+  #measured = 0;
+  /** Set by {@link assume}: the estimates stay as given. */
+  #pinned = false;
 
   private constructor(
     readonly threads: number,
@@ -184,33 +190,35 @@ export class GemmPool implements WorkerPool {
     const total = this.workers.length;
     if (this.#ready === total) return total;
     while (this.#ready < total && Atomics.load(this.#i32, this.#ready * SLOT + READY) === 1) this.#ready++;
-    if (this.#ready === total) this.#measure();
+    if (this.#ready === total && !this.#pinned) this.#measure();
     return this.#ready;
   }
 
   /**
    * Times empty round trips to every worker after each has gone to sleep (the
-   * hand-off a product pays when the workers are idle: a futex wake-up), the
-   * median of five, at least {@link MIN_HANDOFF}. Where the thread may not
-   * sleep (a page's main thread) the workers may still be spinning: the floor
-   * keeps that estimate honest.
+   * hand-off a product pays when the workers are idle: a futex wake-up): five
+   * when the pool becomes ready, then one a second, the estimate being the
+   * median of the last five and at least {@link MIN_HANDOFF}. A busy machine
+   * (slow wake-ups) thus stops the splitting and a quiet one brings it back.
+   * Where the thread may not sleep (a page's main thread) the workers may
+   * still be spinning: the floor keeps that estimate honest.
    */
-  #measure(): void {
-    const pause = new Int32Array(new SharedArrayBuffer(4));
-    const trips: number[] = [];
-    for (let trial = 0; trial < 5; trial++) {
+  #measure(trials = 5): void {
+    for (let trial = 0; trial < trials; trial++) {
       try {
-        Atomics.wait(pause, 0, 0, 2); // long enough for the workers' spin to end
+        Atomics.wait(this.#pause, 0, 0, 2); // long enough for the workers' spin to end
       } catch {
         // A page's main thread may not block.
       }
       const t0 = now();
       this.#post(false, false, 0, 0, 0, 0, 0, 0, 0, 0, new Array(this.#ready + 2).fill(0), true);
       this.#join();
-      trips.push(now() - t0);
+      this.#trips.push(now() - t0);
+      if (this.#trips.length > 5) this.#trips.shift();
     }
-    trips.sort((a, b) => a - b);
-    this.handoffSeconds = Math.max(trips[2], MIN_HANDOFF);
+    const sorted = [...this.#trips].sort((a, b) => a - b);
+    this.handoffSeconds = Math.max(sorted[sorted.length >> 1], MIN_HANDOFF);
+    this.#measured = now();
   }
 
   /**
@@ -223,9 +231,19 @@ export class GemmPool implements WorkerPool {
     return macs * this.secondsPerMac * (1 - 1 / parts) > 1.5 * this.handoffSeconds;
   }
 
+  /**
+   * Fixes the hand-off and the speed instead of measuring them (for tests, or
+   * to force a policy: 0 splits every product, Infinity none).
+   */
+  assume(handoffSeconds: number, secondsPerMac: number): void {
+    this.#pinned = true;
+    this.handoffSeconds = handoffSeconds;
+    this.secondsPerMac = secondsPerMac;
+  }
+
   /** Records how fast the calling thread computed a product alone (for {@link worthSplitting}). */
   observe(macs: number, seconds: number): void {
-    if (macs < 1 << 16 || !(seconds > 0)) return;
+    if (this.#pinned || macs < 1 << 16 || !(seconds > 0)) return;
     // The best speed seen, drifting slowly towards slower ones: a product that
     // the system interrupted says nothing about the kernel's speed.
     this.secondsPerMac = Math.min(seconds / macs, this.secondsPerMac * 1.01);
@@ -290,6 +308,7 @@ export class GemmPool implements WorkerPool {
   ): boolean {
     const macs = m * n * k;
     const parts = this.#countReady() + 1;
+    if (parts > 1 && !this.#pinned && now() - this.#measured > 1) this.#measure(1);
     if (parts === 1 || !this.worthSplitting(macs, parts)) return false;
     // Cut the dimension with more register blocks: rows in fours, columns in eights.
     const byRows = Math.ceil(m / 4) >= Math.ceil(n / 8);
