@@ -9,6 +9,7 @@ import { InvalidArgumentError, Option } from 'commander';
 import type { ActivationName } from '../activations.js';
 import type { DType } from '../backend/backend.js';
 import type { Scaling, Task } from '../data/encoding.js';
+import { CliError } from './errors.js';
 import {
   type CliValueOf,
   expectation,
@@ -116,6 +117,32 @@ export function layerSizes(value: string): number[] {
   });
 }
 
+/** Dropout rates `0.2` (every hidden layer) or `0.2,0.1` (one per hidden layer): each in [0, 1). */
+export function dropoutRates(value: string): number[] {
+  return value.split(',').map((p) => {
+    const x = Number(p);
+    if (p.trim() === '' || !Number.isFinite(x) || x < 0 || x >= 1) {
+      throw new InvalidArgumentError(
+        'expected a rate of at least 0 and less than 1, or one per hidden layer separated by commas (e.g. 0.2,0.1).',
+      );
+    }
+    return x;
+  });
+}
+
+/** The dropout rate of each of `hidden` hidden layers from `--dropout`: one rate for all, or one each. */
+export function hiddenDropout(rates: readonly number[] | undefined, hidden: number): number[] {
+  if (!rates) return Array.from({ length: hidden }, () => 0);
+  if (hidden === 0) throw new CliError('option --dropout: there is no hidden layer to drop nodes from');
+  if (rates.length === 1) return Array.from({ length: hidden }, () => rates[0]);
+  if (rates.length !== hidden) {
+    throw new CliError(
+      `option --dropout: ${rates.length} rates for ${hidden} hidden layers; give one rate, or one per hidden layer`,
+    );
+  }
+  return [...rates];
+}
+
 /** Column names separated by commas. */
 export function columnList(value: string): string[] {
   const names = value.split(',').map((s) => s.trim());
@@ -145,6 +172,7 @@ export interface CliOnlyArgs {
   task: Task;
   hidden: number[];
   activation: ActivationName;
+  dropout?: number[];
   outputActivation?: ActivationName;
   testSplit: number;
   dtype: DType;

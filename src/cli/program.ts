@@ -19,6 +19,7 @@ import {
   DTYPES,
   fraction,
   LOSSES,
+  dropoutRates,
   layerSizes,
   nonNegativeInteger,
   nonNegativeNumber,
@@ -129,6 +130,11 @@ export function buildProgram(
       new Option('--activation <psi>', 'activation of hidden layers')
         .argParser(oneOf(ACTIVATIONS))
         .default('relu'),
+    )
+    .option(
+      '--dropout <rates>',
+      'dropout rate of the hidden layers while training (kept nodes scaled by 1/(1-p), none dropped when predicting): one for all, or one per hidden layer, e.g. 0.2,0.1',
+      dropoutRates,
     )
     .addOption(
       new Option(

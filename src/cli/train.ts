@@ -29,6 +29,7 @@ import {
   type TrainOptions,
 } from '../train/trainer.js';
 import { BAD_INPUT, CliError, RUNTIME_FAILURE } from './errors.js';
+import { hiddenDropout } from './options.js';
 import { checkWritableFolder, readJsonFile, readModel, writeFileAtomic } from './files.js';
 import { fmt, lossChart, Progress } from './progress.js';
 import { renderReport, reportFormat } from './report.js';
@@ -46,6 +47,7 @@ export interface TrainArgs {
   task: Task;
   hidden: number[];
   activation: ActivationName;
+  dropout?: number[];
   outputActivation?: ActivationName;
   loss?: LossSpec;
   reduction?: Reduction;
@@ -195,10 +197,11 @@ export async function train(
       );
     }
   } else {
+    const dropout = hiddenDropout(args.dropout, args.hidden.length);
     net = new Network({
       inputs: m0,
       layers: [
-        ...args.hidden.map((units) => ({ units, activation: args.activation })),
+        ...args.hidden.map((units, i) => ({ units, activation: args.activation, dropout: dropout[i] })),
         { units: mN, activation: outputActivation },
       ],
       seed: args.seed,
@@ -406,7 +409,11 @@ export async function train(
     },
     network: {
       inputs: net.inputs,
-      layers: net.layers.map((l) => ({ units: l.units, activation: l.activation })),
+      layers: net.layers.map((l) => ({
+        units: l.units,
+        activation: l.activation,
+        ...(l.dropout > 0 ? { dropout: l.dropout } : {}),
+      })),
     },
     inputs: featureNames(encoding),
     target: encoding.target,

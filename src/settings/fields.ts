@@ -8,6 +8,17 @@
  * playground's link and limits, and the model file's training record are all
  * read from here: a new setting is a new row.
  *
+ * Adding a setting:
+ * 1. a row here (`field<T>()({ type, doc, range, default, record, cli, page })`);
+ *    `TrainOptions`, the checks, the `train` flag and its help, `TrainArgs`, the
+ *    training record and, with `page.key`, the playground's link, limits,
+ *    `Setup` field and the options its worker passes all follow from it;
+ * 2. the code that uses the value (for an optimizer row, `optimizer: true`
+ *    puts it in `OptimizerSettings`: the optimizer's update reads it there);
+ * 3. on the page, its control (web/src/controls.ts), if it has a `page` entry.
+ * A type other than number, integer, boolean, enum and rates also needs its
+ * check in `fieldProblem` (settings/check.ts) and a `cli.parse`.
+ *
  * @module
  */
 

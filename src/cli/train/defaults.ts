@@ -85,7 +85,9 @@ export function stoppingRule(args: StoppingArgs, trainRows: number, validationRo
 
 /** The network as trained: its layers and activations, e.g. `4-100-3 (4 inputs, hidden 100 relu, softmax output)`. */
 export function describeNetwork(net: Network): string {
-  const hidden = net.layers.slice(0, -1).map((l) => `${l.units} ${l.activation}`);
+  const hidden = net.layers
+    .slice(0, -1)
+    .map((l) => `${l.units} ${l.activation}${l.dropout > 0 ? ` dropout ${l.dropout}` : ''}`);
   return (
     `${[net.inputs, ...net.layers.map((l) => l.units)].join('-')} (${plural(net.inputs, 'input')}, ` +
     `${hidden.length > 0 ? `hidden ${hidden.join(', ')}` : 'no hidden layer'}, ${net.outputActivation} output)`
