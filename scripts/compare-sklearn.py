@@ -6,8 +6,10 @@ and each seed 0, 1, 2: a 75/25 split (stratified for classes) written as two CSV
 files; `backprop train TRAIN --target COL` with no other flag (only --out and
 --quiet, which do not change training), `backprop evaluate` on the test file; and
 StandardScaler + MLPClassifier()/MLPRegressor() (defaults, random_state=seed) fitted
-on the same training rows and scored on the same test rows. Prints a Markdown
-table: each seed's score and the median.
+on the same training rows and scored on the same test rows. For numbers, two
+more rows of reference: MLPRegressor() with the target standardized too
+(TransformedTargetRegressor), as backprop does, and LinearRegression(). Prints a
+Markdown table: each seed's score and the median.
 
 Needs scikit-learn (``apt-get install -y python3-sklearn``) and node. Run from
 anywhere: ``python3 scripts/compare-sklearn.py [name ...]``.
@@ -23,7 +25,9 @@ import tempfile
 import warnings
 
 import numpy as np
+from sklearn.compose import TransformedTargetRegressor
 from sklearn.exceptions import ConvergenceWarning
+from sklearn.linear_model import LinearRegression
 from sklearn.metrics import accuracy_score, r2_score
 from sklearn.model_selection import train_test_split
 from sklearn.neural_network import MLPClassifier, MLPRegressor
@@ -31,10 +35,8 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..')
-BACKPROP = [
-    'node',
-    os.path.join(ROOT, 'bin', 'backprop.js'),
-]
+# The command: this clone's, or another copy's bin/backprop.js given in $BACKPROP_BIN.
+BACKPROP = ['node', os.environ.get('BACKPROP_BIN', os.path.join(ROOT, 'bin', 'backprop.js'))]
 # name: (file, target column, classes?)
 DATA = {
     'wine': ('wine.csv', 'cultivar', True),
@@ -84,35 +86,44 @@ def one(name, seed, folder):
 
     x = np.array([[float(v) for j, v in enumerate(r) if j != t] for r in rows])
     if classes:
-        mlp = MLPClassifier(random_state=seed)
+        models = {'MLPClassifier()': MLPClassifier(random_state=seed)}
         yy = np.array(y)
     else:
-        mlp = MLPRegressor(random_state=seed)
+        models = {
+            'MLPRegressor()': MLPRegressor(random_state=seed),
+            'MLPRegressor(), target standardized': TransformedTargetRegressor(
+                MLPRegressor(random_state=seed), transformer=StandardScaler()
+            ),
+            'LinearRegression()': LinearRegression(),
+        }
         yy = np.array([float(v) for v in y])
-    with warnings.catch_warnings():
-        warnings.simplefilter('ignore', ConvergenceWarning)
-        fitted = make_pipeline(StandardScaler(), mlp).fit(x[train], yy[train])
-    predicted = fitted.predict(x[test])
-    theirs = accuracy_score(yy[test], predicted) if classes else r2_score(yy[test], predicted)
+    theirs = {}
+    for label, model in models.items():
+        with warnings.catch_warnings():
+            warnings.simplefilter('ignore', ConvergenceWarning)
+            fitted = make_pipeline(StandardScaler(), model).fit(x[train], yy[train])
+        predicted = fitted.predict(x[test])
+        theirs[label] = accuracy_score(yy[test], predicted) if classes else r2_score(yy[test], predicted)
     return ours, theirs
 
 
 def main():
     names = sys.argv[1:] or list(DATA)
-    print('| data | score | backprop (seeds 0, 1, 2) | median | scikit-learn (seeds 0, 1, 2) | median |')
-    print('|---|---|---|---|---|---|')
+    print('| data | score | model | seeds 0, 1, 2 | median |')
+    print('|---|---|---|---|---|')
     with tempfile.TemporaryDirectory() as folder:
         for name in names:
             results = [one(name, seed, folder) for seed in SEEDS]
-            ours = [r[0] for r in results]
-            theirs = [r[1] for r in results]
             score = 'accuracy' if DATA[name][2] else 'R^2'
-            fmt = lambda v: ', '.join(f'{x:.3f}' for x in v)  # noqa: E731
-            print(
-                f'| {name} | {score} | {fmt(ours)} | {statistics.median(ours):.3f} '
-                f'| {fmt(theirs)} | {statistics.median(theirs):.3f} |',
-                flush=True,
-            )
+            rows = {'backprop train, no flags': [r[0] for r in results]}
+            for label in results[0][1]:
+                rows[f'scikit-learn {label}'] = [r[1][label] for r in results]
+            for label, values in rows.items():
+                print(
+                    f"| {name} | {score} | {label} | {', '.join(f'{v:.3f}' for v in values)} "
+                    f'| {statistics.median(values):.3f} |',
+                    flush=True,
+                )
 
 
 if __name__ == '__main__':

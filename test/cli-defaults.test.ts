@@ -131,22 +131,9 @@ describe('scaling', () => {
     });
     await writeFile(init, JSON.stringify(net.toJSON()));
     const out = join(dir, 'd1.json');
-    const run = await runCli([
-      'train',
-      sigmoid01,
-      '--target',
-      'd1',
-      '--init',
-      init,
-      '--scale',
-      'none',
-      '--loss',
-      'half-squared',
-      '--epochs',
-      '2',
-      '--out',
-      out,
-    ]);
+    const args = ['train', sigmoid01, '--target', 'd1', '--init', init, '--scale', 'none'];
+    const rest = ['--loss', 'half-squared', '--epochs', '2', '--out', out];
+    const run = await runCli([...args, ...rest]);
     expect(run.code).toBe(0);
     const model = await readJson(out);
     expect(
@@ -163,24 +150,7 @@ describe('scaling', () => {
       binary: true,
     });
     // The same as numbers: no offset, no scale.
-    const numbers = await runCli([
-      'train',
-      sigmoid01,
-      '--target',
-      'd1',
-      '--task',
-      'numbers',
-      '--init',
-      init,
-      '--scale',
-      'none',
-      '--loss',
-      'half-squared',
-      '--epochs',
-      '2',
-      '--out',
-      out,
-    ]);
+    const numbers = await runCli([...args, '--task', 'numbers', ...rest]);
     expect(numbers.code).toBe(0);
     expect((await readJson(out)).preprocessing.target).toEqual({
       kind: 'numbers',
@@ -244,6 +214,7 @@ describe('when a run stops', () => {
     const doc = JSON.parse(run.stdout);
     expect(doc.rows).toEqual({ train: 180, validation: 20, test: 0 });
     expect(doc.settings.patience).toBe(10);
+    expect(doc.settings.optimizer.weightDecay).toBe(0.01); // numbers, without --epochs
     expect(doc.history.epochs.length).toBeLessThanOrEqual(doc.settings.epochs);
     expect(run.stderr).toMatch(
       /\nstopping: no --epochs, so early stopping after 10 epochs without an improvement of 0\.0001 in the validation cost \(20 rows held out\), best weights restored; at most \d+ epochs/,
@@ -277,6 +248,7 @@ describe('when a run stops', () => {
     const doc = JSON.parse(run.stdout);
     expect(doc.history.epochs).toHaveLength(7);
     expect(doc.rows.validation).toBe(0);
+    expect(doc.settings.optimizer.weightDecay).toBe(0); // as in the library
     expect(run.stderr).toContain('\nstopping: exactly 7 epochs (--epochs)\n');
   });
 });

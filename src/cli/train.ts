@@ -10,91 +10,54 @@
 
 import { stat } from 'node:fs/promises';
 import type { ActivationName } from '../activations.js';
-import type { DType } from '../backend/backend.js';
 import { describeBackend } from '../backend/index.js';
-import { featureNames, inputWidth, type Scaling, type Task, targetWidth } from '../data/encoding.js';
+import { featureNames, inputWidth, targetWidth } from '../data/encoding.js';
 import { readCsvFile } from '../data/node/csv-stream.js';
 import { DivergenceError } from '../errors.js';
-import type { LossSpec, Reduction } from '../losses.js';
+import type { LossSpec } from '../losses.js';
 import type { ModelMeta } from '../model/format.js';
 import { Network } from '../network.js';
-import type { OptimizerName } from '../optimizers.js';
+import { plural } from '../plural.js';
+import { trainingRecord } from '../settings/record.js';
 import { drive, yieldToEventLoop } from '../train/driver.js';
 import {
   type DataChunk,
   type EpochInfo,
-  type Mode,
   Trainer,
   type TrainerCheckpoint,
   type TrainOptions,
 } from '../train/trainer.js';
 import { BAD_INPUT, CliError, RUNTIME_FAILURE } from './errors.js';
-import { hiddenDropout } from './options.js';
 import { checkWritableFolder, readJsonFile, readModel, writeFileAtomic } from './files.js';
+import { hiddenDropout, optimizerOptions, type TrainArgs } from './options.js';
 import { fmt, lossChart, Progress } from './progress.js';
-import { renderReport, reportFormat } from './report.js';
+import { loadRenderer, renderReport, reportFormat } from './report.js';
 import { type Encoded, type Scores, scoreEncoded } from './run-model.js';
 import { type CheckpointFile, readCheckpoint, stripOutputs } from './train/checkpoint.js';
-import { prepareTable } from './train/prepare.js';
+import {
+  describeNetwork,
+  stoppingRule,
+  taskLine,
+  validationSplitOf,
+  weightDecayOf,
+} from './train/defaults.js';
+import { type DataPlan, prepareTable } from './train/prepare.js';
 import { prepareStream } from './train/stream.js';
 import { reportData, summaryLines } from './train/summary.js';
 
-/** Every option of `train`, after parsing. */
-export interface TrainArgs {
-  target: string[];
-  inputs?: string[];
-  ignore?: string[];
-  task: Task;
-  hidden: number[];
-  activation: ActivationName;
-  dropout?: number[];
-  outputActivation?: ActivationName;
-  loss?: LossSpec;
-  reduction?: Reduction;
-  mode: Mode;
-  batchSize: number;
-  learningRate?: number[];
-  optimizer: OptimizerName;
-  momentum?: number;
-  weightDecay: number;
-  epochs?: number;
-  tolerance?: number;
-  patience?: number;
-  minDelta?: number;
-  validationSplit?: number;
-  testSplit: number;
-  seed: number;
-  dtype: DType;
-  scale: Scaling;
-  targetScale: 'standard' | 'none';
-  shuffle: boolean;
-  init?: string;
-  out: string;
-  checkpoint?: string;
-  checkpointEvery: number;
-  resume: boolean;
-  stream?: boolean;
-  chunkSize: number;
-  report?: string;
-  json: boolean;
-  quiet: boolean;
-}
+/** Every option of `train`, after parsing: the settings table's rows and the command line's own. */
+export type { TrainArgs } from './options.js';
 
-/** The defaults that stand in for `--epochs` when it is not given. */
-export const AUTO_EPOCHS = 200;
-/** Without --epochs, small data sets get more epochs: enough for this many updates, at most {@link AUTO_MAX_EPOCHS}. */
-export const AUTO_UPDATES = 20_000;
-export const AUTO_MAX_EPOCHS = 5000;
-
-/** The epoch limit without --epochs: 200, or enough epochs for {@link AUTO_UPDATES} updates on a small set. */
-export function autoEpochs(rows: number, mode: Mode, batchSize: number): number {
-  const perEpoch =
-    mode === 'batch' ? 1 : mode === 'sequential' ? rows : Math.ceil(rows / Math.min(batchSize, rows));
-  return Math.max(AUTO_EPOCHS, Math.min(AUTO_MAX_EPOCHS, Math.ceil(AUTO_UPDATES / perEpoch)));
-}
-export const AUTO_PATIENCE = 10;
-/** Improvement of the monitored cost that counts for the automatic patience (scikit-learn's tol). */
-export const AUTO_MIN_DELTA = 1e-4;
+export {
+  AUTO_EPOCHS,
+  AUTO_MAX_EPOCHS,
+  AUTO_MIN_DELTA,
+  AUTO_PATIENCE,
+  AUTO_UPDATES,
+  AUTO_VALIDATION_SPLIT,
+  AUTO_WEIGHT_DECAY,
+  autoEpochs,
+} from './train/defaults.js';
 /** Files larger than this are streamed in sequential/minibatch mode even without --stream. */
 export const STREAM_BYTES = 256 * 1024 * 1024;
 
@@ -123,6 +86,7 @@ export async function train(
   if (args.report && !format) {
     throw new CliError(`option --report: expected a file name ending in .svg or .html, got '${args.report}'`);
   }
+  if (args.report) await loadRenderer(); // before training: a missing renderer is said at once
   if (!args.resume && (args.target === undefined || args.target.length === 0)) {
     throw new CliError('option --target: expected the target column(s), e.g. --target label');
   }
@@ -159,24 +123,29 @@ export async function train(
       'option --stream: batch mode needs every row in memory; use --mode minibatch or sequential',
     );
   }
+  // A model to start from comes first: its output activation decides whether targets are scaled.
+  let net: Network | undefined;
+  if (resumeFrom) net = Network.fromJSON(resumeFrom.model, { dtype: args.dtype });
+  else if (args.init) net = (await readModel(args.init, { dtype: args.dtype })).net;
+  const plan: DataPlan = {
+    validationSplit: validationSplitOf(args),
+    outputActivation: net?.outputActivation ?? args.outputActivation,
+  };
   const prepared = streamed
-    ? await prepareStream(dataFile, args)
-    : prepareTable(await readCsvFile(dataFile), args);
+    ? await prepareStream(dataFile, args, plan)
+    : prepareTable(await readCsvFile(dataFile), args, plan);
   const { encoding } = prepared;
   if (resumeFrom && resumeFrom.data.rows !== prepared.rows) {
     throw new CliError(
       `${dataFile}: has ${prepared.rows} rows but the checkpoint ${args.checkpoint} was made on ${resumeFrom.data.rows}; expected the same data`,
     );
   }
-  if (
-    encoding.target.kind === 'numbers' &&
-    args.task === 'auto' &&
-    encoding.target.columns.length === 1 &&
-    !args.loss
-  ) {
-    const p = prepared.classHint;
-    if (p) log(p);
-  }
+  log(
+    taskLine(
+      encoding.target.kind === 'classes' ? [encoding.target.column] : encoding.target.columns,
+      prepared.task,
+    ),
+  );
 
   // The network: from --init, from the checkpoint, or new.
   const m0 = inputWidth(encoding);
@@ -186,17 +155,13 @@ export async function train(
   const outputActivation: ActivationName =
     args.outputActivation ?? (classes ? (binary ? 'sigmoid' : 'softmax') : 'linear');
   const loss: LossSpec = args.loss ?? (classes ? (binary ? 'binary-cross-entropy' : 'cross-entropy') : 'mse');
-  let net: Network;
-  if (resumeFrom) {
-    net = Network.fromJSON(resumeFrom.model, { dtype: args.dtype });
-  } else if (args.init) {
-    net = (await readModel(args.init, { dtype: args.dtype })).net;
+  if (net && !resumeFrom) {
     if (net.inputs !== m0 || net.outputs !== mN) {
       throw new CliError(
-        `${args.init}: the model has ${net.inputs} inputs and ${net.outputs} outputs, the data needs ${m0} inputs (${featureNames(encoding).join(', ')}) and ${mN} outputs`,
+        `${args.init}: the model has ${plural(net.inputs, 'input')} and ${plural(net.outputs, 'output')}, the data needs ${plural(m0, 'input')} (${featureNames(encoding).join(', ')}) and ${plural(mN, 'output')}`,
       );
     }
-  } else {
+  } else if (!net) {
     const dropout = hiddenDropout(args.dropout, args.hidden.length);
     net = new Network({
       inputs: m0,
@@ -209,7 +174,7 @@ export async function train(
     });
   }
 
-  const auto = args.epochs === undefined;
+  const stopping = stoppingRule(args, prepared.trainRows, prepared.validation?.rows ?? 0);
   const options: TrainOptions = {
     loss,
     reduction: args.reduction,
@@ -221,14 +186,14 @@ export async function train(
         : args.learningRate
       : undefined,
     optimizer: args.optimizer,
-    momentum: args.momentum,
-    weightDecay: args.weightDecay,
+    ...optimizerOptions(args),
+    weightDecay: weightDecayOf(args, encoding.target.kind),
     shuffle: args.shuffle,
     seed: args.seed,
-    epochs: args.epochs ?? autoEpochs(prepared.trainRows, args.mode, args.batchSize),
+    epochs: stopping.epochs,
     tolerance: args.tolerance,
-    patience: args.patience ?? (auto ? AUTO_PATIENCE : undefined),
-    minDelta: args.minDelta ?? (auto ? AUTO_MIN_DELTA : 0),
+    patience: stopping.patience,
+    minDelta: stopping.minDelta,
     validationData: prepared.validation
       ? { inputs: prepared.validation.x, targets: prepared.validation.d! }
       : undefined,
@@ -249,14 +214,15 @@ export async function train(
     ? fmt(settings.learningRate[0])
     : settings.learningRate.map(fmt).join(',');
   log(
-    `training ${net.layers.map((l) => l.units).join('-')} (${m0} inputs${args.hidden.length ? `, ${args.hidden.join(',')} hidden ${args.activation}` : ''}, ` +
-      `${net.outputActivation} output) on ${prepared.trainRows} rows of ${dataFile}` +
+    `training ${describeNetwork(net)} on ${prepared.trainRows} rows of ${dataFile}` +
       `${prepared.validation ? `, ${prepared.validation.rows} validation` : ''}${prepared.testRows ? `, ${prepared.testRows} test` : ''}` +
-      `${prepared.streamed ? ' (streamed)' : ''}: ${settings.optimizer.name}, eta ${etaText}, ${settings.mode}` +
+      `${prepared.streamed ? ' (streamed)' : ''}: ${settings.optimizer.name}, eta ${etaText}` +
+      `${settings.optimizer.weightDecay ? `, weight decay ${settings.optimizer.weightDecay}` : ''}, ${settings.mode}` +
       `${settings.mode === 'minibatch' ? ` of ${settings.batchSize}` : ''}, ${settings.loss}/${settings.reduction}, ` +
       `up to ${settings.epochs} epochs${settings.patience !== undefined ? `, patience ${settings.patience}` : ''}` +
       `${resumeFrom ? `, resuming after epoch ${trainer.epoch}` : ''}`,
   );
+  log(stopping.rule);
   if ((args as TrainArgs & { verbose?: boolean }).verbose) log(describeBackend(net.dtype));
 
   const checkpointPath = args.checkpoint ?? `${args.out}.checkpoint.json`;
@@ -357,27 +323,16 @@ export async function train(
     targetColumns: encoding.target.kind === 'classes' ? [encoding.target.column] : encoding.target.columns,
     ...(encoding.target.kind === 'classes' ? { classes: encoding.target.classes } : {}),
     preprocessing: encoding,
-    training: {
+    training: trainingRecord(settings, {
       data: dataFile,
       rows: prepared.trainRows,
-      loss: settings.loss,
-      reduction: settings.reduction,
-      mode: settings.mode,
-      batchSize: settings.batchSize,
-      learningRate: settings.learningRate,
-      optimizer: settings.optimizer,
-      shuffle: settings.shuffle,
-      seed: settings.seed,
       epochs: history.length,
-      maxEpochs: settings.epochs,
-      patience: settings.patience,
-      tolerance: settings.tolerance,
-      validationSplit: prepared.validation ? prepared.validation.rows / prepared.rows : 0,
-      testSplit: args.testSplit,
       stoppedBy,
       bestEpoch,
       finalCost: history.at(-1)?.cost,
-    },
+      validationSplit: prepared.validation ? prepared.validation.rows / prepared.rows : 0,
+      testSplit: args.testSplit,
+    }),
   };
   await writeFileAtomic(args.out, `${JSON.stringify(net.toJSON(meta))}\n`);
 
