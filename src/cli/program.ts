@@ -39,6 +39,7 @@ import {
   AUTO_PATIENCE,
   AUTO_UPDATES,
   AUTO_VALIDATION_SPLIT,
+  AUTO_WEIGHT_DECAY,
   type TrainArgs,
   type TrainResult,
   train,
@@ -58,6 +59,8 @@ Defaults (chosen to match or beat scikit-learn's MLPClassifier/MLPRegressor):
   enough for ${AUTO_UPDATES} updates, at most ${AUTO_MAX_EPOCHS}). --validation-split 0 turns the
   split off (patience then watches the training cost). With --epochs n: exactly
   n epochs unless --patience or --tolerance is given. train prints the rule used.
+  Without --epochs, L2 weight decay ${AUTO_WEIGHT_DECAY.classes} for classes, ${AUTO_WEIGHT_DECAY.numbers} for numbers
+  (noisy numeric targets overfit sooner); with --epochs, 0, as in the library.
 
 Target: a single target column holds class labels (one-hot, softmax output,
   cross-entropy) when its values are not all numbers; or when they are whole
@@ -148,6 +151,7 @@ export function buildProgram(
     patience: `${AUTO_PATIENCE} without --epochs`,
     minDelta: `${AUTO_MIN_DELTA} without --epochs, else 0`,
     validationSplit: `${AUTO_VALIDATION_SPLIT} without --epochs, else 0`,
+    weightDecay: `${AUTO_WEIGHT_DECAY.classes} for classes, ${AUTO_WEIGHT_DECAY.numbers} for numbers without --epochs, else 0`,
   };
   for (const option of tableOptions(cliDefaults)) trainCommand.addOption(option);
   trainCommand

@@ -213,7 +213,7 @@ export const FIELDS = {
     default: 0,
     optimizer: true,
     record: true,
-    cli: { arg: 'lambda', default: 0 },
+    cli: { arg: 'lambda' }, // the command line's default: src/cli/train/defaults.ts
     page: { key: 'l2', range: [0, 10] },
   }),
   shuffle: field<boolean>()({
