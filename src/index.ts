@@ -23,6 +23,7 @@ export type { Dataset, GeneratorName, GeneratorOptions } from './datasets/genera
 export * as datasets from './datasets/index.js';
 export { BackpropError, DivergenceError, ModelFormatError } from './errors.js';
 export { type ExplainOptions, explain, formatExplain, type LayerTrace, type StepTrace } from './explain.js';
+export { EXPLAIN_FORMATS, type ExplainFormat, formatExplainAs } from './explain-format.js';
 export {
   formatGradientCheck,
   type GradientCheckOptions,
