@@ -162,6 +162,27 @@ describe.skipIf(skip)('playground features', () => {
     await page.close();
   });
 
+  it('rings the examples of the next minibatch, the ones the explain panel sums over', async () => {
+    const { page, errors } = await open('?data=moons&mode=minibatch&batch=7');
+    await page.waitForSelector('#explain [data-old]');
+    const panel = async () =>
+      (await page.$$eval('#explain-example option', (o) => o.map((e) => e.textContent!.slice(1)))).join(',');
+    await page.waitForFunction(() => (document.getElementById('plot') as HTMLElement).dataset.ringed !== '');
+    expect(await page.getAttribute('#plot', 'data-ringed')).toBe(await panel());
+    expect((await panel()).split(',')).toHaveLength(7);
+    const before = await page.getAttribute('#plot', 'data-ringed');
+    await page.click('#step-update');
+    await waitSnapshot(page, (x) => x !== null && x.updates === 1);
+    await page.waitForFunction(
+      (b) => (document.getElementById('plot') as HTMLElement).dataset.ringed !== b,
+      before,
+    );
+    expect(await page.getAttribute('#plot', 'data-ringed')).toBe(await panel());
+    await page.screenshot({ path: join(shots, 'minibatch-ringed.png') });
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
   it('sets L1 regularisation beside L2, in place and in the link', async () => {
     const { page, errors } = await open('?data=xor&opt=sgd');
     await page.click('#step-epoch');

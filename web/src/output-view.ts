@@ -18,6 +18,7 @@ import {
   drawPoints,
   drawPredicted,
   fitCanvas,
+  project,
   type Scale,
   scaleFor,
 } from './draw.js';
@@ -60,6 +61,34 @@ function drawHoverMap(canvas: HTMLCanvasElement): boolean {
   drawAxes(canvas, data.bounds);
   drawPoints(canvas, data.train.inputs, data.train.targets, data.bounds, false, 3.6, data.kind === 'numbers');
   return true;
+}
+
+/**
+ * Rings the training examples of the next update (minibatch or sequential
+ * mode), the ones the explain panel sums over; batch mode uses them all.
+ */
+function ringBatch(canvas: HTMLCanvasElement): void {
+  const { last, data, setup } = page;
+  const ex = last?.explain;
+  canvas.dataset.ringed = '';
+  if (!ex || !data?.bounds || setup.mode === 'batch' || last?.running) return;
+  // Which examples are ringed, for a test to read (1-based, as the explain panel names them).
+  canvas.dataset.ringed = ex.indices.map((i) => i + 1).join(',');
+  const to = project(data.bounds, canvas.width, canvas.height);
+  const ctx = canvas.getContext('2d')!;
+  const r = 7 * (canvas.width / 320);
+  ctx.save();
+  ctx.strokeStyle = '#25292e';
+  ctx.lineWidth = Math.max(1.5, r / 3.5);
+  for (const i of ex.indices) {
+    const p = data.train.inputs[i];
+    if (!p) continue;
+    const [x, y] = to(p[0], p[1]);
+    ctx.beginPath();
+    ctx.arc(x, y, r, 0, 2 * Math.PI);
+    ctx.stroke();
+  }
+  ctx.restore();
 }
 
 /** Redraws the output plot and its legend from the page's state. */
@@ -126,6 +155,7 @@ export function drawOutput(): void {
   drawAxes(canvas, d.bounds);
   drawPoints(canvas, d.train.inputs, d.train.targets, d.bounds, false, 3.6, numbers);
   if (showTest) drawPoints(canvas, d.test.inputs, d.test.targets, d.bounds, true, 3.6, numbers);
+  ringBatch(canvas);
   const classes = numbers
     ? ['−1', '+1']
     : (d.classes ?? (units > 1 ? Array.from({ length: units }, (_, k) => `class ${k + 1}`) : ['0', '1']));
