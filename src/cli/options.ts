@@ -9,7 +9,6 @@ import { InvalidArgumentError, Option } from 'commander';
 import type { ActivationName } from '../activations.js';
 import type { DType } from '../backend/backend.js';
 import type { Scaling, Task } from '../data/encoding.js';
-import { CliError } from './errors.js';
 import {
   type CliValueOf,
   expectation,
@@ -23,6 +22,7 @@ import {
   OPTIMIZER_FIELDS,
   type OptimizerField,
 } from '../index.js';
+import { CliError } from './errors.js';
 
 // The names of activations, losses, optimizers, modes, reductions and dtypes are the core's own lists.
 export {
