@@ -79,13 +79,22 @@ function sections(
       const B = layer.biases.data;
       const below = li === 0 ? X[k] : trace.layers[li - 1].out[k];
       const act = activationRecord(layer.activation);
+      const mask = lt.mask?.[k];
+      if (mask) {
+        forward.push(
+          `m^{(${n})} &= (${mask.join(', ')}) \\quad (\\text{dropout mask}, p = ${f(layer.dropout)}, 0 = \\text{dropped})`,
+        );
+      }
       for (let i = 0; i < layer.units; i++) {
         const terms = below.map((x, m) => `${p(W[m * layer.units + i])} \\cdot ${p(x)}`).join(' + ');
         forward.push(
           `${v(n, i + 1)} &= ${w(n, 0, i + 1)} + \\sum_m ${w(n, 'm', i + 1)}\\, ${out(n - 1, 'm')} = ${f(B[i])} + ${terms} = ${f(lt.v[k][i])}`,
         );
+        const psi = lt.activated?.[k][i];
         forward.push(
-          `${out(n, i + 1)} &= \\psi^{(${n})}(${v(n, i + 1)}) = ${f(lt.out[k][i])} \\quad (\\psi(v) = ${act.tex.psi})`,
+          mask && psi !== undefined
+            ? `${out(n, i + 1)} &= \\frac{m_{${i + 1}}\\, \\psi^{(${n})}(${v(n, i + 1)})}{1-p} = \\frac{${mask[i]} \\cdot ${p(psi)}}{${f(1 - layer.dropout)}} = ${f(lt.out[k][i])} \\quad (\\psi(v) = ${act.tex.psi})`
+            : `${out(n, i + 1)} &= \\psi^{(${n})}(${v(n, i + 1)}) = ${f(lt.out[k][i])} \\quad (\\psi(v) = ${act.tex.psi})`,
         );
       }
     });
@@ -141,9 +150,19 @@ function sections(
         const dpsi =
           layer.activation === 'softmax'
             ? '\\text{(softmax Jacobian)}'
-            : p(activationRecord(layer.activation).derivative(lh.v[k][h], lh.out[k][h]));
+            : p(
+                activationRecord(layer.activation).derivative(
+                  lh.v[k][h],
+                  lh.activated?.[k][h] ?? lh.out[k][h],
+                ),
+              );
+        const m = lh.mask?.[k][h];
+        const example = rows > 1 ? ` \\quad (\\text{example ${k + 1}})` : '';
+        const rule = `\\psi'(${v(n, h + 1)})${m === undefined ? '' : ` \\frac{m_{${h + 1}}}{1-p}`} \\sum_j ${delta(n + 1, 'j')}\\, ${w(n + 1, h + 1, 'j')}`;
         hiddenDeltas.push(
-          `${delta(n, h + 1)} &= \\psi'(${v(n, h + 1)}) \\sum_j ${delta(n + 1, 'j')}\\, ${w(n + 1, h + 1, 'j')} = ${dpsi} \\cdot (${sum}) = ${f(lh.delta[k][h])}${rows > 1 ? ` \\quad (\\text{example ${k + 1}})` : ''}`,
+          m === 0
+            ? `${delta(n, h + 1)} &= ${rule} = 0 \\quad (\\text{dropped})${example}`
+            : `${delta(n, h + 1)} &= ${rule} = ${dpsi}${m === undefined ? '' : ` \\cdot \\frac{1}{${f(1 - layer.dropout)}}`} \\cdot (${sum}) = ${f(lh.delta[k][h])}${example}`,
         );
       }
     }

@@ -6,7 +6,9 @@
  * @module
  */
 import { activation as activationRecord } from './activations.js';
+import type { Matrix } from './backend/backend.js';
 import { type MatrixInput, shapeOf, toMatrix, toRows } from './data/tensor.js';
+import { drawMasks, dropoutRandom } from './dropout.js';
 import { BackpropError } from './errors.js';
 import {
   checkLossFits,
@@ -28,14 +30,29 @@ export interface ExplainOptions {
   reduction?: Reduction;
   /** eta: one number or one per layer. */
   learningRate: number | readonly number[];
+  /**
+   * Dropout (layers with a `dropout` rate): the seed of the masks, drawn as the
+   * first update of a training run with this seed draws them (see `dropout.ts`);
+   * default the network's seed (0 for a loaded network).
+   */
+  seed?: number;
+  /**
+   * Dropout masks to use instead of drawing them: per layer, examples x units
+   * of 1 (kept) and 0 (dropped), or null for a layer without dropout.
+   */
+  masks?: readonly (readonly (readonly number[])[] | null)[];
 }
 
 /** Layer n of a step trace; rows are examples, columns are nodes. */
 export interface LayerTrace {
   /** v^(n): examples x units. */
   v: number[][];
-  /** x^(n)_out = psi(v^(n)): examples x units. */
+  /** x^(n)_out = psi(v^(n)), or m psi(v^(n))/(1-p) under dropout: examples x units. */
   out: number[][];
+  /** Under dropout only: the mask m (1 kept, 0 dropped), examples x units. */
+  mask?: number[][];
+  /** Under dropout only: psi(v^(n)) before the mask, examples x units. */
+  activated?: number[][];
   /** delta^(n) = -dJ/dv^(n) (carrying the 1/n of a mean): examples x units. */
   delta: number[][];
   /** dJ/dw^(n): fan-in x units. */
@@ -97,9 +114,10 @@ export function explain(
   const { backend, dtype } = net;
   const x = toMatrix(inputs, backend, dtype, 'inputs', net.inputs);
   const t = toMatrix(targets, backend, dtype, 'targets', net.outputs);
-  const ws = createWorkspace(net, rows);
+  const ws = createWorkspace(net, rows, true);
   const grads = createGradients(net);
   try {
+    if (ws.masks) fillMasks(net, ws.masks, options);
     const out = forward(net, ws, x);
     const last = net.layers.length - 1;
     const sum = backend.lossSum(loss, net.outputActivation, ws.v[last], out, t);
@@ -114,9 +132,17 @@ export function explain(
         const gw = grads.weights[n].data;
         const gb = grads.biases[n].data;
         const units = layer.units;
+        const kept = ws.kept?.[n];
+        const dropout = kept
+          ? {
+              mask: toRows(ws.masks?.[n] as Matrix).map((r) => r.map((m) => (m === 0 ? 0 : 1))),
+              activated: toRows(ws.out[n]),
+            }
+          : {};
         return {
           v: toRows(ws.v[n]),
-          out: toRows(ws.out[n]),
+          out: toRows(kept ?? ws.out[n]),
+          ...dropout,
           delta: toRows(ws.delta[n]),
           gradWeights: toRows(grads.weights[n]),
           gradBiases: Array.from(gb),
@@ -131,6 +157,40 @@ export function explain(
     freeWorkspace(backend, ws);
     for (const m of [x, t, ...grads.weights, ...grads.biases]) backend.free(m);
   }
+}
+
+/** The masks of the step: given (checked against the layers and examples), or drawn from the seed. */
+function fillMasks(net: Network, masks: readonly (Matrix | null)[], options: ExplainOptions): void {
+  if (options.masks === undefined) {
+    drawMasks(net.layers, masks, dropoutRandom(options.seed ?? net.seed ?? 0));
+    return;
+  }
+  if (!Array.isArray(options.masks) || options.masks.length !== net.layers.length) {
+    throw new BackpropError(
+      `masks: expected one entry per layer (${net.layers.length}), null where no dropout`,
+    );
+  }
+  masks.forEach((mask, n) => {
+    const given = options.masks?.[n];
+    if (!mask) {
+      if (given != null) throw new BackpropError(`masks[${n}]: layer ${n + 1} has no dropout; expected null`);
+      return;
+    }
+    const p = net.layers[n].dropout;
+    const data = mask.data;
+    const ok =
+      Array.isArray(given) &&
+      given.length === mask.rows &&
+      given.every((r) => Array.isArray(r) && r.length === mask.cols && r.every((m) => m === 0 || m === 1));
+    if (!ok) {
+      throw new BackpropError(
+        `masks[${n}]: expected ${mask.rows} rows of ${mask.cols} zeros (dropped) and ones (kept)`,
+      );
+    }
+    (given as readonly (readonly number[])[]).forEach((r, i) => {
+      for (let j = 0; j < r.length; j++) data[i * mask.cols + j] = r[j] / (1 - p);
+    });
+  });
 }
 
 /** Formatting of numbers in the text trace: 6 significant digits unless asked otherwise. */
@@ -182,13 +242,19 @@ export function formatExplain(
       const b = layer.biases.data;
       const act = activationRecord(layer.activation);
       const lt = trace.layers[li];
+      const mask = lt.mask?.[i];
+      if (mask)
+        lines.push(`    dropout mask m^(${L}) = [${mask.join(', ')}] (p = ${layer.dropout}; 0 = dropped)`);
       for (let j = 0; j < layer.units; j++) {
         const terms = below.map((xm, m) => `${f(w[m * layer.units + j])}*${f(xm)}`).join(' + ');
         lines.push(
           `    v^(${L})_${j + 1} = w^(${L})_0,${j + 1} + sum_m w^(${L})_m,${j + 1} x_m = ${f(b[j])} + ${terms} = ${f(lt.v[i][j])}`,
         );
+        const psi = lt.activated?.[i][j];
         lines.push(
-          `    x^(${L})_out,${j + 1} = psi(v^(${L})_${j + 1}) = ${f(lt.out[i][j])}   [${act.formula}]`,
+          mask && psi !== undefined
+            ? `    x^(${L})_out,${j + 1} = m_${j + 1} psi(v^(${L})_${j + 1}) / (1-p) = ${mask[j]} * ${f(psi)} / ${f(1 - layer.dropout)} = ${f(lt.out[i][j])}   [${act.formula}]`
+            : `    x^(${L})_out,${j + 1} = psi(v^(${L})_${j + 1}) = ${f(lt.out[i][j])}   [${act.formula}]`,
         );
       }
       below = lt.out[i];
@@ -228,13 +294,19 @@ export function formatExplain(
       const lh = trace.layers[L - 1];
       for (let h = 0; h < layer.units; h++) {
         const sum = la.delta[i].map((dj, j) => `${f(dj)}*${f(wa[h * above.units + j])}`).join(' + ');
+        const psi = lh.activated?.[i][h] ?? lh.out[i][h];
         const dpsi =
           layer.activation === 'softmax'
             ? NaN
-            : activationRecord(layer.activation).derivative(lh.v[i][h], lh.out[i][h]);
+            : activationRecord(layer.activation).derivative(lh.v[i][h], psi);
         const factor = layer.activation === 'softmax' ? '(softmax Jacobian)' : f(dpsi);
+        const m = lh.mask?.[i][h];
         lines.push(
-          `    delta^(${L})_${h + 1} = psi'(v^(${L})_${h + 1}) sum_j delta^(${L + 1})_j w^(${L + 1})_${h + 1},j = ${factor} * (${sum}) = ${f(lh.delta[i][h])}`,
+          m === undefined
+            ? `    delta^(${L})_${h + 1} = psi'(v^(${L})_${h + 1}) sum_j delta^(${L + 1})_j w^(${L + 1})_${h + 1},j = ${factor} * (${sum}) = ${f(lh.delta[i][h])}`
+            : m === 0
+              ? `    delta^(${L})_${h + 1} = psi'(v^(${L})_${h + 1}) m_${h + 1}/(1-p) sum_j delta^(${L + 1})_j w^(${L + 1})_${h + 1},j = 0   (dropped: m_${h + 1} = 0)`
+              : `    delta^(${L})_${h + 1} = psi'(v^(${L})_${h + 1}) m_${h + 1}/(1-p) sum_j delta^(${L + 1})_j w^(${L + 1})_${h + 1},j = ${factor} * 1/${f(1 - layer.dropout)} * (${sum}) = ${f(lh.delta[i][h])}`,
         );
       }
     }

@@ -4,7 +4,7 @@
 // checkpoint.
 import { describe, expect, it } from 'vitest';
 import { dropoutRandom } from '../src/dropout.js';
-import { jsBackend, Network, Trainer } from '../src/index.js';
+import { formatExplain, formatExplainAs, jsBackend, Network, Trainer } from '../src/index.js';
 import { backward, createGradients, createWorkspace, forward, freeWorkspace } from '../src/propagation.js';
 import type { Random } from '../src/random.js';
 import { centralDifference, expectClose, flatParams, lcg, randomRows } from './support/core.js';
@@ -291,5 +291,58 @@ describe('the layer spec and checkpoints', () => {
     t3.run();
     t3.dispose();
     expect(flatParams(resumed)).toEqual(flatParams(whole));
+  });
+});
+
+describe('explain under dropout', () => {
+  const options = { loss: 'half-squared' as const, reduction: 'mean' as const, learningRate: 0.2, seed: 11 };
+  it("shows the first training update's masks: dropped nodes pass 0 and have delta 0", async () => {
+    const net = new Network(spec());
+    const trace = net.explain(X, T, options);
+    const drawn = handMasks(dropoutRandom(11), X.length);
+    expect(trace.layers[0].mask).toEqual(drawn[0].map((r) => r.map((m) => (m ? 1 : 0))));
+    expect(trace.layers[1].mask).toEqual(drawn[1].map((r) => r.map((m) => (m ? 1 : 0))));
+    expect(trace.layers[2].mask).toBeUndefined();
+    for (const n of [0, 1]) {
+      const lt = trace.layers[n];
+      lt.mask?.forEach((row, r) =>
+        row.forEach((m, i) => {
+          const activated = lt.activated?.[r][i] as number;
+          expect(lt.out[r][i] + 0).toBe(m === 0 ? 0 : activated * (1 / (1 - P[n])));
+          if (m === 0) expect(Math.abs(lt.delta[r][i])).toBe(0);
+        }),
+      );
+    }
+    // The step explained is the first update of a batch-mode run with the same seed.
+    const trained = new Network(spec());
+    await trained.fit(X, T, { ...options, mode: 'batch', optimizer: 'sgd', epochs: 1 });
+    const after = trace.layers.flatMap((l) => [...l.weights.flat(), ...l.biases]);
+    expectClose(flatParams(trained), after, { rel: 1e-14, abs: 1e-15, what: 'explained step' });
+    const text = formatExplain(net, X, T, options);
+    expect(text).toContain('dropout mask m^(1) = [');
+    expect(text).toMatch(
+      /delta\^\(1\)_\d = psi'\(v\^\(1\)_\d\) m_\d\/\(1-p\) .* = 0 {3}\(dropped: m_\d = 0\)/,
+    );
+    const latex = formatExplainAs('latex', net, X, T, options);
+    expect(latex).toContain('\\text{dropout mask}');
+    expect(latex).toContain('\\text{dropped}');
+  });
+
+  it('takes masks given by hand, and refuses ones of the wrong shape', () => {
+    const net = new Network(spec());
+    const ones = (units: number) => X.map(() => Array.from({ length: units }, () => 1));
+    const all = net.explain(X, T, { ...options, masks: [ones(5), ones(4), null] });
+    const plain = new Network({ ...spec(), layers: spec().layers.map((l) => ({ ...l, dropout: 0 })) });
+    const scaled = plain.explain(X, T, options);
+    // Every node kept: the outputs are psi(v)/(1-p), so not the plain network's.
+    expect(all.layers[0].out[0][0]).toBeCloseTo(scaled.layers[0].out[0][0] / (1 - P[0]), 12);
+    const mask = ones(5);
+    mask[0][2] = 0;
+    const one = net.explain(X, T, { ...options, masks: [mask, ones(4), null] });
+    expect(one.layers[0].out[0][2]).toBe(0);
+    expect(Math.abs(one.layers[0].delta[0][2])).toBe(0);
+    expect(() => net.explain(X, T, { ...options, masks: [ones(4), ones(4), null] })).toThrow(
+      /masks\[0\]: expected 10 rows of 5 zeros \(dropped\) and ones \(kept\)/,
+    );
   });
 });
