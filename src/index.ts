@@ -48,6 +48,16 @@ export {
 } from './propagation.js';
 export { Random } from './random.js';
 export {
+  parseSchedule,
+  RateSchedule,
+  type ResolvedSchedule,
+  resolveSchedule,
+  SCHEDULE_NAMES,
+  type ScheduleName,
+  type ScheduleSpec,
+  type ScheduleState,
+} from './schedules.js';
+export {
   checkField,
   describe as describeValue,
   expectation,

@@ -4,7 +4,7 @@
  * themselves are kernels of the backend, plain functions of weights, gradients
  * and hyperparameters. eta is per layer (eta^(n)).
  *
- * | name | update of w with gradient g = dJ/dw (+ lambda w with weight decay) |
+ * | name | update of w with gradient g = dJ/dw (+ lambda1 sign(w) with L1, + lambda w with weight decay) |
  * |---|---|
  * | `sgd` | w <- w - eta g: the notes' steepest descent, w + eta sum delta x_out |
  * | `momentum` | b <- mu b + g; w <- w - eta b |
@@ -14,7 +14,10 @@
  *
  * The formulas, defaults and the order of operations are PyTorch's, so float64
  * training matches `torch.optim` to rounding. Weight decay applies to biases
- * too, as `torch.optim` does with `weight_decay`.
+ * too, as `torch.optim` does with `weight_decay`. L1 adds lambda1 sign(w) to the
+ * gradient first, with sign(0) = 0 (`torch.sign`, the subgradient PyTorch's
+ * autograd gives |w| at 0), as if lambda1 sum |w| were part of J; it too
+ * applies to biases.
  *
  * @module
  */
@@ -91,6 +94,8 @@ export class Optimizer {
   private readonly momentumCalls: MomentumCall[] = [];
   private readonly adamCalls: AdamCall[] = [];
   private readonly rmspropCalls: RmspropCall[] = [];
+  /** Each parameter and its gradient, for L1's term (bound with the calls). */
+  private readonly l1Pairs: [w: Matrix, g: Matrix][] = [];
 
   constructor(
     readonly settings: OptimizerSettings,
@@ -116,6 +121,7 @@ export class Optimizer {
   update(i: number, w: Matrix, g: Matrix, eta: number): void {
     const s = this.settings;
     const b = this.backend;
+    if (s.l1 !== 0) addL1(w, g, s.l1);
     switch (s.name) {
       case 'sgd':
         b.sgd(w, g, eta, s.weightDecay);
@@ -146,9 +152,11 @@ export class Optimizer {
       );
     }
     this.sgdCalls.length = this.momentumCalls.length = this.adamCalls.length = this.rmspropCalls.length = 0;
+    this.l1Pairs.length = 0;
     for (let i = 0; i < n; i++) {
       const w = this.params[i];
       const g = gradients[i];
+      if (s.l1 !== 0) this.l1Pairs.push([w, g]);
       const eta = rates[i];
       const lambda = s.weightDecay;
       switch (s.name) {
@@ -186,6 +194,8 @@ export class Optimizer {
   step(): void {
     const t = ++this.t;
     const b = this.backend;
+    const l1 = this.l1Pairs;
+    for (let i = 0; i < l1.length; i++) addL1(l1[i][0], l1[i][1], this.settings.l1);
     // Index loops and element reads: nothing here for V8 to allocate.
     const sgd = this.sgdCalls;
     for (let i = 0; i < sgd.length; i++) {
@@ -206,6 +216,19 @@ export class Optimizer {
     for (let i = 0; i < rmsprop.length; i++) {
       const c = rmsprop[i];
       b.rmsprop(c[0], c[1], c[2], c[3], c[4], c[5], c[6]);
+    }
+  }
+
+  /**
+   * New rates for the parameters bound by {@link Optimizer.bind} (a schedule's
+   * eta^(n) for the next epoch), set in place: nothing is allocated.
+   */
+  setRates(rates: readonly number[]): void {
+    const calls = [this.sgdCalls, this.momentumCalls, this.adamCalls, this.rmspropCalls];
+    const at = [2, 3, 4, 3];
+    for (let k = 0; k < calls.length; k++) {
+      const list = calls[k] as unknown as number[][];
+      for (let i = 0; i < list.length; i++) list[i][at[k]] = rates[i];
     }
   }
 
@@ -235,5 +258,20 @@ export class Optimizer {
   /** Gives the state buffers back to the backend. */
   free(): void {
     for (const m of [...this.first, ...this.second]) this.backend.free(m);
+  }
+}
+
+/**
+ * g <- g + lambda1 sign(w), sign(0) = 0: the subgradient of lambda1 |w| that
+ * `torch.sign` gives. On the plain views of any backend's matrices, so every
+ * backend and engine adds the same numbers.
+ */
+export function addL1(w: Matrix, g: Matrix, l1: number): void {
+  const W = w.data;
+  const G = g.data;
+  for (let i = 0; i < W.length; i++) {
+    const x = W[i];
+    if (x > 0) G[i] += l1;
+    else if (x < 0) G[i] -= l1;
   }
 }

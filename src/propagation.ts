@@ -112,7 +112,9 @@ function layerOutput(ws: Workspace, n: number): Matrix {
 
 /**
  * Backpropagation after {@link forward} on the same `x`: fills every delta and
- * the gradients of J = scale * sum_i L(i) against `targets`.
+ * the gradients of J = scale * sum_i L(i) against `targets`, or with `weights`
+ * (w_i, one per row) of J = scale * sum_i w_i L(i): delta^(N) of example i
+ * carries w_i, and through it every delta below.
  */
 export function backward(
   net: Network,
@@ -122,11 +124,21 @@ export function backward(
   loss: LossName,
   scale: number,
   grads: Gradients,
+  weights: ArrayLike<number> | null = null,
 ): void {
   const backend = net.backend;
   const last = net.layers.length - 1;
   const output = net.layers[last];
-  backend.lossDelta(loss, output.activation, ws.v[last], ws.out[last], targets, scale, ws.delta[last]);
+  backend.lossDelta(
+    loss,
+    output.activation,
+    ws.v[last],
+    ws.out[last],
+    targets,
+    scale,
+    ws.delta[last],
+    weights,
+  );
   for (let n = last; n >= 0; n--) {
     const input = n === 0 ? x : layerOutput(ws, n - 1);
     backend.gemm(true, false, -1, input, ws.delta[n], 0, grads.weights[n]);

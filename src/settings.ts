@@ -5,11 +5,13 @@
  * @module
  */
 
+import { isClassification } from './classification.js';
 import type { MatrixInput } from './data/tensor.js';
 import { BackpropError } from './errors.js';
 import { checkLossFits, defaultLoss, type LossName, type Reduction, resolveLoss } from './losses.js';
 import type { Network } from './network.js';
 import { OPTIMIZER_DEFAULTS, type OptimizerSettings } from './optimizers.js';
+import { type ResolvedSchedule, resolveSchedule } from './schedules.js';
 import { checkField } from './settings/check.js';
 import {
   defaultLearningRate,
@@ -38,6 +40,13 @@ export interface TrainerExtras {
    * uses the general kernels, to compare.
    */
   inlineSmallNetworks?: boolean | 'wasm' | 'js';
+  /**
+   * w_i, one weight (at least 0) per example of the inputs: the cost of a batch
+   * of n examples becomes (1/n) sum_i w_i L(i) for `mean`, sum_i w_i L(i) for
+   * `sum`. They follow their examples through the shuffles and the validation
+   * split; a class weight multiplies them.
+   */
+  sampleWeights?: ArrayLike<number>;
 }
 
 /**
@@ -53,6 +62,7 @@ export type TrainOptions = FieldOptions & TrainerExtras;
 const EXTRA_KEYS: readonly string[] = [
   'validationData',
   'inlineSmallNetworks',
+  'sampleWeights',
   'signal',
   'onEpoch',
 ] satisfies (keyof TrainerExtras | 'signal' | 'onEpoch')[];
@@ -73,6 +83,10 @@ export interface ResolvedSettings {
   patience?: number;
   minDelta: number;
   validationSplit: number;
+  /** The schedule of eta, with its parameters filled in. */
+  schedule: ResolvedSchedule;
+  /** The weights of the classes, as given. */
+  classWeights?: 'balanced' | Readonly<Record<string, number>>;
 }
 
 // Every row has its resolved value here, under its own name or inside `optimizer`, and nothing else does.
@@ -91,11 +105,34 @@ void resolvedValuesFit;
 /** The rows with a constant default. */
 type Defaulted = { [K in FieldName]: (typeof FIELDS)[K] extends { default: unknown } ? K : never }[FieldName];
 
+/** Each alias of a row (`l2`) and the row it names (`weightDecay`). */
+const ALIASES = new Map<string, FieldName>(
+  FIELD_NAMES.flatMap((k) => (fieldOf(k).aliases ?? []).map((a) => [a, k] as [string, FieldName])),
+);
+
+/** The options with each alias given under its row's name; an alias and its row that disagree are refused. */
+function unalias(options: TrainOptions): TrainOptions {
+  let out = options;
+  for (const [alias, k] of ALIASES) {
+    if (!Object.hasOwn(options, alias)) continue;
+    const value = (options as Record<string, unknown>)[alias];
+    const own = options[k];
+    if (own !== undefined && value !== undefined && own !== value) {
+      throw new BackpropError(
+        `${alias}: another name of ${k}, given both as ${String(value)} and ${String(own)}`,
+      );
+    }
+    const { [alias]: _, ...rest } = out as Record<string, unknown>;
+    out = { ...rest, [k]: own ?? value } as TrainOptions;
+  }
+  return out;
+}
+
 /** Refuses a key that is no setting, naming the nearest one. */
 function refuseUnknownKeys(options: object): void {
   for (const key of Object.keys(options)) {
-    if (Object.hasOwn(FIELDS, key) || EXTRA_KEYS.includes(key)) continue;
-    const near = nearestName(key, [...FIELD_NAMES, ...EXTRA_KEYS]);
+    if (Object.hasOwn(FIELDS, key) || EXTRA_KEYS.includes(key) || ALIASES.has(key)) continue;
+    const near = nearestName(key, [...FIELD_NAMES, ...ALIASES.keys(), ...EXTRA_KEYS]);
     throw new BackpropError(`${key}: unknown option${near ? `; did you mean '${near}'?` : ''}`);
   }
 }
@@ -104,9 +141,10 @@ function refuseUnknownKeys(options: object): void {
  * Checks options against the network and the number of examples n (unknown for
  * a stream) and fills in the defaults.
  */
-export function resolveSettings(net: Network, options: TrainOptions, n: number | null): ResolvedSettings {
-  if (typeof options !== 'object' || options === null) throw new BackpropError('options: expected an object');
-  refuseUnknownKeys(options);
+export function resolveSettings(net: Network, raw: TrainOptions, n: number | null): ResolvedSettings {
+  if (typeof raw !== 'object' || raw === null) throw new BackpropError('options: expected an object');
+  refuseUnknownKeys(raw);
+  const options = unalias(raw);
   const output = net.outputActivation;
   // The loss first: its own messages name the loss and reduction (and sse/mse fix the reduction).
   const { loss, reduction } = resolveLoss(options.loss ?? defaultLoss(output), options.reduction);
@@ -118,6 +156,11 @@ export function resolveSettings(net: Network, options: TrainOptions, n: number |
     if (value !== undefined) checkField(name, fieldOf(name), value, layers);
   }
   const o = options as Required<FieldOptions>;
+  if (o.classWeights !== undefined && !isClassification(loss, output)) {
+    throw new BackpropError(
+      `classWeights: the outputs are numbers under loss '${loss}' and a ${output} output, not classes`,
+    );
+  }
   const given = <K extends Defaulted>(name: K) =>
     (options[name] ?? FIELDS[name].default) as Exclude<FieldOptions[K], undefined>;
   const mode = given('mode');
@@ -158,5 +201,7 @@ export function resolveSettings(net: Network, options: TrainOptions, n: number |
     patience: o.patience,
     minDelta: given('minDelta'),
     validationSplit,
+    schedule: resolveSchedule(given('schedule')),
+    ...(o.classWeights !== undefined ? { classWeights: o.classWeights } : {}),
   };
 }

@@ -102,8 +102,16 @@ export interface Backend {
    * The sum over rows of the loss L(i) of each example, from the output layer's
    * v and out against the targets d. Sigmoid + binary cross-entropy and softmax +
    * cross-entropy are computed from v (log-sum-exp), so they stay finite.
+   * With `weights` (one per row, w_i), the sum is sum_i w_i L(i).
    */
-  lossSum(loss: LossName, activation: ActivationName, v: Matrix, out: Matrix, targets: Matrix): number;
+  lossSum(
+    loss: LossName,
+    activation: ActivationName,
+    v: Matrix,
+    out: Matrix,
+    targets: Matrix,
+    weights?: ArrayLike<number> | null,
+  ): number;
   /**
    * {@link Backend.lossSum} into `sum[0]` instead of returned, for the training
    * loop (optional; it falls back on lossSum): V8 boxes a double returned from a
@@ -116,13 +124,15 @@ export interface Backend {
     out: Matrix,
     targets: Matrix,
     sum: Float64Array,
+    weights?: ArrayLike<number> | null,
   ): void;
 
   /**
    * The output layer's local gradient delta = -dJ/dv for J = scale * sum_i L(i)
    * (scale is 1/n for a mean, 1 for a sum). Fused for sigmoid + binary
    * cross-entropy and softmax + cross-entropy (delta = scale (d - y)); otherwise
-   * dL/d(out) followed by {@link Backend.activationBackward}.
+   * dL/d(out) followed by {@link Backend.activationBackward}. With `weights`
+   * (one per row), J = scale * sum_i w_i L(i): row i's delta carries w_i.
    */
   lossDelta(
     loss: LossName,
@@ -132,6 +142,7 @@ export interface Backend {
     targets: Matrix,
     scale: number,
     delta: Matrix,
+    weights?: ArrayLike<number> | null,
   ): void;
 
   /** out <- alpha * (sum of the rows of a) + beta * out; `out` is 1 x a.cols (dJ/db from delta). */

@@ -284,8 +284,13 @@ export function lossSumKernel(
   out: Matrix,
   targets: Matrix,
   p: Float64Array,
+  weights: ArrayLike<number> | null = null,
 ): void {
   sameShape(out, targets, 'loss');
+  if (weights !== null) {
+    p[0] = weightedLossSum(name, act, v, out, targets, weights);
+    return;
+  }
   const V = v.data;
   const Y = out.data;
   const T = targets.data;
@@ -327,6 +332,35 @@ export function lossSumKernel(
   p[0] = total;
 }
 
+/** sum_i w_i L(i): each row's loss by the same formulas, times its weight. */
+function weightedLossSum(
+  name: LossName,
+  act: ActivationName,
+  v: Matrix,
+  out: Matrix,
+  targets: Matrix,
+  weights: ArrayLike<number>,
+): number {
+  const V = v.data;
+  const Y = out.data;
+  const T = targets.data;
+  const cols = out.cols;
+  const fused = fusedPair(name, act);
+  const value = lossRecord(name).value;
+  let total = 0;
+  for (let r = 0; r < out.rows; r++) {
+    const o = r * cols;
+    let row = 0;
+    if (fused && act === 'softmax') {
+      const lse = logSumExpRow(V, o, cols);
+      for (let k = 0; k < cols; k++) if (T[o + k] !== 0) row += T[o + k] * (lse - V[o + k]);
+    } else if (fused) for (let k = o; k < o + cols; k++) row += softplus(V[k]) - T[k] * V[k];
+    else for (let k = o; k < o + cols; k++) row += value(T[k], Y[k]);
+    total += weights[r] * row;
+  }
+  return total;
+}
+
 /** delta = -dJ/dv of the output layer, scale in p[0] (see {@link Backend.lossDelta}). */
 export function lossDeltaKernel(
   name: LossName,
@@ -336,6 +370,7 @@ export function lossDeltaKernel(
   targets: Matrix,
   p: Float64Array,
   delta: Matrix,
+  weights: ArrayLike<number> | null = null,
 ): void {
   sameShape(out, targets, 'loss');
   const scale = p[0];
@@ -344,6 +379,23 @@ export function lossDeltaKernel(
   const D = delta.data;
   const rows = out.rows;
   const cols = out.cols;
+  if (weights !== null) {
+    // Each row's delta carries its example's weight: the scale of row r is scale w_r.
+    const fused = fusedPair(name, act);
+    const gradient = lossRecord(name).gradient;
+    for (let r = 0; r < rows; r++) {
+      const o = r * cols;
+      const s = scale * weights[r];
+      if (fused && act === 'softmax') {
+        let sumD = 0;
+        for (let k = 0; k < cols; k++) sumD += T[o + k];
+        for (let k = 0; k < cols; k++) D[o + k] = s * (T[o + k] - Y[o + k] * sumD);
+      } else if (fused) for (let k = o; k < o + cols; k++) D[k] = s * (T[k] - Y[k]);
+      else for (let k = o; k < o + cols; k++) D[k] = -s * gradient(T[k], Y[k]);
+    }
+    if (!fused) jsBackend.activationBackward(act, v, out, delta, delta);
+    return;
+  }
   if (fusedPair(name, act)) {
     if (act === 'softmax') {
       // dL/dv_k = y_k sum_j d_j - d_k, which is y_k - d_k for one-hot targets.
@@ -513,18 +565,18 @@ export const jsBackend: Backend = {
     loop(V, O, U, D, v.rows * v.cols);
   },
 
-  lossSum(name: LossName, act: ActivationName, v, out, targets) {
-    lossSumKernel(name, act, v, out, targets, PARAM);
+  lossSum(name: LossName, act: ActivationName, v, out, targets, weights = null) {
+    lossSumKernel(name, act, v, out, targets, PARAM, weights);
     return PARAM[0];
   },
 
-  lossSumInto(name, act, v, out, targets, sum) {
-    lossSumKernel(name, act, v, out, targets, sum);
+  lossSumInto(name, act, v, out, targets, sum, weights = null) {
+    lossSumKernel(name, act, v, out, targets, sum, weights);
   },
 
-  lossDelta(name, act, v, out, targets, scale, delta) {
+  lossDelta(name, act, v, out, targets, scale, delta, weights = null) {
     PARAM[0] = scale;
-    lossDeltaKernel(name, act, v, out, targets, PARAM, delta);
+    lossDeltaKernel(name, act, v, out, targets, PARAM, delta, weights);
   },
 
   sumRows(alpha, a, beta, out) {

@@ -8,6 +8,7 @@
  */
 
 import { BackpropError } from '../errors.js';
+import { resolveSchedule, type ScheduleSpec } from '../schedules.js';
 import { type Field, interval } from './fields.js';
 
 /** A value as a message shows it: strings quoted and cut short, objects by kind. */
@@ -32,6 +33,10 @@ export function expectation(row: Field): string {
       const values = row.values ?? [];
       return values.length > 3 ? `one of ${orList(values)}` : orList(values);
     }
+    case 'schedule':
+      return "a schedule's name or { name, ...parameters }";
+    case 'class-weights':
+      return "'balanced' or { class index: a weight of at least 0 }";
     default: {
       const r = interval(row.range ?? '(-inf, inf)');
       const whole = row.type === 'integer';
@@ -88,6 +93,26 @@ export function fieldProblem(
             `expected ${expectation(row)}, got ${describe(value[i])}`,
           ];
         }
+      }
+      return null;
+    }
+    case 'schedule':
+      try {
+        resolveSchedule(value as ScheduleSpec);
+        return null;
+      } catch (e) {
+        // The schedule's own message names its field: "schedule.epochs: ...".
+        const message = (e as Error).message;
+        const colon = message.indexOf(': ');
+        return [`${name}${message.slice('schedule'.length, colon)}`, message.slice(colon + 2)];
+      }
+    case 'class-weights': {
+      if (value === 'balanced') return null;
+      if (typeof value !== 'object' || value === null || Array.isArray(value))
+        return [name, `expected ${expectation(row)}, ${got}`];
+      for (const [key, w] of Object.entries(value)) {
+        if (typeof w !== 'number' || !Number.isFinite(w) || w < 0)
+          return [`${name}.${key}`, `expected a weight of at least 0, got ${describe(w)}`];
       }
       return null;
     }

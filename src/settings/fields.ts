@@ -23,6 +23,7 @@
  */
 
 import { LOSS_NAMES, LOSS_SPECS, type LossSpec, REDUCTIONS, type Reduction } from '../losses.js';
+import { parseSchedule, type ResolvedSchedule, type ScheduleName, type ScheduleSpec } from '../schedules.js';
 
 /** How a value is written down. */
 export type FieldType =
@@ -35,7 +36,11 @@ export type FieldType =
   /** one of `values` */
   | 'enum'
   /** eta: one positive number, or one per layer (eta^(1), ..., eta^(N)) */
-  | 'rates';
+  | 'rates'
+  /** a schedule of eta: a name, or `{ name, ...parameters }` (see `schedules.ts`) */
+  | 'schedule'
+  /** weights of the classes: `balanced`, or `{ label or class index: w }` */
+  | 'class-weights';
 
 /** One setting. `V` is the type a library caller gives, `C` the type the command line parses to. */
 export interface Field<V = unknown, C = V> {
@@ -48,6 +53,8 @@ export interface Field<V = unknown, C = V> {
   range?: string;
   /** The library's default when the setting is not given. */
   default?: V;
+  /** Other names a library caller may give it by (the same setting: giving two that disagree is refused). */
+  aliases?: readonly string[];
   /** The library's default in words, when it depends on the network or the data. */
   defaultText?: string;
   /** A hyperparameter of the optimizer: a field of `OptimizerSettings`. */
@@ -208,13 +215,36 @@ export const FIELDS = {
   }),
   weightDecay: field<number>()({
     type: 'number',
-    doc: 'lambda of L2 weight decay, added to every gradient as lambda w',
+    doc: 'lambda of L2 weight decay (also named l2), added to every gradient as lambda w',
     range: '[0, inf)',
     default: 0,
+    aliases: ['l2'],
     optimizer: true,
     record: true,
     cli: { arg: 'lambda' }, // the command line's default: src/cli/train/defaults.ts
     page: { key: 'l2', range: [0, 10] },
+  }),
+  l1: field<number>()({
+    type: 'number',
+    doc: 'lambda1 of L1 regularisation, added to every gradient as lambda1 sign(w) (sign(0) = 0)',
+    range: '[0, inf)',
+    default: 0,
+    optimizer: true,
+    record: true,
+    cli: { arg: 'lambda1', default: 0 },
+    page: { key: 'l1', range: [0, 10] },
+  }),
+  schedule: field<ScheduleSpec | ScheduleName, ResolvedSchedule>()({
+    type: 'schedule',
+    doc: 'schedule of eta, stepped after each epoch: constant, step, exponential, invscaling, cosine, cosine-restarts or plateau, then key=value parameters, e.g. cosine,epochs=50,warmup=5',
+    default: 'constant',
+    record: true,
+    cli: { arg: 'spec', parse: parseSchedule },
+  }),
+  classWeights: field<'balanced' | Readonly<Record<string, number>>>()({
+    type: 'class-weights',
+    doc: "weight of each class in the cost: balanced (n / (classes x count of the class)) or { class index: w }; each example's loss is multiplied by its class's weight",
+    record: true,
   }),
   shuffle: field<boolean>()({
     type: 'boolean',

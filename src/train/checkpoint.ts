@@ -11,6 +11,7 @@ import type { Matrix } from '../backend/backend.js';
 import { BackpropError } from '../errors.js';
 import type { Network } from '../network.js';
 import type { Optimizer } from '../optimizers.js';
+import type { ScheduleState } from '../schedules.js';
 import type { EpochInfo } from './epoch-log.js';
 import type { StopReason } from './stopping.js';
 
@@ -41,6 +42,8 @@ export interface TrainerCheckpoint {
   };
   history: EpochInfo[];
   stopReason: StopReason | null;
+  /** The schedule of eta's state, when the rates follow one (older checkpoints have none). */
+  schedule?: ScheduleState;
 }
 
 /** Weights and biases as matrices (weights, biases, layer by layer) packed as plain arrays. */

@@ -13,6 +13,7 @@ import type { Network } from '../network.js';
 import { plural } from '../plural.js';
 import { Random } from '../random.js';
 import { type ResolvedSettings, resolveSettings, type TrainOptions } from '../settings.js';
+import { checkSampleWeights, classWeightsOf, exampleWeights } from './weights.js';
 
 /** A chunk of a stream of training data. */
 export interface DataChunk {
@@ -51,6 +52,10 @@ export class TrainingData {
     readonly stream: DataStream | null,
     readonly valX: Matrix | null,
     readonly valT: Matrix | null,
+    /** w_i of each training example (sample times class weight), or null when unweighted. */
+    readonly w: Float64Array | null = null,
+    /** w_i of each validation example, or null. */
+    readonly valW: Float64Array | null = null,
   ) {}
 
   /**
@@ -71,6 +76,9 @@ export class TrainingData {
     let t: Matrix | null = null;
     let valX: Matrix | null = null;
     let valT: Matrix | null = null;
+    let w: Float64Array | null = null;
+    let valW: Float64Array | null = null;
+    let classWeights: Float64Array | null = null;
     if (isStream(inputs)) {
       if (targets !== null && targets !== undefined) {
         throw new BackpropError(
@@ -80,6 +88,11 @@ export class TrainingData {
       settings = resolveSettings(net, options, null);
       if (settings.validationSplit > 0) {
         throw new BackpropError('validationSplit: a stream cannot be split; give validationData');
+      }
+      if (options.sampleWeights !== undefined || settings.classWeights !== undefined) {
+        throw new BackpropError(
+          `${options.sampleWeights !== undefined ? 'sampleWeights' : 'classWeights'}: weights need the examples in memory, not a stream`,
+        );
       }
     } else {
       if (targets === null || targets === undefined) throw new BackpropError('targets: missing');
@@ -103,15 +116,19 @@ export class TrainingData {
       if (validationRows >= rows) throw new BackpropError('validationSplit: leaves no examples to train on');
       n = rows - validationRows;
       settings = resolveSettings(net, options, n);
+      const sample =
+        options.sampleWeights === undefined ? null : checkSampleWeights(options.sampleWeights, rows);
       const allX = toMatrix(inputs, backend, dtype, 'inputs', net.inputs);
       const allT = toMatrix(targets, backend, dtype, 'targets', net.outputs);
+      let trainIdx: Uint32Array | null = null;
+      let valIdx: Uint32Array | null = null;
       if (validationRows > 0) {
         // A seeded random split: data files are often sorted by class.
         const perm = new Random(settings.seed ^ 0x5eed).shuffle(
           Uint32Array.from({ length: rows }, (_, i) => i),
         );
-        const trainIdx = perm.subarray(0, n).sort();
-        const valIdx = perm.subarray(n).sort();
+        trainIdx = perm.subarray(0, n).sort();
+        valIdx = perm.subarray(n).sort();
         x = backend.matrix(n, net.inputs, dtype);
         t = backend.matrix(n, net.outputs, dtype);
         valX = backend.matrix(validationRows, net.inputs, dtype);
@@ -126,6 +143,19 @@ export class TrainingData {
         x = allX;
         t = allT;
       }
+      if (sample || settings.classWeights !== undefined) {
+        // The sample weights follow their rows into the split; balanced class weights count the training rows.
+        const width = net.outputs;
+        const tData = (t as Matrix).data;
+        if (settings.classWeights !== undefined) {
+          const every = Uint32Array.from({ length: n }, (_, i) => i);
+          classWeights = classWeightsOf(settings.classWeights, tData, width, every);
+        }
+        const pick = (idx: Uint32Array | null) =>
+          sample && idx ? Float64Array.from(idx, (i) => sample[i]) : sample;
+        w = exampleWeights(tData, width, n, pick(trainIdx), classWeights);
+        if (valT) valW = exampleWeights(valT.data, width, validationRows, pick(valIdx), classWeights);
+      }
     }
     if (options.validationData) {
       const v = options.validationData;
@@ -134,9 +164,11 @@ export class TrainingData {
       if (vr !== tr) throw new BackpropError(`validationData.targets: ${tr} rows for ${vr} rows of inputs`);
       valX = toMatrix(v.inputs, backend, dtype, 'validationData.inputs', net.inputs);
       valT = toMatrix(v.targets, backend, dtype, 'validationData.targets', net.outputs);
+      // Given validation examples carry their class's weight (they have no sample weights).
+      if (classWeights) valW = exampleWeights(valT.data, net.outputs, vr, null, classWeights);
     }
     const stream = n === null ? (inputs as DataStream) : null;
-    return { data: new TrainingData(net, n, x, t, stream, valX, valT), settings };
+    return { data: new TrainingData(net, n, x, t, stream, valX, valT, w, valW), settings };
   }
 
   /**

@@ -22,6 +22,8 @@ export interface Batch {
   ws: Workspace;
   x: Matrix;
   t: Matrix;
+  /** w_i of the batch's examples, gathered in the same order, or null when unweighted. */
+  w: Float64Array | null;
   /**
    * The arguments of this batch's backward pass, its scale among them. Computed
    * per update or read from a field, the scale (a double) would be boxed on the
@@ -53,6 +55,8 @@ export abstract class BatchEngine implements UpdateEngine {
     this.stride = updates * settings.batchSize;
   }
 
+  abstract setRates(rates: readonly number[]): void;
+
   /** One update from the examples in `b` (all its rows), adding to the epoch's totals. */
   protected abstract update(b: Batch): void;
 
@@ -68,7 +72,8 @@ export abstract class BatchEngine implements UpdateEngine {
       const x = backend.matrix(rows, net.inputs, dtype);
       const t = backend.matrix(rows, net.outputs, dtype);
       const scale = reductionScale(settings.reduction, rows);
-      b = { ws, x, t, backward: [net, ws, x, t, settings.loss, scale, this.grads] };
+      const w = this.examples?.w ? new Float64Array(rows) : null;
+      b = { ws, x, t, w, backward: [net, ws, x, t, settings.loss, scale, this.grads, w] };
       this.batches.set(rows, b);
     }
     this.lastBatch = b;
@@ -85,6 +90,11 @@ export abstract class BatchEngine implements UpdateEngine {
       const b = this.batch(count);
       backend.gatherRows(x, order, cursor, count, b.x);
       backend.gatherRows(t, order, cursor, count, b.t);
+      const bw = b.w;
+      if (bw !== null) {
+        const w = (this.examples as Examples).w as Float64Array;
+        for (let i = 0; i < count; i++) bw[i] = w[order[cursor + i]];
+      }
       this.update(b);
       cursor += count;
     }

@@ -26,6 +26,15 @@ export class GeneralEngine extends BatchEngine {
     super(ctx, examples, grads);
   }
 
+  /** eta of each parameter (weights, biases, layer by layer), for the optimizer's rates. */
+  private readonly paramRates: number[] = [];
+
+  setRates(rates: readonly number[]): void {
+    const r = this.paramRates;
+    for (let n = 0; n < rates.length; n++) r[2 * n] = r[2 * n + 1] = rates[n];
+    this.optimizer.setRates(r);
+  }
+
   protected update(b: Batch): void {
     const { net, settings, totals } = this.ctx;
     const { backend } = net;
@@ -40,14 +49,14 @@ export class GeneralEngine extends BatchEngine {
     const out = forward(net, b.ws, b.x);
     const sum = this.lossOut;
     if (backend.lossSumInto)
-      backend.lossSumInto(settings.loss, net.outputActivation, b.ws.v[last], out, b.t, sum);
-    else sum[0] = backend.lossSum(settings.loss, net.outputActivation, b.ws.v[last], out, b.t);
+      backend.lossSumInto(settings.loss, net.outputActivation, b.ws.v[last], out, b.t, sum, b.w);
+    else sum[0] = backend.lossSum(settings.loss, net.outputActivation, b.ws.v[last], out, b.t, b.w);
     const loss = sum[0];
     if (!Number.isFinite(loss)) this.ctx.diverge(loss);
     totals.loss += loss;
     this.count(out, b.t, b.ws.rows);
     const a = b.backward;
-    backward(a[0], a[1], a[2], a[3], a[4], a[5], a[6]);
+    backward(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7]);
     this.optimizer.step();
   }
 }

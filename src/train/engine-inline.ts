@@ -12,10 +12,16 @@ import { smallStep } from './small.js';
 /** Updates by the inline TypeScript path. */
 export class InlineEngine extends BatchEngine {
   readonly kind = 'js';
+  /** eta^(n) of each layer: the settings' rates, or a schedule's. */
+  private readonly rates: number[] = [...this.ctx.settings.learningRate];
+
+  setRates(rates: readonly number[]): void {
+    for (let n = 0; n < rates.length; n++) this.rates[n] = rates[n];
+  }
 
   protected update(b: Batch): void {
     const { net, settings, totals } = this.ctx;
-    const loss = smallStep(net, b.ws, b.x, b.t, settings.loss, this.grads, settings.learningRate);
+    const loss = smallStep(net, b.ws, b.x, b.t, settings.loss, this.grads, this.rates);
     if (!Number.isFinite(loss)) this.ctx.diverge(loss);
     totals.loss += loss;
     this.count(b.ws.out[net.layers.length - 1], b.t, b.ws.rows);

@@ -78,6 +78,10 @@ export class WasmEngine implements UpdateEngine, WholeEpochs {
     return cursor;
   }
 
+  setRates(rates: readonly number[]): void {
+    this.kernel.setRates(rates);
+  }
+
   run(count: number, shuffle: boolean, mean: boolean, tolerance: number, random: Random): SmallEpochs {
     return this.kernel.epochs(count, shuffle, mean, tolerance, random, this.epochsRun);
   }

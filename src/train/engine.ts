@@ -84,6 +84,8 @@ export interface UpdateEngine {
   readonly snapshots: boolean;
   /** Whole epochs per call, or null. */
   readonly epochs: WholeEpochs | null;
+  /** eta^(n) of each layer from the next update on (a schedule's rates for the next epoch). */
+  setRates(rates: readonly number[]): void;
   /**
    * The updates of the epoch under way from example `order[cursor]` on, until
    * `end` examples of it are used (a last batch may go past it to the epoch's
@@ -99,6 +101,8 @@ export interface Examples {
   x: Matrix;
   t: Matrix;
   n: number;
+  /** w_i of each example (sample and class weights), or null when unweighted. */
+  w: Float64Array | null;
 }
 
 /**
@@ -126,6 +130,9 @@ export function createEngine(
   const small =
     inline !== false &&
     ctx.dropout === null &&
+    // L1 and weighted examples too: the small paths compute neither.
+    settings.optimizer.l1 === 0 &&
+    !examples?.w &&
     useSmallPath(net, settings.batchSize, settings.optimizer.name, settings.optimizer.weightDecay);
   if (!small) return new GeneralEngine(ctx, examples, grads, optimizer);
   if (inline !== 'js' && examples) {

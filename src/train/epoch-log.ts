@@ -22,6 +22,8 @@ export interface EpochInfo {
   accuracy?: number;
   /** Share of validation examples classified right after the epoch. */
   validationAccuracy?: number;
+  /** eta^(n) of each layer this epoch trained with (a schedule changes them between epochs). */
+  learningRate: readonly number[];
   /** Updates done in this epoch. */
   updates: number;
   /** Examples used in this epoch. */
@@ -43,15 +45,46 @@ export class EpochLog {
   private rows = new Float64Array(WIDTH * 64);
   /** The rows made into objects so far (the first `records.length` rows). */
   private readonly records: EpochInfo[] = [];
+  /**
+   * The rates of the epochs, kept only where they change: epochs from
+   * `rateFrom[k]` (0-based) on trained with `rates[k]`, until the next change.
+   */
+  private readonly rateFrom: number[] = [];
+  private readonly rates: (readonly number[])[] = [];
 
   /**
    * @param accuracy whether records carry accuracies (classification)
    * @param validation whether records carry the validation cost (and accuracy)
+   * @param initialRates eta^(n) of the first epoch
    */
   constructor(
     private readonly accuracy: boolean,
     private readonly validation: boolean,
+    private readonly initialRates: readonly number[] = [],
   ) {}
+
+  /** Sets the rates from the next epoch added on (kept as given: the caller passes a fresh array). */
+  setRates(rates: readonly number[]): void {
+    const k = this.rateFrom.length - 1;
+    if (k >= 0 && this.rateFrom[k] === this.length) this.rates[k] = rates;
+    else {
+      this.rateFrom.push(this.length);
+      this.rates.push(rates);
+    }
+  }
+
+  /** The rates epoch `i` (from 0) trained with. */
+  private ratesOf(i: number): readonly number[] {
+    const from = this.rateFrom;
+    let k = from.length - 1;
+    while (k >= 0 && from[k] > i) k--;
+    return k >= 0 ? this.rates[k] : this.initialRates;
+  }
+
+  /** The rates of the epoch to come. */
+  currentRates(): readonly number[] {
+    return this.ratesOf(this.length);
+  }
 
   /** Appends the record of epoch `length + 1`; fields the log does not carry are ignored. */
   add(
@@ -83,7 +116,10 @@ export class EpochLog {
   }
 
   /** Appends `info` (an epoch's record as an object), keeping the object itself when the log is read. */
-  addRecord(info: EpochInfo): void {
+  addRecord(given: EpochInfo): void {
+    // Records of older checkpoints have no rates: those of the run then.
+    const info = given.learningRate ? given : { ...given, learningRate: this.currentRates() };
+    if (!sameRates(info.learningRate, this.currentRates())) this.setRates(info.learningRate);
     this.add(
       info.cost,
       info.accuracy ?? Number.NaN,
@@ -107,6 +143,7 @@ export class EpochLog {
     const examples = r[o + 5];
     const seconds = r[o + 6];
     const elapsedSeconds = r[o + 7];
+    const learningRate = this.ratesOf(i);
     // One literal per shape, fields in the order the trainer has always given them.
     if (this.validation) {
       return this.accuracy
@@ -118,14 +155,24 @@ export class EpochLog {
             examples,
             seconds,
             elapsedSeconds,
+            learningRate,
             validationCost: r[o + 2],
             validationAccuracy: r[o + 3],
           }
-        : { epoch, cost, updates, examples, seconds, elapsedSeconds, validationCost: r[o + 2] };
+        : {
+            epoch,
+            cost,
+            updates,
+            examples,
+            seconds,
+            elapsedSeconds,
+            learningRate,
+            validationCost: r[o + 2],
+          };
     }
     return this.accuracy
-      ? { epoch, cost, accuracy: r[o + 1], updates, examples, seconds, elapsedSeconds }
-      : { epoch, cost, updates, examples, seconds, elapsedSeconds };
+      ? { epoch, cost, accuracy: r[o + 1], updates, examples, seconds, elapsedSeconds, learningRate }
+      : { epoch, cost, updates, examples, seconds, elapsedSeconds, learningRate };
   }
 
   /** The last record as a new object, or null before the first epoch. */
@@ -144,5 +191,13 @@ export class EpochLog {
   clear(): void {
     this.length = 0;
     this.records.length = 0;
+    this.rateFrom.length = 0;
+    this.rates.length = 0;
   }
+}
+
+function sameRates(a: readonly number[], b: readonly number[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (!Object.is(a[i], b[i])) return false;
+  return true;
 }

@@ -18,7 +18,8 @@ export interface Measured {
 
 /**
  * J of `net` on inputs `x` and targets `t` with the training loss and
- * reduction, and (for classification) the share of rows classified right.
+ * reduction (weighted by `weights`, w_i per row, when given), and (for
+ * classification) the share of rows classified right, unweighted.
  * Forward passes of 1024 rows at a time.
  */
 export function measure(
@@ -27,6 +28,7 @@ export function measure(
   classification: boolean,
   x: Matrix,
   t: Matrix,
+  weights: Float64Array | null = null,
 ): Measured {
   const { backend } = net;
   let total = 0;
@@ -41,7 +43,8 @@ export function measure(
       targetChunk.set(out.rows, tc);
     }
     backend.gatherRows(t, order, start, out.rows, tc);
-    total += backend.lossSum(settings.loss, net.outputActivation, ws.v[last], out, tc);
+    const w = weights ? weights.subarray(start, start + out.rows) : null;
+    total += backend.lossSum(settings.loss, net.outputActivation, ws.v[last], out, tc, w);
     if (classification) correct += countCorrect(out.data, tc.data, out.cols, out.rows);
   });
   for (const m of targetChunk.values()) backend.free(m);

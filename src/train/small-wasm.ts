@@ -149,6 +149,8 @@ export class SmallKernel {
   private readonly perEpochCorrect: Int32Array;
   /** The most epochs one call of {@link SmallKernel.epochs} can run. */
   readonly maxEpochs: number;
+  /** eta^(n) of each layer, in the kernel's memory. */
+  private readonly rates: Float64Array;
 
   private constructor(
     private readonly net: Network,
@@ -182,7 +184,8 @@ export class SmallKernel {
         l,
       );
     });
-    new Float64Array(buffer, layout.rates, eta.length).set(eta);
+    this.rates = view(layout.rates, eta.length);
+    this.rates.set(eta);
     this.paramsPtr = layout.layers[0].w;
     this.params = view(this.paramsPtr, net.parameterCount);
     view(layout.x, x.rows * x.cols).set(x.data);
@@ -226,6 +229,11 @@ export class SmallKernel {
     const missing = layout.bytes - memory.buffer.byteLength;
     if (missing > 0) memory.grow(Math.ceil(missing / 65536));
     return new SmallKernel(net, exports, memory, layout, x, t, eta, loss, counting);
+  }
+
+  /** New eta^(n) for the updates from now on (a schedule's, between epochs). */
+  setRates(eta: readonly number[]): void {
+    this.rates.set(eta);
   }
 
   /** Calls a kernel entry on this kernel's plan, data and order. */

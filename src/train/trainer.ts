@@ -29,6 +29,7 @@ import type { Network } from '../network.js';
 import { Optimizer } from '../optimizers.js';
 import { createGradients, type Gradients } from '../propagation.js';
 import { Random } from '../random.js';
+import { RateSchedule } from '../schedules.js';
 import { MODES, type Mode, type ResolvedSettings, resolveSettings, type TrainOptions } from '../settings.js';
 import { checkCheckpoint, packLayers, type TrainerCheckpoint, unpackLayers } from './checkpoint.js';
 import { type DataChunk, type DataStream, TrainingData, type TrainingSource } from './data.js';
@@ -92,6 +93,8 @@ export class Trainer {
   private readonly dropout: Random | null;
   private readonly grads: Gradients;
   private readonly optimizer: Optimizer;
+  /** The schedule of eta^(n), stepped after each epoch; null when the rates never change. */
+  private readonly schedule: RateSchedule | null;
   /** The network's weights and biases, layer by layer. */
   private readonly params: Matrix[];
   /** The weights the epoch under way began with, to put back on divergence. */
@@ -127,7 +130,15 @@ export class Trainer {
     );
     this.snapshot = this.params.map((p) => backend.matrix(p.rows, p.cols, p.dtype));
     this.classification = isClassification(settings.loss, net.outputActivation);
-    this.log = new EpochLog(this.classification, data.valX !== null);
+    this.schedule =
+      settings.schedule.name === 'constant' && settings.schedule.warmup === 0
+        ? null
+        : new RateSchedule(settings.schedule, settings.learningRate);
+    this.log = new EpochLog(
+      this.classification,
+      data.valX !== null,
+      this.schedule?.rates.slice() ?? settings.learningRate,
+    );
     const { x, t, n } = data;
     this.engine = createEngine(
       {
@@ -138,13 +149,15 @@ export class Trainer {
         dropout: this.dropout,
         diverge: (cost) => this.diverge(cost),
       },
-      x && t && n !== null ? { x, t, n } : null,
+      x && t && n !== null ? { x, t, n, w: data.w } : null,
       this.grads,
       this.optimizer,
       options.inlineSmallNetworks,
-      // The kernel can keep an epoch's books only without validation to measure or best weights to keep.
-      !data.valX && settings.patience === undefined,
+      // The kernel can keep an epoch's books only without validation to measure, best weights to
+      // keep, or a schedule to step between epochs.
+      !data.valX && settings.patience === undefined && this.schedule === null,
     );
+    if (this.schedule) this.engine.setRates(this.schedule.rates);
     this.inline = this.engine.kind === 'general' ? null : this.engine.kind;
     this.small = this.inline !== null;
     this.stopping = new StoppingRules(settings, backend, this.params);
@@ -354,18 +367,42 @@ export class Trainer {
     const { epoch, elapsed: elapsedSeconds } = this;
     const { updates } = totals;
     // One literal per shape: adding a field afterwards would change the object's hidden class.
+    const learningRate = this.log.currentRates();
     const info: EpochInfo = this.classification
-      ? { epoch, cost, accuracy: totals.correct / seen, updates, examples: seen, seconds, elapsedSeconds }
-      : { epoch, cost, updates, examples: seen, seconds, elapsedSeconds };
-    const { valX, valT } = this.data;
+      ? {
+          epoch,
+          cost,
+          accuracy: totals.correct / seen,
+          updates,
+          examples: seen,
+          seconds,
+          elapsedSeconds,
+          learningRate,
+        }
+      : { epoch, cost, updates, examples: seen, seconds, elapsedSeconds, learningRate };
+    const { valX, valT, valW } = this.data;
     if (valX && valT) {
-      const v = measure(this.net, settings, this.classification, valX, valT);
+      const v = measure(this.net, settings, this.classification, valX, valT, valW);
       info.validationCost = v.cost;
       if (v.accuracy !== undefined) info.validationAccuracy = v.accuracy;
     }
     this.log.addRecord(info);
-    this.applyStoppingRules(info.validationCost ?? info.cost);
+    const monitored = info.validationCost ?? info.cost;
+    this.applyStoppingRules(monitored);
+    this.stepSchedule(monitored, seen);
     return info;
+  }
+
+  /**
+   * The schedule's step after an epoch that ended with cost `monitored` (the
+   * validation cost when there is one) on `examples` examples: eta^(n) of the
+   * next epoch, given to the engine and the log.
+   */
+  private stepSchedule(monitored: number, examples: number): void {
+    const schedule = this.schedule;
+    if (schedule === null || !schedule.step(monitored, examples)) return;
+    this.engine.setRates(schedule.rates);
+    this.log.setRates(schedule.rates.slice());
   }
 
   /** Patience, tolerance and the epoch limit, after an epoch whose monitored cost is `monitored`. */
@@ -414,8 +451,9 @@ export class Trainer {
         since: best.since,
         weights: best.weights ? packLayers(this.net, best.weights) : null,
       },
-      history: this.history.map((h) => ({ ...h })),
+      history: this.history.map((h) => ({ ...h, learningRate: h.learningRate.slice() })),
       stopReason: this.stopReason,
+      ...(this.schedule ? { schedule: this.schedule.getState() } : {}),
     };
   }
 
@@ -440,6 +478,11 @@ export class Trainer {
     );
     this.log.clear();
     for (const h of cp.history) this.log.addRecord(h);
+    if (this.schedule && cp.schedule) {
+      this.schedule.setState(cp.schedule);
+      this.engine.setRates(this.schedule.rates);
+      this.log.setRates(this.schedule.rates.slice());
+    }
     this.elapsed = cp.history.at(-1)?.elapsedSeconds ?? 0;
     this.stopReason = cp.stopReason;
     for (let i = 0; i < this.params.length; i++) this.net.backend.copy(this.params[i], this.snapshot[i]);

@@ -37,6 +37,10 @@ export class Value {
   log(): Value {
     return new Value(Math.log(this.data), [this], [1 / this.data]);
   }
+  /** |x|, with derivative sign(x) and sign(0) = 0 (torch.abs's). */
+  abs(): Value {
+    return new Value(Math.abs(this.data), [this], [Math.sign(this.data) || 0]);
+  }
   tanh(): Value {
     const t = Math.tanh(this.data);
     return new Value(t, [this], [1 - t * t]);
@@ -148,6 +152,17 @@ export interface OracleStep {
   gb: number[][];
 }
 
+/**
+ * What may be added to the cost: `weights` w_i of the examples (J = scale sum_i
+ * w_i L(i)), and the penalties l1 sum |w| and (l2 / 2) sum w^2 over every weight
+ * and bias, whose gradients are L1's l1 sign(w) and weight decay's l2 w.
+ */
+export interface OracleExtras {
+  weights?: number[];
+  l1?: number;
+  l2?: number;
+}
+
 /** J and every gradient of one step on examples X, D. */
 export function oracleStep(
   layers: OracleLayer[],
@@ -155,6 +170,7 @@ export function oracleStep(
   D: number[][],
   loss: LossName,
   reduction: 'mean' | 'sum',
+  extras: OracleExtras = {},
 ): OracleStep {
   const W = layers.map((l) => l.w.map((row) => row.map((x) => new Value(x))));
   const B = layers.map((l) => l.b.map((x) => new Value(x)));
@@ -175,13 +191,18 @@ export function oracleStep(
       below = activate(l.act, v);
       outs[n][i] = below;
     });
-    const L = exampleLoss(loss, below, D[i]);
+    const unweighted = exampleLoss(loss, below, D[i]);
+    const L = extras.weights ? unweighted.mul(extras.weights[i]) : unweighted;
     total = total ? total.add(L) : L;
   });
-  const J = reduction === 'mean' ? (total as unknown as Value).div(X.length) : (total as unknown as Value);
+  const data = reduction === 'mean' ? (total as unknown as Value).div(X.length) : (total as unknown as Value);
+  let J = data;
+  const all = [...W.flat(2), ...B.flat()];
+  if (extras.l1) for (const p of all) J = J.add(p.abs().mul(extras.l1));
+  if (extras.l2) for (const p of all) J = J.add(p.mul(p).mul(extras.l2 / 2));
   J.backward();
   return {
-    loss: J.data,
+    loss: data.data,
     v: vs.map((rows) => rows.map((r) => r.map((x) => x.data))),
     out: outs.map((rows) => rows.map((r) => r.map((x) => x.data))),
     delta: vs.map((rows) => rows.map((r) => r.map((x) => -x.grad))),

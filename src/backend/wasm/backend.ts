@@ -409,8 +409,15 @@ export class WasmBackend implements Backend {
   // the kernel here or, for tiny matrices, to the plain one: a double passed on
   // instead would be boxed at every call V8 does not inline (see #param).
 
-  lossSum(loss: LossName, activation: ActivationName, v: Matrix, out: Matrix, targets: Matrix): number {
-    this.#lossSum(loss, activation, v, out, targets);
+  lossSum(
+    loss: LossName,
+    activation: ActivationName,
+    v: Matrix,
+    out: Matrix,
+    targets: Matrix,
+    weights: ArrayLike<number> | null = null,
+  ): number {
+    this.#lossSum(loss, activation, v, out, targets, weights);
     return this.#param[0];
   }
 
@@ -421,14 +428,23 @@ export class WasmBackend implements Backend {
     out: Matrix,
     targets: Matrix,
     sum: Float64Array,
+    weights: ArrayLike<number> | null = null,
   ): void {
-    this.#lossSum(loss, activation, v, out, targets);
+    this.#lossSum(loss, activation, v, out, targets, weights);
     sum[0] = this.#param[0];
   }
 
-  #lossSum(loss: LossName, activation: ActivationName, v: Matrix, out: Matrix, targets: Matrix): void {
-    if (v.dtype === 'float64' || v.rows * v.cols <= this.#smallElements) {
-      lossSumKernel(loss, activation, v, out, targets, this.#param);
+  // Weighted losses (sample and class weights) take the plain kernels' bodies, on the same memory.
+  #lossSum(
+    loss: LossName,
+    activation: ActivationName,
+    v: Matrix,
+    out: Matrix,
+    targets: Matrix,
+    weights: ArrayLike<number> | null,
+  ): void {
+    if (weights !== null || v.dtype === 'float64' || v.rows * v.cols <= this.#smallElements) {
+      lossSumKernel(loss, activation, v, out, targets, this.#param, weights);
       return;
     }
     sameShape(out, targets, 'loss');
@@ -452,9 +468,10 @@ export class WasmBackend implements Backend {
     targets: Matrix,
     scale: number,
     delta: Matrix,
+    weights: ArrayLike<number> | null = null,
   ): void {
     this.#param[0] = scale;
-    this.#lossDelta(loss, activation, v, out, targets, delta);
+    this.#lossDelta(loss, activation, v, out, targets, delta, weights);
   }
 
   #lossDelta(
@@ -464,9 +481,10 @@ export class WasmBackend implements Backend {
     out: Matrix,
     targets: Matrix,
     delta: Matrix,
+    weights: ArrayLike<number> | null,
   ): void {
-    if (v.dtype === 'float64' || v.rows * v.cols <= this.#smallElements) {
-      lossDeltaKernel(loss, activation, v, out, targets, this.#param, delta);
+    if (weights !== null || v.dtype === 'float64' || v.rows * v.cols <= this.#smallElements) {
+      lossDeltaKernel(loss, activation, v, out, targets, this.#param, delta, weights);
       return;
     }
     sameShape(out, targets, 'loss');
