@@ -30,6 +30,8 @@ export interface ExplainArgs {
   learningRate: number[];
   dtype: 'float32' | 'float64';
   digits: number;
+  /** Seed of the dropout masks (a model with dropout). */
+  seed?: number;
   json?: boolean;
   /** `text` (default), or a worked example in `latex` or `markdown`. */
   format?: 'text' | ExplainFormat;
@@ -109,6 +111,7 @@ export async function explainCommand(args: ExplainArgs): Promise<number> {
     loss: args.loss,
     reduction: args.reduction,
     learningRate: args.learningRate.length === 1 ? args.learningRate[0] : args.learningRate,
+    seed: args.seed,
   };
   const trace = explain(net, x, d, options);
   if (args.json) {

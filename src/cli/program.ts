@@ -247,6 +247,11 @@ export function buildProgram(
     )
     .addOption(new Option('--dtype <type>', 'float32 or float64').argParser(oneOf(DTYPES)).default('float64'))
     .option('--digits <n>', 'significant digits in the text form', positiveInteger, 6)
+    .option(
+      '--seed <n>',
+      "seed of the dropout masks of a model with dropout: the masks of the first update of a training run with this seed (default 0)",
+      nonNegativeInteger,
+    )
     .addOption(
       new Option('--format <f>', 'text, or a worked example for a handout: latex or markdown')
         .choices(['text', 'latex', 'markdown'])
