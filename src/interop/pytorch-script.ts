@@ -175,7 +175,8 @@ def encode(path, header, rows, pre):
     return xs, ds
 
 
-# ---- the network: an nn.Sequential of Linear and activation modules, as 'backprop export --to safetensors' lays it out ----
+# ---- the network: an nn.Sequential of Linear and activation modules, as 'backprop export --to safetensors' lays it out,
+# with nn.Dropout(p) after each layer that has a dropout rate (its masks are PyTorch's, not backprop's) ----
 
 MODULES = {
     "sigmoid": nn.Sigmoid,
@@ -211,17 +212,22 @@ def build(model, dtype):
             linear.weight.copy_(torch.tensor(layer["weights"], dtype=torch.float64).T)
             linear.bias.copy_(torch.tensor(layer["biases"], dtype=torch.float64))
         modules.append(linear)
-        layers.append((linear, layer["activation"]))
+        drop = nn.Dropout(layer["dropout"]) if layer.get("dropout") else None
+        layers.append((linear, layer["activation"], drop))
         if layer["activation"] != "linear":
             modules.append(MODULES[layer["activation"]]())
+        if drop is not None:
+            modules.append(drop)
     return nn.Sequential(*modules), layers
 
 
 def forward(layers, x):
     """v and out of the output layer."""
-    for linear, activation in layers:
+    for linear, activation, drop in layers:
         v = linear(x)
         x = PSI[activation](v)
+        if drop is not None:
+            x = drop(x)  # inverted dropout while net.train(); nothing under net.eval()
     return v, x
 
 
@@ -251,7 +257,7 @@ def correct(y, d):
 def optimizer(layers):
     """torch.optim with one parameter group per layer: eta^(n) of layer n."""
     o = SETTINGS["optimizer"]
-    groups = [{"params": [linear.weight, linear.bias], "lr": eta} for (linear, _), eta in zip(layers, SETTINGS["learningRate"])]
+    groups = [{"params": [linear.weight, linear.bias], "lr": eta} for (linear, _, _), eta in zip(layers, SETTINGS["learningRate"])]
     lr, wd = SETTINGS["learningRate"][0], o["weightDecay"]
     if o["name"] == "sgd":
         return torch.optim.SGD(groups, lr=lr, weight_decay=wd)
@@ -351,9 +357,11 @@ def main():
         state = cp["state"]
 
     def measure(x, d):
+        net.eval()  # no dropout when measuring
         with torch.no_grad():
             v, y = forward(layers, x)
             s = float(loss_sum(v, y, d))
+        net.train()
         cost = s / x.shape[0] if S["reduction"] == "mean" else s
         return cost, (correct(y, d) / x.shape[0] if classification else None)
 
