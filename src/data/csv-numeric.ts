@@ -29,6 +29,8 @@ export interface NumericTable {
   values: Float64Array;
   /** The 1-based line of each row in the file. */
   lines: Uint32Array;
+  /** Per column, 1 when every cell is a whole number spelled as `String(x)` spells it. */
+  canonical: Uint8Array;
 }
 
 const COMMA = 44;
@@ -63,6 +65,12 @@ export class NumericCsvParser {
   values: Float64Array;
   lines: Uint32Array;
   rows = 0;
+  /**
+   * Per column, 1 while every cell is a whole number spelled as `String(x)`
+   * spells it (`12`, `-3`, not `012`, `+3`, `3.0` or `-0`): its text can then be
+   * rebuilt from its number, as class labels need.
+   */
+  canonical = new Uint8Array(0);
   #failed: NotNumeric | undefined;
 
   constructor(
@@ -99,6 +107,7 @@ export class NumericCsvParser {
       rows: this.rows,
       values: this.values.subarray(0, this.rows * cols),
       lines: this.lines.subarray(0, this.rows),
+      canonical: this.canonical.slice(),
     };
     if (!last) {
       this.values = new Float64Array(this.values.length);
@@ -145,12 +154,14 @@ export class NumericCsvParser {
       if (columns === undefined) return pos;
       if (this.lines.length < 16) this.lines = new Uint32Array(16);
       this.values = new Float64Array(this.lines.length * columns.length);
+      this.canonical = new Uint8Array(columns.length).fill(1);
     }
     const cols = columns.length;
     let values = this.values;
     let lines = this.lines;
     let at = this.rows * cols;
     let line = this.line;
+    const canonical = this.canonical;
     while (pos < stop) {
       const c = bytes[pos];
       line++;
@@ -221,6 +232,14 @@ export class NumericCsvParser {
           if (!Number.isFinite(x)) return this.#fail(line);
         }
         values[at++] = x;
+        // Spelled as String(x) spells it: a whole number, no sign but a minus, no leading zero, not -0.
+        if (
+          p - pos !== digits + (negative ? 1 : 0) ||
+          digits > 15 ||
+          (digits > 1 && bytes[negative ? pos + 1 : pos] === ZERO) ||
+          (negative && mantissa === 0)
+        )
+          canonical[j] = 0;
         // The field must end here: a comma between fields, a line end (or the end) after the last.
         if (j < cols - 1) {
           if (b !== COMMA || p >= stop) return this.#fail(line);

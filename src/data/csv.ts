@@ -8,6 +8,7 @@
  */
 
 import { parse } from 'csv-parse/browser/esm/sync';
+import type { NumericTable } from './csv-numeric.js';
 import { DataError } from './errors.js';
 
 /** A CSV file read into memory: the header and the data rows, as strings. */
@@ -20,6 +21,12 @@ export interface Table {
   rows: string[][];
   /** The 1-based line of each row in the file (its last line if a quoted field spans lines). */
   lines: number[];
+  /**
+   * The same rows as numbers, when the file is plain numbers and a reader took
+   * the fast path (see csv-numeric.ts); `rows` and `lines` are then built only
+   * when first read.
+   */
+  numbers?: NumericTable;
 }
 
 /** csv-parse options shared by the in-memory and the streaming readers. */

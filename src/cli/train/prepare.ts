@@ -17,6 +17,13 @@ import {
   rowEncoder,
   type TaskChoice,
 } from '../../data/encoding.js';
+import {
+  encodeNumbers,
+  groupsOf,
+  numericView,
+  profileNumbers,
+  rowsAsText,
+} from '../../data/numeric-table.js';
 import { profileRows, type TableProfile } from '../../data/profile.js';
 import { splitRows } from '../../data/split.js';
 import type { Reduction } from '../../losses.js';
@@ -86,13 +93,18 @@ export function taskOf(profile: TableProfile, choice: ColumnChoice, args: TrainA
 
 /** Reads the whole file: exact stratified splits, scaling statistics from the training rows. */
 export function prepareTable(table: Table, args: TrainArgs, plan: DataPlan): Prepared {
-  const { file, columns, rows, lines } = table;
+  const { file, columns } = table;
   const choice = chooseColumns(columns, file, {
     target: args.target,
     inputs: args.inputs,
     ignore: args.ignore,
   });
-  const all = profileRows(columns, rows, lines);
+  // A file of plain numbers is profiled and encoded from its numbers, with no string per cell.
+  const numbers = numericView(table, choice.targetColumns);
+  const rows = numbers ? [] : table.rows;
+  const lines = numbers ? [] : table.lines;
+  const n = numbers ? numbers.rows : rows.length;
+  const all = numbers ? profileNumbers(numbers) : profileRows(columns, rows, lines);
   const options = encodingOptions(args, plan, file, choice);
   // First the target alone (for stratifying), then the scaling from the training rows.
   const draft = buildEncoding(all, all, options);
@@ -100,33 +112,43 @@ export function prepareTable(table: Table, args: TrainArgs, plan: DataPlan): Pre
   if (draft.target.kind === 'classes') {
     const col = columns.indexOf(draft.target.column);
     const index = new Map(draft.target.classes.map((k, i) => [k, i] as const));
-    groups = Uint32Array.from(rows, (r) => index.get(r[col].trim()) ?? 0);
+    groups = numbers
+      ? groupsOf(numbers, col, index)
+      : Uint32Array.from(rows, (r) => index.get(r[col].trim()) ?? 0);
   }
-  const split = splitRows(rows.length, {
+  const split = splitRows(n, {
     validation: plan.validationSplit,
     test: args.testSplit,
     seed: args.seed,
     groups,
   });
   const fit =
-    split.validation.length + split.test.length > 0 ? profileRows(columns, rows, lines, split.train) : all;
+    split.validation.length + split.test.length > 0
+      ? numbers
+        ? profileNumbers(numbers, split.train)
+        : profileRows(columns, rows, lines, split.train)
+      : all;
   const encoding = buildEncoding(all, fit, options);
   const encoder = rowEncoder(encoding, columns, file, true);
-  const train = encodeRows(encoder, rows, lines, split.train);
-  const validation =
-    split.validation.length > 0 ? encodeRows(encoder, rows, lines, split.validation) : undefined;
-  const test = split.test.length > 0 ? encodeRows(encoder, rows, lines, split.test) : undefined;
-  const sampleIdx = sampleIndices(rows.length, 3000, args.seed);
+  const encode = (indices: Uint32Array): Encoded =>
+    numbers ? encodeNumbers(numbers, encoding, indices) : encodeRows(encoder, rows, lines, indices);
+  const train = encode(split.train);
+  const validation = split.validation.length > 0 ? encode(split.validation) : undefined;
+  const test = split.test.length > 0 ? encode(split.test) : undefined;
+  const sampleIdx = sampleIndices(n, 3000, args.seed);
   return {
     encoding,
-    rows: rows.length,
+    rows: n,
     train,
     trainRows: train.rows,
     testRows: test?.rows ?? 0,
     validation,
     test,
     streamed: false,
-    sample: { columns, rows: Array.from(sampleIdx, (i) => rows[i]) },
+    sample: {
+      columns,
+      rows: numbers ? rowsAsText(numbers, sampleIdx) : Array.from(sampleIdx, (i) => rows[i]),
+    },
     task: taskOf(all, choice, args),
     finalScores: async (net, o) => ({
       train: scoreEncoded(net, encoding, train, o.loss as never, o.reduction),

@@ -39,9 +39,28 @@ export function fileError(err: unknown, file: string): DataError {
   return new DataError({ file }, `cannot read the file (${fileReason(err)}); expected a readable CSV file`);
 }
 
-/** Reads a whole CSV file into a {@link Table}. */
+/**
+ * Reads a whole CSV file into a {@link Table}. A file of plain numbers is read
+ * into `numbers` at once and into rows of text only if they are asked for.
+ */
 export async function readCsvFile(path: string): Promise<Table> {
-  return parseCsv(await readBytes(path), path);
+  const bytes = await readBytes(path);
+  const numbers = parseNumericCsv(bytes, path);
+  if (numbers instanceof NotNumeric) return parseCsv(bytes, path);
+  let text: Table | undefined;
+  return {
+    file: path,
+    columns: numbers.columns,
+    numbers,
+    get rows() {
+      text ??= parseCsv(bytes, path);
+      return text.rows;
+    },
+    get lines() {
+      text ??= parseCsv(bytes, path);
+      return text.lines;
+    },
+  };
 }
 
 async function readBytes(path: string): Promise<Uint8Array> {

@@ -1,0 +1,154 @@
+/**
+ * A numeric CSV file (see csv-numeric.ts) profiled and encoded from its numbers,
+ * with no string per cell: the same {@link TableProfile} and the same encoded
+ * inputs and targets as profiling and encoding its rows of text would give,
+ * bit for bit, when the columns that hold class labels are spelled as
+ * `String(x)` spells them (whole numbers; see `NumericTable.canonical`).
+ *
+ * @module
+ */
+
+import type { NumericTable } from './csv-numeric.js';
+import type { Encoding } from './encoding.js';
+import { MAX_CATEGORIES, TableProfile } from './profile.js';
+
+/** Whole numbers in [-SMALL, SMALL] are counted in an array rather than a map. */
+const SMALL = 1024;
+
+/** The profile of every column over all rows, or the rows at `indices`, in that order. */
+export function profileNumbers(table: NumericTable, indices?: ArrayLike<number>): TableProfile {
+  const profile = new TableProfile(table.columns);
+  const cols = table.columns.length;
+  const n = indices ? indices.length : table.rows;
+  const values = table.values;
+  profile.rows = n;
+  // Row by row (the memory's order), every column's running state side by side.
+  const width = 2 * SMALL + 1;
+  const small = new Int32Array(cols * width);
+  const other = Array.from({ length: cols }, () => new Map<number, number>());
+  const order = Array.from({ length: cols }, (): number[] => []);
+  const capped = new Uint8Array(cols);
+  const mean = new Float64Array(cols);
+  const m2 = new Float64Array(cols);
+  const min = new Float64Array(cols).fill(Number.POSITIVE_INFINITY);
+  const max = new Float64Array(cols).fill(Number.NEGATIVE_INFINITY);
+  for (let k = 0; k < n; k++) {
+    const row = (indices ? indices[k] : k) * cols;
+    const count = k + 1;
+    for (let j = 0; j < cols; j++) {
+      const x = values[row + j];
+      // Distinct values counted by number, in the order first seen, named as their text at
+      // the end: whole numbers near zero (pixels, labels) in an array, others in a map.
+      if (capped[j] === 0) {
+        if (x === (x | 0) && x >= -SMALL && x <= SMALL) {
+          if (small[j * width + x + SMALL]++ === 0) order[j].push(x);
+        } else {
+          const c = other[j].get(x);
+          if (c === undefined) order[j].push(x);
+          other[j].set(x, (c ?? 0) + 1);
+        }
+        if (order[j].length > MAX_CATEGORIES) capped[j] = 1;
+      }
+      // Welford's running mean and squared deviations, as ColumnProfile.add computes them.
+      const d = x - mean[j];
+      mean[j] += d / count;
+      m2[j] += d * (x - mean[j]);
+      if (x < min[j]) min[j] = x;
+      if (x > max[j]) max[j] = x;
+    }
+  }
+  for (let j = 0; j < cols; j++) {
+    const p = profile.columns[j];
+    p.count = n;
+    p.numbers = n;
+    p.mean = mean[j];
+    p.m2 = m2[j];
+    p.min = min[j];
+    p.max = max[j];
+    const isSmall = (x: number) => x === (x | 0) && x >= -SMALL && x <= SMALL;
+    p.values = capped[j]
+      ? undefined
+      : new Map(
+          order[j].map(
+            (x) => [String(x), isSmall(x) ? small[j * width + x + SMALL] : other[j].get(x)!] as const,
+          ),
+        );
+  }
+  return profile;
+}
+
+/**
+ * The table's numbers when a reader took the fast path and every target column
+ * is spelled as numbers print (so that class labels can be rebuilt from them),
+ * else undefined: read the rows of text then.
+ */
+export function numericView(
+  table: { numbers?: NumericTable },
+  targetColumns: readonly string[],
+): NumericTable | undefined {
+  const t = table.numbers;
+  if (t === undefined) return undefined;
+  return targetColumns.every((c) => t.canonical[t.columns.indexOf(c)] === 1) ? t : undefined;
+}
+
+/** Column `col` of the rows as group numbers, by the label each value spells (stratified splits). */
+export function groupsOf(table: NumericTable, col: number, index: Map<string, number>): Uint32Array {
+  const cols = table.columns.length;
+  return Uint32Array.from(
+    { length: table.rows },
+    (_, i) => index.get(String(table.values[i * cols + col])) ?? 0,
+  );
+}
+
+/** The rows at `indices` as text, for pictures. */
+export function rowsAsText(table: NumericTable, indices: ArrayLike<number>): string[][] {
+  const cols = table.columns.length;
+  return Array.from({ length: indices.length }, (_, k) =>
+    Array.from(table.values.subarray(indices[k] * cols, (indices[k] + 1) * cols), String),
+  );
+}
+
+/**
+ * The inputs x and targets d of the rows at `indices`, as the row encoder of
+ * encoding.ts writes them: (x - offset) / scale per numeric input; a class
+ * one-hot (or its index, for one sigmoid output); numeric targets scaled.
+ * The table must come from {@link numericView}, the encoding from its profile.
+ */
+export function encodeNumbers(
+  table: NumericTable,
+  encoding: Encoding,
+  indices: ArrayLike<number>,
+): {
+  x: { data: Float64Array; shape: [number, number] };
+  d: { data: Float64Array; shape: [number, number] };
+  rows: number;
+} {
+  const cols = table.columns.length;
+  const n = indices.length;
+  const values = table.values;
+  const inputCols = encoding.inputs.map((c) => table.columns.indexOf(c.column));
+  const offsets = encoding.inputs.map((c) => (c.kind === 'number' ? c.offset : 0));
+  const scales = encoding.inputs.map((c) => (c.kind === 'number' ? c.scale : 1));
+  const m0 = inputCols.length;
+  const t = encoding.target;
+  const mN = t.kind === 'classes' ? (t.binary ? 1 : t.classes.length) : t.columns.length;
+  const x = new Float64Array(n * m0);
+  const d = new Float64Array(n * mN);
+  const classOf =
+    t.kind === 'classes' ? new Map(t.classes.map((k, i) => [Number(k), i] as const)) : undefined;
+  const targetCols =
+    t.kind === 'classes' ? [table.columns.indexOf(t.column)] : t.columns.map((c) => table.columns.indexOf(c));
+  for (let k = 0; k < n; k++) {
+    const row = indices[k] * cols;
+    for (let i = 0; i < m0; i++) x[k * m0 + i] = (values[row + inputCols[i]] - offsets[i]) / scales[i];
+    if (t.kind === 'classes') {
+      // Every label was seen when the classes were listed: the lookup cannot miss.
+      const at = classOf!.get(values[row + targetCols[0]])!;
+      if (t.binary) d[k] = at;
+      else d[k * mN + at] = 1;
+    } else {
+      for (let i = 0; i < mN; i++) d[k * mN + i] = (values[row + targetCols[i]] - t.offset[i]) / t.scale[i];
+    }
+  }
+  return { x: { data: x, shape: [n, m0] }, d: { data: d, shape: [n, mN] }, rows: n };
+}

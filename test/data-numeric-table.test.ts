@@ -1,0 +1,93 @@
+// A file of plain numbers profiled and encoded from its numbers gives exactly
+// what profiling and encoding its rows of text gives: statistics, class labels,
+// encoded inputs and targets, bit for bit.
+import { describe, expect, it } from 'vitest';
+import { encodeRows } from '../src/cli/run-model.js';
+import { parseCsv } from '../src/data/csv.js';
+import { NotNumeric, type NumericTable, parseNumericCsv } from '../src/data/csv-numeric.js';
+import { buildEncoding, rowEncoder } from '../src/data/encoding.js';
+import { encodeNumbers, groupsOf, numericView, profileNumbers } from '../src/data/numeric-table.js';
+import { profileRows } from '../src/data/profile.js';
+import { Random } from '../src/random.js';
+
+const rng = new Random(5);
+const rows = Array.from({ length: 400 }, (_, i) => [
+  String(i % 7),
+  (rng.normal() * 3).toFixed(4),
+  String(Math.round(rng.uniform(-50, 50))),
+  `${(rng.uniform(0, 1) * 1e-3).toExponential(6)}`,
+]);
+const text = `label,x,y,z\n${rows.map((r) => r.join(',')).join('\n')}\n`;
+const numbers = parseNumericCsv(text, 'n.csv') as NumericTable;
+const strings = parseCsv(text, 'n.csv');
+
+describe('a numeric table read from its numbers', () => {
+  it('marks the columns spelled as numbers print', () => {
+    expect(numbers).not.toBeInstanceOf(NotNumeric);
+    expect(Array.from(numbers.canonical)).toEqual([1, 0, 1, 0]);
+    expect(numericView({ numbers }, ['label'])).toBe(numbers);
+    expect(numericView({ numbers }, ['x'])).toBeUndefined();
+    expect(numericView({}, ['label'])).toBeUndefined();
+  });
+
+  it('profiles every column as the rows of text profile', () => {
+    const subset = Uint32Array.from({ length: 150 }, (_, i) => (i * 7) % 400);
+    for (const indices of [undefined, subset]) {
+      const a = profileNumbers(numbers, indices);
+      const b = profileRows(strings.columns, strings.rows, strings.lines, indices);
+      expect(a.rows).toBe(b.rows);
+      for (let j = 0; j < 4; j++) {
+        const [p, q] = [a.columns[j], b.columns[j]];
+        expect([p.count, p.numbers, p.mean, p.m2, p.min, p.max, p.kind]).toEqual([
+          q.count,
+          q.numbers,
+          q.mean,
+          q.m2,
+          q.min,
+          q.max,
+          q.kind,
+        ]);
+      }
+      expect(a.columns[0].sortedValues()).toEqual(b.columns[0].sortedValues());
+    }
+  });
+
+  it('encodes inputs and class or numeric targets to the same bits as the row encoder', () => {
+    const all = profileNumbers(numbers);
+    const indices = new Random(2).shuffle(Uint32Array.from({ length: 400 }, (_, i) => i));
+    for (const [target, task, loss] of [
+      ['label', 'classes', undefined],
+      ['y', 'numbers', undefined],
+      ['label', 'classes', 'binary-cross-entropy'],
+    ] as const) {
+      const binaryRows = loss
+        ? strings.rows.map((r) => [String(Number(r[0]) % 2), ...r.slice(1)])
+        : strings.rows;
+      const binaryText = `label,x,y,z\n${binaryRows.map((r) => r.join(',')).join('\n')}\n`;
+      const table = loss ? (parseNumericCsv(binaryText) as NumericTable) : numbers;
+      const profile = loss ? profileNumbers(table) : all;
+      const options = {
+        file: 'n.csv',
+        inputColumns: ['label', 'x', 'y', 'z'].filter((c) => c !== target),
+        targetColumns: [target],
+        scaling: 'standard' as const,
+        task,
+        loss,
+        scaleTargets: task === 'numbers',
+      };
+      const encoding = buildEncoding(profile, profile, options);
+      const viaText = encodeRows(
+        rowEncoder(encoding, strings.columns, 'n.csv', true),
+        binaryRows,
+        strings.lines,
+        indices,
+      );
+      const viaNumbers = encodeNumbers(table, encoding, indices);
+      expect(viaNumbers.x.data).toEqual(viaText.x.data);
+      expect(viaNumbers.d.data).toEqual(viaText.d!.data);
+      expect(viaNumbers.x.shape).toEqual(viaText.x.shape);
+    }
+    const index = new Map(['0', '1', '2', '3', '4', '5', '6'].map((k, i) => [k, i] as const));
+    expect(Array.from(groupsOf(numbers, 0, index).subarray(0, 8))).toEqual([0, 1, 2, 3, 4, 5, 6, 0]);
+  });
+});
