@@ -172,6 +172,14 @@ async function exportCommand(modelPath: string, opts: ExportOptions, dtypeGiven:
     if (python) process.stdout.write(python);
     process.stderr.write(`wrote ${written.join(' and ')} (${opts.to})\n`);
   }
+  const dropped = model.layers.flatMap((l, n) => (l.dropout ? [`layers[${n}] p = ${l.dropout}`] : []));
+  if (dropped.length > 0) {
+    process.stderr.write(
+      opts.to === 'pytorch'
+        ? `note: dropout (${dropped.join(', ')}) trains as nn.Dropout(p) in the script, with PyTorch's masks, not backprop's\n`
+        : `note: dropout (${dropped.join(', ')}) is left out: it acts only in training, and the exported network predicts with every node, as backprop does\n`,
+    );
+  }
   if (opts.to === 'pytorch' && !opts.json) {
     process.stderr.write(
       `run it: python ${opts.out} <data.csv>   or   torchrun --nproc_per_node=2 ${opts.out} <data.csv>\n`,
