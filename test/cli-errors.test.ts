@@ -284,7 +284,7 @@ const cases: Case[] = [
   {
     name: 'an unknown data set',
     args: (d) => ['datasets', 'export', 'mnist', '--out', join(d, 'out.json')],
-    stderr: /unknown data set 'mnist'; expected one of iris, digits, line/,
+    stderr: /unknown data set 'mnist'; expected one of iris, digits, wine, breast-cancer, diabetes, line/,
   },
 ];
 

@@ -140,12 +140,6 @@ export async function train(
       `${dataFile}: has ${prepared.rows} rows but the checkpoint ${args.checkpoint} was made on ${resumeFrom.data.rows}; expected the same data`,
     );
   }
-  log(
-    taskLine(
-      encoding.target.kind === 'classes' ? [encoding.target.column] : encoding.target.columns,
-      prepared.task,
-    ),
-  );
 
   // The network: from --init, from the checkpoint, or new.
   const m0 = inputWidth(encoding);
@@ -213,6 +207,10 @@ export async function train(
   const etaText = settings.learningRate.every((r) => r === settings.learningRate[0])
     ? fmt(settings.learningRate[0])
     : settings.learningRate.map(fmt).join(',');
+  // Said once the settings are known to be good: a refused run prints its one error line only.
+  const targetColumns =
+    encoding.target.kind === 'classes' ? [encoding.target.column] : encoding.target.columns;
+  log(taskLine(targetColumns, prepared.task));
   log(
     `training ${describeNetwork(net)} on ${prepared.trainRows} rows of ${dataFile}` +
       `${prepared.validation ? `, ${prepared.validation.rows} validation` : ''}${prepared.testRows ? `, ${prepared.testRows} test` : ''}` +
