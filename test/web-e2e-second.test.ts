@@ -244,6 +244,9 @@ describe.skipIf(skip)('playground defects, fixed', () => {
     );
     expect(await diagramWeights(page)).toEqual(before);
     expect((await snap(page))!.epoch).toBe(3);
+    expect(await page.textContent('#settings-note')).toMatch(
+      /From epoch 3 on: the new settings train the current weights/,
+    );
     // The next update is the panel's, with the new rate: the explain panel and U agree to the bit.
     const shown = await explained(page);
     await page.click('#step-update');
@@ -255,6 +258,7 @@ describe.skipIf(skip)('playground defects, fixed', () => {
     await waitSnapshot(page, (x) => x !== null && x.running && x.epoch > 6);
     await page.selectOption('#mode', 'batch');
     await page.selectOption('#optimizer', 'momentum');
+    expect(await page.textContent('#settings-note')).toMatch(/momentum's running averages start afresh/);
     await page.selectOption('#loss', 'squared');
     const s1 = (await snap(page))!.epoch;
     await waitSnapshot(page, (x) => x !== null && x.epoch > s1 + 5);

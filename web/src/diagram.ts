@@ -190,6 +190,8 @@ export class Diagram {
     const node = document.createElement('div');
     node.className = 'node';
     node.tabIndex = 0;
+    // A picture of the node's output (its numbers show on focus): an image with a name, not a bare div.
+    node.setAttribute('role', 'img');
     node.setAttribute('aria-label', label);
     if (withCanvas) {
       const c = document.createElement('canvas');

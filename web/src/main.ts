@@ -74,9 +74,22 @@ function changed(what: Change): void {
   if (what === 'training' && page.ready && page.last?.stopped !== 'diverged') {
     hideBanner();
     send({ type: 'settings', setup: structuredClone(page.setup) });
+    sayInPlace();
     return;
   }
   restart();
+}
+
+let noteTimer: ReturnType<typeof setTimeout> | null = null;
+/** Says on screen that new settings go on from the current weights, and what starts afresh. */
+function sayInPlace(): void {
+  const epoch = page.last?.epoch ?? 0;
+  const state =
+    page.setup.optimizer === 'sgd' ? '' : `; ${page.setup.optimizer}'s running averages start afresh`;
+  $('settings-note').textContent =
+    `From epoch ${epoch} on: the new settings train the current weights${state}. Reset starts over.`;
+  if (noteTimer) clearTimeout(noteTimer);
+  noteTimer = setTimeout(() => ($('settings-note').textContent = ''), 6000);
 }
 
 function restart(): void {
