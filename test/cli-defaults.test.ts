@@ -198,6 +198,20 @@ describe('scaling', () => {
   });
 });
 
+it('refuses the retired --target-scale in one line', async () => {
+  const run = await runCli([
+    'train',
+    join(ROOT, 'data/iris.csv'),
+    '--target',
+    'species',
+    '--target-scale',
+    'none',
+  ]);
+  expect(run.code).toBe(2);
+  expect(run.stderr.trim().split('\n')).toHaveLength(1);
+  expect(run.stderr).toContain('--scale applies to numeric inputs and targets alike');
+});
+
 describe('when a run stops', () => {
   let file: string;
   beforeAll(async () => {
@@ -293,6 +307,12 @@ describe('the model file and the header line', () => {
       .predict(x)
       .map((r) => r[0]);
     expect(y).not.toEqual(in32);
+    // export writes the weights in the model's dtype unless --dtype says otherwise.
+    const tensors = join(dir, 'f64.safetensors');
+    expect((await runCli(['export', out, '--to', 'safetensors', '--out', tensors])).code).toBe(0);
+    const bytes = await readFile(tensors);
+    const header = JSON.parse(bytes.subarray(8, 8 + Number(bytes.readBigUInt64LE(0))).toString('utf8'));
+    expect(header['0.weight'].dtype).toBe('F64');
   });
 
   it('describes the network trained with --init, not the default one', async () => {
