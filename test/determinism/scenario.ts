@@ -46,13 +46,21 @@ export function scenario(): Record<string, string> {
       options: { mode: 'batch', optimizer: 'momentum', learningRate: 0.1 },
       dtype: 'float32',
     },
+    // Dropout: the general engine, masks from the seeded generator (float32 on the default backend).
+    {
+      name: 'minibatch-dropout-float32',
+      hidden: 'tanh',
+      options: { mode: 'minibatch', batchSize: 8, learningRate: 0.1 },
+      dtype: 'float32',
+      dropout: 0.25,
+    },
   ] as const;
   for (const run of runs) {
     const net = new Network({
       inputs: 2,
       layers: [
-        { units: 8, activation: run.hidden },
-        { units: 8, activation: 'softplus' },
+        { units: 8, activation: run.hidden, dropout: 'dropout' in run ? run.dropout : 0 },
+        { units: 8, activation: 'softplus', dropout: 'dropout' in run ? run.dropout : 0 },
         { units: 1, activation: 'sigmoid' },
       ],
       seed: 9,
