@@ -78,7 +78,7 @@ describe('setup in the URL', () => {
   it('keeps the link readable', () => {
     expect(encodeSetup(defaultSetup('xor'))).toBe(
       'data=xor&layers=4:tanh:0.3,1:sigmoid:0.3&n=200&noise=0.1&test=0.5&loss=binary-cross-entropy' +
-        '&red=mean&mode=minibatch&batch=10&opt=sgd&l2=0&tol=0&seed=1&init=auto&feat=x1,x2&disc=false',
+        '&red=mean&mode=minibatch&batch=10&opt=sgd&l2=0&l1=0&tol=0&seed=1&init=auto&feat=x1,x2&disc=false',
     );
   });
 
