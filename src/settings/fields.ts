@@ -294,7 +294,7 @@ export const FIELDS = {
   }),
   seed: field<number>()({
     type: 'integer',
-    doc: 'seed of the shuffling and the splits (and of the initial weights, on the command line and the page)',
+    doc: 'seed of the shuffling, the splits and the dropout masks (and of the initial weights, on the command line and the page)',
     range: '[0, inf)',
     defaultText: "the network's seed",
     record: true,
