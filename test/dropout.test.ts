@@ -2,11 +2,14 @@
 // gradient with a fixed mask against central differences, dropout off outside
 // training, reproducibility, and the layer spec through the model file and a
 // checkpoint.
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { dropoutRandom } from '../src/dropout.js';
 import { formatExplain, formatExplainAs, jsBackend, Network, Trainer } from '../src/index.js';
 import { backward, createGradients, createWorkspace, forward, freeWorkspace } from '../src/propagation.js';
 import type { Random } from '../src/random.js';
+import { ROOT, runCli, tempDir } from './fixtures/cli/run.js';
 import { centralDifference, expectClose, flatParams, lcg, randomRows } from './support/core.js';
 
 const P = [0.3, 0.5];
@@ -305,13 +308,13 @@ describe('explain under dropout', () => {
     expect(trace.layers[2].mask).toBeUndefined();
     for (const n of [0, 1]) {
       const lt = trace.layers[n];
-      lt.mask?.forEach((row, r) =>
+      lt.mask?.forEach((row, r) => {
         row.forEach((m, i) => {
           const activated = lt.activated?.[r][i] as number;
           expect(lt.out[r][i] + 0).toBe(m === 0 ? 0 : activated * (1 / (1 - P[n])));
           if (m === 0) expect(Math.abs(lt.delta[r][i])).toBe(0);
-        }),
-      );
+        });
+      });
     }
     // The step explained is the first update of a batch-mode run with the same seed.
     const trained = new Network(spec());
@@ -344,5 +347,50 @@ describe('explain under dropout', () => {
     expect(() => net.explain(X, T, { ...options, masks: [ones(4), ones(4), null] })).toThrow(
       /masks\[0\]: expected 10 rows of 5 zeros \(dropped\) and ones \(kept\)/,
     );
+  });
+});
+
+describe('a stream trains with the same masks as the same rows in memory', () => {
+  it('minibatch, no shuffle: the same bits', async () => {
+    const options = {
+      mode: 'minibatch' as const,
+      batchSize: 4,
+      epochs: 2,
+      seed: 3,
+      optimizer: 'sgd' as const,
+      shuffle: false,
+    };
+    const inMemory = new Network(spec());
+    await inMemory.fit(X, T, options);
+    const streamed = new Network(spec());
+    const chunks = () => [0, 3, 6, 9].map((s) => ({ inputs: X.slice(s, s + 3), targets: T.slice(s, s + 3) }));
+    await streamed.fit(chunks, null, options);
+    expect(flatParams(streamed)).toEqual(flatParams(inMemory));
+  });
+});
+
+describe('the command line', () => {
+  const iris = join(ROOT, 'data', 'iris.csv');
+  it('train --dropout per hidden layer, saved in the model; export says it leaves it out', async () => {
+    const { dir, cleanup } = await tempDir();
+    try {
+      const out = join(dir, 'm.json');
+      const common = ['train', iris, '--target', 'species', '--hidden', '8,6', '--epochs', '3', '--out', out];
+      const run = await runCli([...common, '--dropout', '0.2,0.1']);
+      expect(run.code, run.stderr).toBe(0);
+      expect(run.stderr).toContain('hidden 8 relu dropout 0.2, 6 relu dropout 0.1');
+      const model = JSON.parse(await readFile(out, 'utf8'));
+      expect(model.layers.map((l: { dropout?: number }) => l.dropout)).toEqual([0.2, 0.1, undefined]);
+      const wrong = await runCli([...common, '--dropout', '0.2,0.1,0.3']);
+      expect(wrong.code).not.toBe(0);
+      expect(wrong.stderr).toContain('option --dropout: 3 rates for 2 hidden layers');
+      const exported = await runCli(['export', out, '--to', 'onnx', '--out', join(dir, 'm.onnx')]);
+      expect(exported.code, exported.stderr).toBe(0);
+      expect(exported.stderr).toContain(
+        'note: dropout (layers[0] p = 0.2, layers[1] p = 0.1) is left out: it acts only in training',
+      );
+    } finally {
+      await cleanup();
+    }
   });
 });
