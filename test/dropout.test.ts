@@ -2,6 +2,7 @@
 // gradient with a fixed mask against central differences, dropout off outside
 // training, reproducibility, and the layer spec through the model file and a
 // checkpoint.
+import { execFileSync } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -11,6 +12,7 @@ import { backward, createGradients, createWorkspace, forward, freeWorkspace } fr
 import type { Random } from '../src/random.js';
 import { ROOT, runCli, tempDir } from './fixtures/cli/run.js';
 import { centralDifference, expectClose, flatParams, lcg, randomRows } from './support/core.js';
+import { findPython } from './support/python.js';
 
 const P = [0.3, 0.5];
 const spec = () => ({
@@ -393,4 +395,52 @@ describe('the command line', () => {
       await cleanup();
     }
   });
+});
+
+const PYTHON = findPython(['torch']);
+if (!PYTHON) console.log('skipping the PyTorch script with dropout: no python3 that imports torch');
+
+describe.skipIf(!PYTHON)('the PyTorch training script', () => {
+  it('has nn.Dropout(p) after each layer with dropout, and predicts as backprop does under eval()', async () => {
+    const { dir, cleanup } = await tempDir();
+    try {
+      const out = join(dir, 'm.json');
+      const iris = join(ROOT, 'data', 'iris.csv');
+      const args = ['--target', 'species', '--hidden', '5,4', '--dropout', '0.5,0.25', '--epochs', '2'];
+      const trained = await runCli(['train', iris, ...args, '--dtype', 'float64', '--out', out]);
+      expect(trained.code, trained.stderr).toBe(0);
+      const script = join(dir, 'train.py');
+      const exported = await runCli(['export', out, '--to', 'pytorch', '--out', script]);
+      expect(exported.code, exported.stderr).toBe(0);
+      expect(exported.stderr).toContain('trains as nn.Dropout(p) in the script');
+      const net = Network.fromJSON(JSON.parse(await readFile(out, 'utf8')));
+      const x = [
+        [0.1, -0.2, 0.3, 0.4],
+        [1.5, 0.2, -0.7, 0.05],
+      ];
+      const python = [
+        'import importlib.util, json, sys, torch',
+        `spec = importlib.util.spec_from_file_location("s", ${JSON.stringify(script)})`,
+        'm = importlib.util.module_from_spec(spec); spec.loader.exec_module(m)',
+        'net, layers = m.build(m.MODEL, torch.float64)',
+        'net.eval()',
+        `y = net(torch.tensor(${JSON.stringify(x)}, dtype=torch.float64))`,
+        'print(json.dumps({"modules": [str(k) for k in net], "y": y.tolist()}))',
+      ].join('\n');
+      const result = JSON.parse(execFileSync(PYTHON as string, ['-c', python], { encoding: 'utf8' }));
+      expect(result.modules).toEqual([
+        expect.stringMatching(/^Linear/),
+        'ReLU()',
+        'Dropout(p=0.5, inplace=False)',
+        expect.stringMatching(/^Linear/),
+        'ReLU()',
+        'Dropout(p=0.25, inplace=False)',
+        expect.stringMatching(/^Linear/),
+        'Softmax(dim=-1)',
+      ]);
+      expectClose(result.y.flat(), net.predict(x).flat(), { rel: 1e-12, abs: 1e-15, what: 'eval()' });
+    } finally {
+      await cleanup();
+    }
+  }, 120_000);
 });
