@@ -11,7 +11,8 @@
  * The masks of an update are drawn before its forward pass from one seeded
  * {@link Random}, layer by layer (n = 1..N-1, layers without dropout skipped),
  * row-major within a layer (example by example, node by node): node i of
- * example r is dropped when `random.next() < p`. Each mask element is stored as
+ * example r is dropped when `random.uint32() < p * 2^32` (one 32-bit draw a
+ * node, so the masks cost little beside the update). Each mask element is stored as
  * 0 or 1/(1-p) rounded to the network's dtype, and applied by one exactly
  * rounded multiplication, so every backend gives the same bits.
  *
@@ -49,7 +50,8 @@ export function dropoutRandom(seed: number): Random {
 export function drawMask(mask: Matrix, p: number, random: Random): void {
   const m = mask.data;
   const kept = 1 / (1 - p);
-  for (let k = 0; k < m.length; k++) m[k] = random.next() < p ? 0 : kept;
+  const threshold = p * 4294967296;
+  for (let k = 0; k < m.length; k++) m[k] = random.uint32() < threshold ? 0 : kept;
 }
 
 /**

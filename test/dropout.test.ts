@@ -49,7 +49,9 @@ function handMasks(random: Random, rows: number): number[][][] {
     n === 2
       ? Array.from({ length: rows }, () => [1, 1])
       : Array.from({ length: rows }, () =>
-          Array.from({ length: spec().layers[n].units }, () => (random.next() < P[n] ? 0 : 1 / (1 - P[n]))),
+          Array.from({ length: spec().layers[n].units }, () =>
+            random.uint32() < P[n] * 2 ** 32 ? 0 : 1 / (1 - P[n]),
+          ),
         ),
   );
 }
