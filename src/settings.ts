@@ -30,8 +30,8 @@ export { MODES, type Mode };
 
 /** Options of training that are not settings of the table: data and the choice of kernel path. */
 export interface TrainerExtras {
-  /** Examples for validation, instead of a split. */
-  validationData?: { inputs: MatrixInput; targets: MatrixInput };
+  /** Examples for validation, instead of a split, with their weights if any. */
+  validationData?: { inputs: MatrixInput; targets: MatrixInput; sampleWeights?: ArrayLike<number> };
   /**
    * Let small networks trained one example at a time with plain sgd skip kernel
    * dispatch (same results to the bit): `true` (default) runs whole runs of
@@ -53,7 +53,13 @@ export interface TrainerExtras {
  * Options of training: one per row of the settings table (see `FIELDS` for
  * each one's meaning, default and range), each optional, plus {@link TrainerExtras}.
  */
-export type TrainOptions = FieldOptions & TrainerExtras;
+export type TrainOptions = FieldOptions & TrainerExtras & AliasOptions;
+
+/** Other names of rows (a row's `aliases`): `l2` is `weightDecay`. */
+export interface AliasOptions {
+  /** lambda of L2 weight decay: the same setting as `weightDecay`. */
+  l2?: number;
+}
 
 /**
  * Keys a caller may pass besides the rows: the Trainer's ({@link TrainerExtras})

@@ -188,6 +188,29 @@ export interface CliOnlyArgs {
   report?: string;
   json: boolean;
   quiet: boolean;
+  /** `--class-weight`: balanced, or a weight per class label. */
+  classWeight?: 'balanced' | Record<string, number>;
+  /** `--sample-weight`: the column holding each row's weight (then not an input). */
+  sampleWeight?: string;
+  /** `--l2`: another name of --weight-decay. */
+  l2?: number;
+}
+
+/** `balanced` or `label=w,label=w,...` (each w a number of at least 0). */
+export function classWeightSpec(value: string): 'balanced' | Record<string, number> {
+  if (value.trim() === 'balanced') return 'balanced';
+  const weights: Record<string, number> = {};
+  for (const pair of value.split(',')) {
+    const eq = pair.lastIndexOf('=');
+    const w = Number(pair.slice(eq + 1));
+    if (eq <= 0 || pair.slice(eq + 1).trim() === '' || !Number.isFinite(w) || w < 0) {
+      throw new InvalidArgumentError(
+        `expected balanced, or label=weight pairs separated by commas (e.g. 7=2,3=0.5); got '${pair}'.`,
+      );
+    }
+    weights[pair.slice(0, eq).trim()] = w;
+  }
+  return weights;
 }
 
 /** Every option of `train`, after parsing. */

@@ -15,6 +15,7 @@ import { addGradcheckCommand } from './gradcheck.js';
 import { addInteropCommands } from './interop.js';
 import {
   ACTIVATIONS,
+  classWeightSpec,
   columnList,
   DTYPES,
   dropoutRates,
@@ -24,6 +25,7 @@ import {
   nonNegativeInteger,
   nonNegativeNumber,
   oneOf,
+  parserOf,
   positiveInteger,
   REDUCTIONS,
   rates,
@@ -155,6 +157,16 @@ export function buildProgram(
   };
   for (const option of tableOptions(cliDefaults)) trainCommand.addOption(option);
   trainCommand
+    .addOption(new Option('--l2 <lambda>', 'the same as --weight-decay').argParser(parserOf('weightDecay')!))
+    .option(
+      '--class-weight <spec>',
+      "weight of each class's examples in the cost: balanced (n / (classes x count of the class)) or label=w,label=w,...",
+      classWeightSpec,
+    )
+    .option(
+      '--sample-weight <column>',
+      "column holding each row's weight in the cost (it is then not an input)",
+    )
     .option('--test-split <f>', 'fraction of rows held out for testing (scored at the end)', fraction, 0)
     .addOption(new Option('--dtype <type>', 'float32 or float64').argParser(oneOf(DTYPES)).default('float32'))
     .addOption(
@@ -249,7 +261,7 @@ export function buildProgram(
     .option('--digits <n>', 'significant digits in the text form', positiveInteger, 6)
     .option(
       '--seed <n>',
-      "seed of the dropout masks of a model with dropout: the masks of the first update of a training run with this seed (default 0)",
+      'seed of the dropout masks of a model with dropout: the masks of the first update of a training run with this seed (default 0)',
       nonNegativeInteger,
     )
     .addOption(

@@ -9,6 +9,7 @@
 
 import asciichart from 'asciichart';
 import cliProgress from 'cli-progress';
+import type { ResolvedSchedule } from '../schedules.js';
 
 /** The fields of an epoch the progress display shows (a subset of the core's EpochInfo). */
 export interface EpochView {
@@ -18,6 +19,23 @@ export interface EpochView {
   accuracy?: number;
   validationAccuracy?: number;
   elapsedSeconds: number;
+  /** eta^(n) the epoch trained with (a schedule changes it). */
+  learningRate?: readonly number[];
+}
+
+/** A schedule as the command line writes it: `cosine,epochs=50,warmup=5` (the defaults left out). */
+export function scheduleText(s: ResolvedSchedule): string {
+  const parts: string[] = [s.name];
+  for (const [k, v] of Object.entries(s)) {
+    if (k === 'name' || (k === 'warmup' && v === 0) || (k === 'warmupStart' && s.warmup === 0)) continue;
+    parts.push(`${k}=${fmt(v as number)}`);
+  }
+  return parts.join(',');
+}
+
+/** eta as the epoch line shows it: one number when every layer has the same, else eta1,eta2,... */
+export function etaText(rates: readonly number[]): string {
+  return rates.every((r) => r === rates[0]) ? fmt(rates[0]) : rates.map(fmt).join(',');
 }
 
 /** Shows training progress on a stream (stderr). */
@@ -71,7 +89,7 @@ export class Progress {
           : info?.accuracy !== undefined
             ? info.accuracy.toFixed(4)
             : '-',
-      rate: this.options.eta,
+      rate: info?.learningRate ? etaText(info.learningRate) : this.options.eta,
       speed: compact(speed),
     };
   }

@@ -30,7 +30,7 @@ import {
 import { BAD_INPUT, CliError, RUNTIME_FAILURE } from './errors.js';
 import { checkWritableFolder, readJsonFile, readModel, writeFileAtomic } from './files.js';
 import { hiddenDropout, optimizerOptions, type TrainArgs } from './options.js';
-import { fmt, lossChart, Progress } from './progress.js';
+import { etaText, lossChart, Progress, scheduleText } from './progress.js';
 import { loadRenderer, renderReport, reportFormat } from './report.js';
 import { type Encoded, type Scores, scoreEncoded } from './run-model.js';
 import { type CheckpointFile, readCheckpoint, stripOutputs } from './train/checkpoint.js';
@@ -44,6 +44,7 @@ import {
 import { type DataPlan, prepareTable } from './train/prepare.js';
 import { prepareStream } from './train/stream.js';
 import { reportData, summaryLines } from './train/summary.js';
+import { classWeightsOption, weightedAccuracy } from './train/weights.js';
 
 /** Every option of `train`, after parsing: the settings table's rows and the command line's own. */
 export type { TrainArgs } from './options.js';
@@ -69,6 +70,8 @@ export interface TrainResult {
   rows: { train: number; validation: number; test: number };
   history: { epochs: EpochInfo[]; stoppedBy: string | null; bestEpoch?: number };
   scores: Record<string, Scores>;
+  /** With class or sample weights: the training rows' accuracy, each row counted with its weight. */
+  weightedAccuracy?: number;
   seconds: number;
   [field: string]: unknown;
 }
@@ -168,6 +171,9 @@ export async function train(
     });
   }
 
+  if (args.sampleWeight && prepared.streamed) {
+    throw new CliError('option --sample-weight: needs the rows in memory; leave out --stream');
+  }
   const stopping = stoppingRule(args, prepared.trainRows, prepared.validation?.rows ?? 0);
   const options: TrainOptions = {
     loss,
@@ -181,7 +187,10 @@ export async function train(
       : undefined,
     optimizer: args.optimizer,
     ...optimizerOptions(args),
-    weightDecay: weightDecayOf(args, encoding.target.kind),
+    weightDecay: args.l2 ?? weightDecayOf(args, encoding.target.kind),
+    schedule: args.schedule,
+    classWeights: classWeightsOption(args.classWeight, encoding),
+    sampleWeights: prepared.weights?.train,
     shuffle: args.shuffle,
     seed: args.seed,
     epochs: stopping.epochs,
@@ -189,7 +198,11 @@ export async function train(
     patience: stopping.patience,
     minDelta: stopping.minDelta,
     validationData: prepared.validation
-      ? { inputs: prepared.validation.x, targets: prepared.validation.d! }
+      ? {
+          inputs: prepared.validation.x,
+          targets: prepared.validation.d!,
+          sampleWeights: prepared.weights?.validation,
+        }
       : undefined,
   };
   let interrupted = false;
@@ -204,9 +217,11 @@ export async function train(
   const settings = trainer.settings;
   if (resumeFrom) trainer.restore(resumeFrom.trainer);
 
-  const etaText = settings.learningRate.every((r) => r === settings.learningRate[0])
-    ? fmt(settings.learningRate[0])
-    : settings.learningRate.map(fmt).join(',');
+  const eta = etaText(settings.learningRate);
+  const schedule =
+    settings.schedule.name === 'constant' && settings.schedule.warmup === 0
+      ? ''
+      : `, schedule ${scheduleText(settings.schedule)}`;
   // Said once the settings are known to be good: a refused run prints its one error line only.
   const targetColumns =
     encoding.target.kind === 'classes' ? [encoding.target.column] : encoding.target.columns;
@@ -214,8 +229,11 @@ export async function train(
   log(
     `training ${describeNetwork(net)} on ${prepared.trainRows} rows of ${dataFile}` +
       `${prepared.validation ? `, ${prepared.validation.rows} validation` : ''}${prepared.testRows ? `, ${prepared.testRows} test` : ''}` +
-      `${prepared.streamed ? ' (streamed)' : ''}: ${settings.optimizer.name}, eta ${etaText}` +
-      `${settings.optimizer.weightDecay ? `, weight decay ${settings.optimizer.weightDecay}` : ''}, ${settings.mode}` +
+      `${prepared.streamed ? ' (streamed)' : ''}: ${settings.optimizer.name}, eta ${eta}${schedule}` +
+      `${settings.optimizer.weightDecay ? `, weight decay ${settings.optimizer.weightDecay}` : ''}` +
+      `${settings.optimizer.l1 ? `, l1 ${settings.optimizer.l1}` : ''}` +
+      `${settings.classWeights ? `, class weights ${args.classWeight === 'balanced' ? 'balanced' : JSON.stringify(args.classWeight)}` : ''}` +
+      `${args.sampleWeight ? `, sample weights from '${args.sampleWeight}'` : ''}, ${settings.mode}` +
       `${settings.mode === 'minibatch' ? ` of ${settings.batchSize}` : ''}, ${settings.loss}/${settings.reduction}, ` +
       `up to ${settings.epochs} epochs${settings.patience !== undefined ? `, patience ${settings.patience}` : ''}` +
       `${resumeFrom ? `, resuming after epoch ${trainer.epoch}` : ''}`,
@@ -240,7 +258,7 @@ export async function train(
   const progress = new Progress(process.stderr, {
     maxEpochs: settings.epochs,
     rowsPerEpoch: prepared.trainRows,
-    eta: etaText,
+    eta,
     startEpoch: trainer.epoch,
     quiet: args.quiet,
   });
@@ -315,6 +333,13 @@ export async function train(
       scores.test = scoreEncoded(net, encoding, prepared.test, settings.loss, settings.reduction);
     }
   }
+  const weighted =
+    (settings.classWeights !== undefined || prepared.weights) &&
+    typeof prepared.train !== 'function' &&
+    encoding.target.kind === 'classes' &&
+    (history.length > 0 || diverged)
+      ? weightedAccuracy(net, prepared.train, prepared.weights?.train ?? null, settings.classWeights)
+      : undefined;
 
   const meta: ModelMeta = {
     inputColumns: encoding.inputs.map((c) => c.column),
@@ -330,6 +355,7 @@ export async function train(
       finalCost: history.at(-1)?.cost,
       validationSplit: prepared.validation ? prepared.validation.rows / prepared.rows : 0,
       testSplit: args.testSplit,
+      sampleWeights: args.sampleWeight,
     }),
   };
   await writeFileAtomic(args.out, `${JSON.stringify(net.toJSON(meta))}\n`);
@@ -344,6 +370,7 @@ export async function train(
     bestEpoch,
     scores,
     seconds,
+    weighted,
   );
   if (args.report && format) {
     const report = reportData(net, encoding, prepared, history, scores, summary, dataFile);
@@ -379,6 +406,7 @@ export async function train(
     },
     history: { epochs: history, stoppedBy, bestEpoch },
     scores,
+    ...(weighted !== undefined ? { weightedAccuracy: weighted } : {}),
     seconds,
     ...(diverged ? { error: diverged.message } : {}),
   };

@@ -46,6 +46,8 @@ export interface RunFacts {
   testSplit?: number;
   /** The playground's link (its query string) that rebuilds the experiment. */
   playground?: string;
+  /** Where each example's weight came from: the column of the data file. */
+  sampleWeights?: string;
 }
 
 /** A model file's `training` field. */
@@ -86,6 +88,7 @@ const FACT_RULES: Record<keyof RunFacts, [test: (x: unknown) => boolean, expecte
   validationSplit: [(x) => typeof x === 'number' && x >= 0 && x < 1, 'a number in [0, 1)'],
   testSplit: [(x) => typeof x === 'number' && x >= 0 && x < 1, 'a number in [0, 1)'],
   playground: [(x) => typeof x === 'string', 'a string'],
+  sampleWeights: [(x) => typeof x === 'string', 'a string'],
 };
 
 const ROW_OF_NAME = new Map(RECORDED.map(([k, name]) => [name, k]));

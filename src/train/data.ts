@@ -164,8 +164,12 @@ export class TrainingData {
       if (vr !== tr) throw new BackpropError(`validationData.targets: ${tr} rows for ${vr} rows of inputs`);
       valX = toMatrix(v.inputs, backend, dtype, 'validationData.inputs', net.inputs);
       valT = toMatrix(v.targets, backend, dtype, 'validationData.targets', net.outputs);
-      // Given validation examples carry their class's weight (they have no sample weights).
-      if (classWeights) valW = exampleWeights(valT.data, net.outputs, vr, null, classWeights);
+      // Given validation examples carry their own sample weights and their class's weight.
+      const sample =
+        v.sampleWeights === undefined
+          ? null
+          : checkSampleWeights(v.sampleWeights, vr, 'validationData.sampleWeights');
+      if (classWeights || sample) valW = exampleWeights(valT.data, net.outputs, vr, sample, classWeights);
     }
     const stream = n === null ? (inputs as DataStream) : null;
     return { data: new TrainingData(net, n, x, t, stream, valX, valT, w, valW), settings };

@@ -14,21 +14,21 @@ import { plural } from '../plural.js';
 import type { ResolvedSettings } from '../settings.js';
 
 /** The sample weights as given, checked: one finite number of at least 0 per example. */
-export function checkSampleWeights(weights: ArrayLike<number>, rows: number): Float64Array {
+export function checkSampleWeights(
+  weights: ArrayLike<number>,
+  rows: number,
+  what = 'sampleWeights',
+): Float64Array {
   if (weights === null || typeof weights !== 'object' || typeof weights.length !== 'number') {
-    throw new BackpropError('sampleWeights: expected an array of numbers, one per example');
+    throw new BackpropError(`${what}: expected an array of numbers, one per example`);
   }
   if (weights.length !== rows) {
-    throw new BackpropError(
-      `sampleWeights: ${plural(weights.length, 'weight')} for ${plural(rows, 'example')}`,
-    );
+    throw new BackpropError(`${what}: ${plural(weights.length, 'weight')} for ${plural(rows, 'example')}`);
   }
   const w = Float64Array.from(weights);
   for (let i = 0; i < rows; i++) {
     if (typeof weights[i] !== 'number' || !Number.isFinite(w[i]) || w[i] < 0) {
-      throw new BackpropError(
-        `sampleWeights[${i}]: expected a number of at least 0, got ${String(weights[i])}`,
-      );
+      throw new BackpropError(`${what}[${i}]: expected a number of at least 0, got ${String(weights[i])}`);
     }
   }
   return w;

@@ -32,6 +32,7 @@ import { Random } from '../../random.js';
 import type { DataChunk, TrainOptions } from '../../train/trainer.js';
 import { type Encoded, encodeRows, type Scores, scoreEncoded } from '../run-model.js';
 import type { TrainArgs } from '../train.js';
+import { checkWeightColumn, weightsOf } from './weights.js';
 
 /** The parts of a run that the final steps need, for in-memory and streamed data alike. */
 export interface Prepared {
@@ -44,6 +45,8 @@ export interface Prepared {
   testRows: number;
   validation?: Encoded;
   test?: Encoded;
+  /** `--sample-weight`: the weight of each training row, and of each validation row. */
+  weights?: { train: Float64Array; validation?: Float64Array };
   /** Scores of the training rows (and of test rows, streamed) after training. */
   finalScores: (
     net: Network,
@@ -94,10 +97,14 @@ export function taskOf(profile: TableProfile, choice: ColumnChoice, args: TrainA
 /** Reads the whole file: exact stratified splits, scaling statistics from the training rows. */
 export function prepareTable(table: Table, args: TrainArgs, plan: DataPlan): Prepared {
   const { file, columns } = table;
+  const weightColumn = args.sampleWeight
+    ? checkWeightColumn(args.sampleWeight, columns, args.target, file)
+    : -1;
   const choice = chooseColumns(columns, file, {
     target: args.target,
     inputs: args.inputs,
-    ignore: args.ignore,
+    // The weight column is no input.
+    ignore: args.sampleWeight ? [...(args.ignore ?? []), args.sampleWeight] : args.ignore,
   });
   // A file of plain numbers is profiled and encoded from its numbers, with no string per cell.
   const numbers = numericView(table, choice.targetColumns);
@@ -136,6 +143,19 @@ export function prepareTable(table: Table, args: TrainArgs, plan: DataPlan): Pre
   const validation = split.validation.length > 0 ? encode(split.validation) : undefined;
   const test = split.test.length > 0 ? encode(split.test) : undefined;
   const sampleIdx = sampleIndices(n, 3000, args.seed);
+  let weights: Prepared['weights'];
+  if (weightColumn >= 0) {
+    const width = columns.length;
+    const value = numbers
+      ? (i: number) => numbers.values[i * width + weightColumn]
+      : (i: number) => rows[i][weightColumn];
+    const line = numbers ? (i: number) => numbers.lines[i] : (i: number) => lines[i];
+    const read = (idx: Uint32Array) => weightsOf(idx, value, line, file, columns[weightColumn]);
+    weights = {
+      train: read(split.train),
+      validation: split.validation.length > 0 ? read(split.validation) : undefined,
+    };
+  }
   return {
     encoding,
     rows: n,
@@ -144,6 +164,7 @@ export function prepareTable(table: Table, args: TrainArgs, plan: DataPlan): Pre
     testRows: test?.rows ?? 0,
     validation,
     test,
+    weights,
     streamed: false,
     sample: {
       columns,

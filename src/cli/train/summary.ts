@@ -35,6 +35,7 @@ export function summaryLines(
   bestEpoch: number | undefined,
   scores: Record<string, Scores>,
   seconds: number,
+  weightedAccuracy?: number,
 ): string[] {
   const last = history.at(-1);
   const lines = [
@@ -47,6 +48,8 @@ export function summaryLines(
     );
   }
   for (const [name, s] of Object.entries(scores)) lines.push(describeScores(name, s));
+  // Accuracy above counts every row alike; this one counts each row with its weight w_i.
+  if (weightedAccuracy !== undefined) lines.push(`train: weighted accuracy ${weightedAccuracy.toFixed(4)}`);
   lines.push(`model (${net.parameterCount} weights and biases) saved to ${args.out}`);
   if (args.report) lines.push(`report saved to ${args.report}`);
   return lines;
