@@ -64,13 +64,13 @@ function sections(
   const rows = X.length;
   const N = net.layers.length;
   const mean = reduction === 'mean';
-  const scale = mean ? `\\tfrac{1}{${rows}}` : '';
+  const scaleOf = mean ? `\\tfrac{1}{${rows}}` : '';
   const result: Section[] = [];
 
   const forward: string[] = [];
   for (let k = 0; k < rows; k++) {
     forward.push(
-      `&\\text{example ${k + 1}: } x = (${X[k].map(f).join(', ')}),\\ d = (${D[k].map(f).join(', ')})`,
+      `&\\text{example ${k + 1}: } x = (${X[k].map(f).join(', ')}),\\ d = (${D[k].map(f).join(', ')})${trace.weights ? `,\\ w_{${k + 1}} = ${f(trace.weights[k])}` : ''}`,
     );
     net.layers.forEach((layer, li) => {
       const n = li + 1;
@@ -111,7 +111,7 @@ function sections(
     text: `Loss ${loss}, reduction ${reduction}.`,
     maths: [
       `L(i) &= ${record.tex}`,
-      `J &= ${mean ? '\\frac{1}{n}' : ''}\\sum_{i=1}^{n} L(i) = ${f(trace.loss)}`,
+      `J &= ${mean ? '\\frac{1}{n}' : ''}\\sum_{i=1}^{n} ${trace.weights ? 'w_i\\, ' : ''}L(i) = ${f(trace.loss)}`,
     ],
   });
 
@@ -121,6 +121,8 @@ function sections(
   const hiddenDeltas: string[] = [];
   for (let k = 0; k < rows; k++) {
     const lt = trace.layers[N - 1];
+    // A weighted example's delta carries its weight w_k beside the reduction's scale.
+    const scale = trace.weights ? `${scaleOf}w_{${k + 1}}\\, ` : scaleOf;
     for (let j = 0; j < output.units; j++) {
       const d = D[k][j];
       const y = lt.out[k][j];

@@ -21,6 +21,7 @@ import {
 } from './losses.js';
 import type { Network } from './network.js';
 import { backward, createGradients, createWorkspace, forward, freeWorkspace } from './propagation.js';
+import { checkSampleWeights } from './train/weights.js';
 
 /** Options of {@link explain}. */
 export interface ExplainOptions {
@@ -41,6 +42,11 @@ export interface ExplainOptions {
    * of 1 (kept) and 0 (dropped), or null for a layer without dropout.
    */
   masks?: readonly (readonly (readonly number[])[] | null)[];
+  /**
+   * w_i of each example: J = (1/n) sum_i w_i L(i) for `mean`, sum_i w_i L(i)
+   * for `sum`, so each example's delta carries its weight.
+   */
+  sampleWeights?: readonly number[];
 }
 
 /** Layer n of a step trace; rows are examples, columns are nodes. */
@@ -69,6 +75,8 @@ export interface LayerTrace {
 export interface StepTrace {
   /** J, with the chosen loss and reduction, before the step. */
   loss: number;
+  /** w_i of each example, when weighted. */
+  weights?: number[];
   layers: LayerTrace[];
 }
 
@@ -114,18 +122,20 @@ export function explain(
   const { backend, dtype } = net;
   const x = toMatrix(inputs, backend, dtype, 'inputs', net.inputs);
   const t = toMatrix(targets, backend, dtype, 'targets', net.outputs);
+  const weights = options.sampleWeights ? checkSampleWeights(options.sampleWeights, rows) : null;
   const ws = createWorkspace(net, rows, true);
   const grads = createGradients(net);
   try {
     if (ws.masks) fillMasks(net, ws.masks, options);
     const out = forward(net, ws, x);
     const last = net.layers.length - 1;
-    const sum = backend.lossSum(loss, net.outputActivation, ws.v[last], out, t);
+    const sum = backend.lossSum(loss, net.outputActivation, ws.v[last], out, t, weights);
     const scale = reductionScale(reduction, rows);
-    backward(net, ws, x, t, loss, scale, grads);
+    backward(net, ws, x, t, loss, scale, grads, weights);
     const round = dtype === 'float32' ? Math.fround : (a: number) => a;
     return {
       loss: sum * scale,
+      ...(weights ? { weights: Array.from(weights) } : {}),
       layers: net.layers.map((layer, n) => {
         const w = layer.weights.data;
         const b = layer.biases.data;
@@ -234,7 +244,8 @@ export function formatExplain(
   lines.push('');
   lines.push('Forward pass');
   for (let i = 0; i < n; i++) {
-    lines.push(`  example ${i + 1}: x = [${list(X[i])}], d = [${list(D[i])}]`);
+    const weight = trace.weights ? `, weight w_${i + 1} = ${f(trace.weights[i])}` : '';
+    lines.push(`  example ${i + 1}: x = [${list(X[i])}], d = [${list(D[i])}]${weight}`);
     let below = X[i];
     net.layers.forEach((layer, li) => {
       const L = li + 1;
@@ -261,7 +272,7 @@ export function formatExplain(
     });
   }
   lines.push('');
-  lines.push(`Cost J = ${f(trace.loss)}`);
+  lines.push(`Cost J = ${trace.weights ? `${scaleText}sum_i w_i L(i) = ` : ''}${f(trace.loss)}`);
   lines.push('');
   lines.push('Backward pass (delta = -dJ/dv)');
   const output = net.layers[N - 1];
@@ -269,20 +280,23 @@ export function formatExplain(
   for (let i = 0; i < n; i++) {
     lines.push(`  example ${i + 1}`);
     const lt = trace.layers[N - 1];
+    // A weighted example's delta carries its weight: w_i times the reduction's scale.
+    const sw = trace.weights ? `${scaleText}w_${i + 1} ` : scaleText;
+    const sv = trace.weights ? `${scaleText}${f(trace.weights[i])} * ` : scaleText;
     for (let j = 0; j < output.units; j++) {
       const dj = D[i][j];
       const yj = lt.out[i][j];
       let formula: string;
-      if (fused) formula = `${scaleText}(d_${j + 1} - y_${j + 1}) = ${scaleText}(${f(dj)} - ${f(yj)})`;
+      if (fused) formula = `${sw}(d_${j + 1} - y_${j + 1}) = ${sv}(${f(dj)} - ${f(yj)})`;
       else if (output.activation === 'softmax')
-        formula = `${scaleText}sum_k (-dL/dy_k) d y_k / d v_${j + 1} (softmax Jacobian)`;
+        formula = `${sw}sum_k (-dL/dy_k) d y_k / d v_${j + 1} (softmax Jacobian)`;
       else {
         const factor = loss === 'squared' ? '2 ' : '';
         const dpsi = activationRecord(output.activation).derivative(lt.v[i][j], yj);
         formula =
           loss === 'squared' || loss === 'half-squared'
-            ? `${scaleText}${factor}(d_${j + 1} - y_${j + 1}) psi'(v^(${N})_${j + 1}) = ${scaleText}${factor}(${f(dj)} - ${f(yj)}) * ${f(dpsi)}`
-            : `${scaleText}(-dL/dy_${j + 1}) psi'(v^(${N})_${j + 1}) = ${scaleText}${f(-record.gradient(dj, yj))} * ${f(dpsi)}`;
+            ? `${sw}${factor}(d_${j + 1} - y_${j + 1}) psi'(v^(${N})_${j + 1}) = ${sv}${factor}(${f(dj)} - ${f(yj)}) * ${f(dpsi)}`
+            : `${sw}(-dL/dy_${j + 1}) psi'(v^(${N})_${j + 1}) = ${sv}${f(-record.gradient(dj, yj))} * ${f(dpsi)}`;
       }
       lines.push(`    delta^(${N})_${j + 1} = ${formula} = ${f(lt.delta[i][j])}`);
     }

@@ -6,8 +6,17 @@
  * balanced formula; the refusals.
  */
 import { describe, expect, it } from 'vitest';
-import { type ActivationName, type LossName, Network, Random, Trainer } from '../src/index.js';
-import type { OracleLayer } from './oracle/autograd.js';
+import {
+  type ActivationName,
+  explain,
+  formatExplain,
+  formatExplainAs,
+  type LossName,
+  Network,
+  Random,
+  Trainer,
+} from '../src/index.js';
+import { type OracleLayer, oracleStep } from './oracle/autograd.js';
 import { firstMiss, oracleTrain } from './oracle/train.js';
 
 const N = 8;
@@ -263,4 +272,45 @@ describe('refusals', () => {
       /^classWeights: the outputs are numbers/,
     );
   });
+});
+
+describe('explain shows the weights', () => {
+  for (const reduction of ['mean', 'sum'] as const) {
+    it(`every delta and gradient of a weighted step matches the oracle (${reduction}), and the text names w_i`, () => {
+      const { X, D, w } = data(3, true);
+      const net = network('softmax', 3);
+      const oracle = oracleStep(toOracle(net), X, D, 'cross-entropy', reduction, { weights: w });
+      const trace = explain(net, X, D, {
+        loss: 'cross-entropy',
+        reduction,
+        learningRate: 0.1,
+        sampleWeights: w,
+      });
+      expect(trace.weights).toEqual(w);
+      expect(firstMiss([trace.loss], [oracle.loss])).toBeNull();
+      trace.layers.forEach((l, n) => {
+        expect(firstMiss(l.delta.flat(), oracle.delta[n].flat()), `delta^(${n + 1})`).toBeNull();
+        expect(firstMiss(l.gradWeights.flat(), oracle.gw[n].flat()), `dJ/dW^(${n + 1})`).toBeNull();
+      });
+      const text = formatExplain(
+        net,
+        X,
+        D,
+        { loss: 'cross-entropy', reduction, learningRate: 0.1 },
+        { trace },
+      );
+      expect(text).toContain(`weight w_1 = `);
+      expect(text).toContain(`Cost J = ${reduction === 'mean' ? `(1/${N}) ` : ''}sum_i w_i L(i) = `);
+      expect(text).toMatch(/delta\^\(2\)_1 = (\(1\/8\) )?w_1 \(d_1 - y_1\)/);
+      const latex = formatExplainAs(
+        'latex',
+        net,
+        X,
+        D,
+        { loss: 'cross-entropy', reduction, learningRate: 0.1 },
+        { trace },
+      );
+      expect(latex).toContain('w_{1} = ');
+    });
+  }
 });
