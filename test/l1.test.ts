@@ -6,6 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { Network, Random, Trainer } from '../src/index.js';
+import { pytorchSettings } from '../src/interop/pytorch.js';
 import type { OracleLayer } from './oracle/autograd.js';
 import { firstMiss, type OracleOptimizer, oracleTrain } from './oracle/train.js';
 
@@ -128,5 +129,22 @@ describe('the settings', () => {
     // b: the loss pulls it up by eta 2 (0 - b) = 0.2, L1 by eta 0.5 = 0.05; w: only L1, down by 0.05.
     expect(flat(net)[0]).toBeCloseTo(0.95, 15);
     expect(flat(net)[1]).toBeCloseTo(-1 + 0.2 + 0.05, 15);
+  });
+});
+
+describe('export to a PyTorch script', () => {
+  it('refuses a record with L1, a schedule or weights, naming the field', () => {
+    const model = network().toJSON();
+    for (const [field, value] of [
+      ['l1', 0.01],
+      ['schedule', { name: 'cosine', epochs: 5, warmup: 0 }],
+      ['classWeights', 'balanced'],
+      ['sampleWeights', 'w'],
+    ] as const) {
+      expect(() => pytorchSettings({ ...model, training: { [field]: value } })).toThrow(
+        `training record: ${field}: the PyTorch script does not train with it yet`,
+      );
+    }
+    expect(() => pytorchSettings({ ...model, training: { l1: 0, schedule: 'constant' } })).not.toThrow();
   });
 });

@@ -82,6 +82,25 @@ export function pytorchSettings(model: ModelFile, options: PytorchExportOptions 
     patience: pick('patience'),
     minDelta: pick('minDelta'),
   };
+  // The script trains as torch.optim does: it writes no L1 term, schedule or weights, so it refuses them.
+  const schedule = record.schedule;
+  const unsupported =
+    typeof record.l1 === 'number' && record.l1 > 0
+      ? 'l1'
+      : schedule !== undefined &&
+          schedule !== 'constant' &&
+          !(isRecord(schedule) && schedule.name === 'constant' && !schedule.warmup)
+        ? 'schedule'
+        : record.classWeights !== undefined
+          ? 'classWeights'
+          : record.sampleWeights !== undefined
+            ? 'sampleWeights'
+            : null;
+  if (unsupported) {
+    throw new InteropError(
+      `training record: ${unsupported}: the PyTorch script does not train with it yet; train without it to export a script`,
+    );
+  }
   let settings: ResolvedSettings;
   const net = Network.fromJSON(model, { dtype: 'float64' });
   try {
