@@ -55,10 +55,19 @@ describe('setup in the URL', () => {
             loss,
             reduction: k % 2 ? 'sum' : 'mean',
             layers: [
-              { units: 1 + (k % 16), activation: ACTIVATIONS[k % 8], learningRate: 0.001 * k },
-              { units: 3, activation: ACTIVATIONS[(k + 3) % 9], learningRate: 1.5e-5 },
-              { units: 1, activation: 'sigmoid', learningRate: 2 },
+              { units: 1 + (k % 16), activation: ACTIVATIONS[k % 8], learningRate: 0.001 * k, dropout: 0 },
+              {
+                units: 3,
+                activation: ACTIVATIONS[(k + 3) % 9],
+                learningRate: 1.5e-5,
+                dropout: (k % 5) * 0.125,
+              },
+              { units: 1, activation: 'sigmoid', learningRate: 2, dropout: 0 },
             ],
+            schedule:
+              k % 3 === 0 ? 'constant' : { name: 'cosine', epochs: k, ...(k % 2 ? { warmup: 3 } : {}) },
+            classWeights: k % 2 ? 'balanced' : 'none',
+            imbalanced: k % 4 === 0,
             batchSize: 1 + k,
             weightDecay: 1e-4 * k,
             tolerance: 0.001 * k,
@@ -77,9 +86,38 @@ describe('setup in the URL', () => {
 
   it('keeps the link readable', () => {
     expect(encodeSetup(defaultSetup('xor'))).toBe(
-      'data=xor&layers=4:tanh:0.3,1:sigmoid:0.3&n=200&noise=0.1&test=0.5&loss=binary-cross-entropy' +
-        '&red=mean&mode=minibatch&batch=10&opt=sgd&l2=0&l1=0&tol=0&seed=1&init=auto&feat=x1,x2&disc=false',
+      'data=xor&layers=4:tanh:0.3,1:sigmoid:0.3&n=200&noise=0.1&test=0.5&imb=false&loss=binary-cross-entropy' +
+        '&red=mean&mode=minibatch&batch=10&opt=sgd&l2=0&l1=0&sched=constant&cw=none&tol=0&seed=1&init=auto&feat=x1,x2&disc=false',
     );
+    const s = decodeSetup(
+      'data=moons&layers=4:tanh:0.3:0.25,1:sigmoid:0.3&imb=true&sched=cosine,epochs=50,warmup=5&cw=balanced',
+    );
+    expect(encodeSetup(s)).toContain(
+      'layers=4:tanh:0.3:0.25,1:sigmoid:0.3&n=200&noise=0.1&test=0.5&imb=true&',
+    );
+    expect(encodeSetup(s)).toContain('&sched=cosine,epochs=50,warmup=5&cw=balanced&');
+  });
+
+  it('reads a link of before schedules, dropout and class weights the same way', () => {
+    const old =
+      'data=xor&layers=4:tanh:0.3,1:sigmoid:0.3&n=200&noise=0.1&test=0.5&loss=binary-cross-entropy' +
+      '&red=mean&mode=minibatch&batch=10&opt=sgd&l2=0&l1=0&tol=0&seed=1&init=auto&feat=x1,x2&disc=false';
+    expect(decodeSetup(old)).toEqual(defaultSetup('xor'));
+    const s = decodeSetup(old);
+    expect(s.layers.map((l) => l.dropout)).toEqual([0, 0]);
+    expect([s.schedule, s.classWeights, s.imbalanced]).toEqual(['constant', 'none', false]);
+  });
+
+  it("reads a layer's dropout as an optional 4th part, clamped, and never on the output layer", () => {
+    const s = decodeSetup('layers=4:tanh:0.3:0.5,3:relu:0.1:7,1:sigmoid:0.3:0.5');
+    expect(s.layers.map((l) => l.dropout)).toEqual([0.5, 0.9, 0]);
+    expect(decodeSetup('layers=4:tanh:0.3:x,1:sigmoid:0.3').layers[0].dropout).toBe(0);
+    expect(trainOptions(decodeSetup('cw=balanced'), 10).classWeights).toBe('balanced');
+    expect(trainOptions(decodeSetup('cw=none'), 10)).not.toHaveProperty('classWeights');
+    expect(trainOptions(decodeSetup('sched=plateau,patience=3'), 10).schedule).toEqual({
+      name: 'plateau',
+      patience: 3,
+    });
   });
 
   it('reads a link of before the settings table the same way', () => {
@@ -97,7 +135,13 @@ describe('setup in the URL', () => {
       const key = row.page?.key;
       expect(key, name).toBeTruthy();
       let value: unknown;
-      if (row.type === 'enum') {
+      let text: string | undefined;
+      if (row.type === 'schedule') {
+        value = { name: 'step', stepSize: 7, gamma: 0.5, warmup: 2 };
+        text = 'step,stepSize=7,gamma=0.5,warmup=2';
+        // A schedule the library refuses leaves the default.
+        expect(decodeSetup(`${key}=step,gamma=2`)[name], name).toEqual(base[name]);
+      } else if (row.type === 'enum' || row.type === 'class-weights') {
         const values = row.page?.values ?? row.values ?? [];
         value = values.find((v) => v !== base[name]);
       } else if (row.type === 'boolean') value = !base[name];
@@ -110,7 +154,7 @@ describe('setup in the URL', () => {
       }
       const s = { ...base, [name]: value } as Setup;
       const q = encodeSetup(s);
-      expect(q, name).toContain(`&${key}=${encodeURIComponent(String(value))}`);
+      expect(q, name).toContain(`&${key}=${text ?? encodeURIComponent(String(value))}`);
       expect(decodeSetup(q), name).toEqual(s);
       // Garbage in one key leaves the data set's default.
       expect(decodeSetup(`data=moons&${key}=%3F%3F`)[name], name).toEqual(base[name]);
@@ -124,7 +168,8 @@ describe('setup in the URL', () => {
     expect(options).not.toHaveProperty('tolerance');
     expect(trainOptions({ ...s, tolerance: 0.01 }, 20).tolerance).toBe(0.01);
     for (const [name] of LINKED) {
-      if (['size', 'noise', 'testFraction', 'tolerance'].includes(name)) continue;
+      if (['size', 'noise', 'testFraction', 'imbalanced', 'tolerance', 'classWeights'].includes(name))
+        continue;
       expect(options, name).toHaveProperty(name);
     }
   });
@@ -133,8 +178,8 @@ describe('setup in the URL', () => {
     const s = decodeSetup('data=nope&layers=99:evil:-3,x&n=1e9&noise=NaN&test=5&loss=foo&batch=0&seed=-4');
     expect(s.dataset).toBe('xor');
     expect(s.layers).toEqual([
-      { units: 16, activation: 'tanh', learningRate: 1e-6 },
-      { units: 4, activation: 'tanh', learningRate: 1e-6 },
+      { units: 16, activation: 'tanh', learningRate: 1e-6, dropout: 0 },
+      { units: 4, activation: 'tanh', learningRate: 1e-6, dropout: 0 },
     ]);
     expect(s.size).toBe(2000);
     expect(s.noise).toBe(defaultSetup('xor').noise);

@@ -240,11 +240,13 @@ export const FIELDS = {
     default: 'constant',
     record: true,
     cli: { arg: 'spec', parse: parseSchedule },
+    page: { key: 'sched' },
   }),
   classWeights: field<'balanced' | Readonly<Record<string, number>>>()({
     type: 'class-weights',
     doc: "weight of each class in the cost: balanced (n / (classes x count of the class)) or { class index: w }; each example's loss is multiplied by its class's weight",
     record: true,
+    page: { key: 'cw', values: ['none', 'balanced'] },
   }),
   shuffle: field<boolean>()({
     type: 'boolean',

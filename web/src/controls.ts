@@ -19,6 +19,10 @@ import {
   MODES,
   OPTIMIZERS,
   REDUCTIONS,
+  REGRESSIONS,
+  SCHEDULES,
+  type ScheduleName,
+  type ScheduleSpec,
   type Setup,
 } from './setup.js';
 import { $, type Change, page } from './state.js';
@@ -40,6 +44,41 @@ const DATASET_TITLES: Partial<Record<Dataset, string>> = {
   gauss: 'Gaussians: a number over the plane, six signed bumps (regression)',
   csv: 'Your own CSV file',
 };
+
+/**
+ * The parameter each schedule shows beside its name, with the value the page
+ * starts it at (the others keep the library's defaults).
+ */
+const SCHEDULE_PARAMS: Record<
+  ScheduleName,
+  { key: keyof ScheduleSpec; label: string; start: number } | null
+> = {
+  constant: null,
+  step: { key: 'stepSize', label: 'Epochs a step (×0.1)', start: 10 },
+  exponential: { key: 'gamma', label: 'γ an epoch', start: 0.95 },
+  invscaling: { key: 'power', label: 'Power', start: 0.5 },
+  cosine: { key: 'epochs', label: 'Epochs to η_min', start: 50 },
+  'cosine-restarts': { key: 'epochs', label: 'Epochs a cycle', start: 20 },
+  plateau: { key: 'patience', label: 'Patience (epochs)', start: 10 },
+};
+
+/** The schedule as an object, whether the setup holds a bare name or a spec. */
+function scheduleSpec(): ScheduleSpec {
+  const sched = page.setup.schedule;
+  return typeof sched === 'string' ? { name: sched } : sched;
+}
+
+/** A schedule from the controls: the chosen name, its main parameter and the warm-up. */
+function readSchedule(): Setup['schedule'] {
+  const name = $<HTMLSelectElement>('schedule').value as ScheduleName;
+  const param = SCHEDULE_PARAMS[name];
+  const x = Number($<HTMLInputElement>('sched-param').value);
+  const warmup = Math.max(0, Math.round(Number($<HTMLInputElement>('warmup').value) || 0));
+  const spec: Record<string, unknown> = { name };
+  if (param) spec[param.key] = Number.isFinite(x) && x > 0 ? x : param.start;
+  if (warmup > 0) spec.warmup = warmup;
+  return Object.keys(spec).length === 1 ? name : (spec as unknown as ScheduleSpec);
+}
 
 let changed: (what: Change) => void = () => {};
 let redraw: () => void = () => {};
@@ -172,6 +211,19 @@ export function syncControls(): void {
   set('optimizer', setup.optimizer);
   set('l2', setup.weightDecay);
   set('l1', setup.l1);
+  const sched = scheduleSpec();
+  const param = SCHEDULE_PARAMS[sched.name];
+  set('schedule', sched.name);
+  set('warmup', sched.warmup ?? 0);
+  $('sched-param-box').hidden = param === null;
+  if (param) {
+    $('sched-param-label').textContent = param.label;
+    set('sched-param', (sched[param.key] as number | undefined) ?? param.start);
+  }
+  set('class-weights', setup.classWeights);
+  $<HTMLInputElement>('imbalanced').checked = setup.imbalanced;
+  $('imbalanced-box').hidden =
+    setup.dataset === 'csv' || setup.dataset === 'line' || REGRESSIONS.includes(setup.dataset);
   set('tol', setup.tolerance);
   set('seed', setup.seed);
   set('test', setup.testFraction);
@@ -255,6 +307,8 @@ export function initControls(onChange: (what: Change) => void, onRedraw: () => v
   fillSelect('mode', MODES);
   fillSelect('optimizer', OPTIMIZERS);
   fillSelect('init', INITS);
+  fillSelect('schedule', SCHEDULES);
+  fillSelect('class-weights', ['none', 'balanced']);
   const size = $<HTMLInputElement>('size');
   size.min = String(LIMITS.size[0]);
   size.max = String(LIMITS.size[1]);
@@ -270,6 +324,25 @@ export function initControls(onChange: (what: Change) => void, onRedraw: () => v
   bindNumber('l2', (x) => (s().weightDecay = clamp(x, LIMITS.weightDecay)), 'training');
   bindNumber('l1', (x) => (s().l1 = clamp(x, LIMITS.l1)), 'training');
   bindNumber('tol', (x) => (s().tolerance = clamp(x, LIMITS.tolerance)), 'training');
+  // A new schedule starts from the schedule's first step, on the current weights.
+  bindNumber('sched-param', () => (s().schedule = readSchedule()), 'training');
+  bindNumber('warmup', () => (s().schedule = readSchedule()), 'training');
+  $<HTMLSelectElement>('schedule').addEventListener('change', () => {
+    // The parameter box shows the new schedule's own starting value.
+    const param = SCHEDULE_PARAMS[$<HTMLSelectElement>('schedule').value as ScheduleName];
+    if (param) $<HTMLInputElement>('sched-param').value = String(param.start);
+    s().schedule = readSchedule();
+    changed('training');
+  });
+  bindSelect(
+    'class-weights',
+    (v) => (s().classWeights = v as Setup['classWeights']),
+    () => 'training',
+  );
+  $<HTMLInputElement>('imbalanced').onchange = (e) => {
+    s().imbalanced = (e.target as HTMLInputElement).checked;
+    changed('data');
+  };
   bindNumber(
     'eta-all',
     (x) => {
@@ -317,7 +390,12 @@ export function initControls(onChange: (what: Change) => void, onRedraw: () => v
     const template = layers.length > 1 ? layers[layers.length - 2] : layers[0];
     const activation =
       template.activation === 'linear' || template.activation === 'softmax' ? 'tanh' : template.activation;
-    layers.splice(layers.length - 1, 0, { units: 4, activation, learningRate: template.learningRate });
+    layers.splice(layers.length - 1, 0, {
+      units: 4,
+      activation,
+      learningRate: template.learningRate,
+      dropout: 0,
+    });
     changed('network');
   };
   $('remove-layer').onclick = () => {

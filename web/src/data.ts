@@ -225,7 +225,12 @@ export function generate(setup: Setup): PlaygroundData {
     dataset === 'blobs'
       ? datasets.blobs(setup.size, { ...options, centers: 3 })
       : datasets.generators[dataset](setup.size, options);
-  const { train, test } = split({ inputs: d.inputs, targets: d.targets }, setup.testFraction, setup.seed);
+  const all = { inputs: d.inputs, targets: d.targets };
+  const { train, test } = split(
+    setup.imbalanced && d.classes ? imbalance(all) : all,
+    setup.testFraction,
+    setup.seed,
+  );
   return withGrid({
     kind: setup.dataset === 'line' || REGRESSIONS.includes(setup.dataset) ? 'numbers' : 'classes',
     train,
@@ -234,6 +239,24 @@ export function generate(setup: Setup): PlaygroundData {
     targetColumns: d.targetColumns,
     classes: d.classes,
   });
+}
+
+/** The class of a target row: the class index of one column, else the hot one. */
+function labelOf(t: readonly number[]): number {
+  return t.length === 1 ? t[0] : classIndex(t, 0, t.length);
+}
+
+/**
+ * The imbalanced variant of a class set: the second class (label 1) keeps
+ * every tenth of its examples, the others all of theirs, in their order.
+ */
+export function imbalance(all: Examples): Examples {
+  let seen = 0;
+  const keep = all.targets.map((t) => labelOf(t) !== 1 || seen++ % 10 === 0);
+  return {
+    inputs: all.inputs.filter((_, i) => keep[i]),
+    targets: all.targets.filter((_, i) => keep[i]),
+  };
 }
 
 /** A CSV file read into columns of strings. */

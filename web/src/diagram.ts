@@ -10,13 +10,15 @@
  */
 import { divergingCss, drawHeatmap, drawMiniCurve, scaleFor } from './draw.js';
 import type { LayerWeights } from './protocol.js';
-import { ACTIVATIONS, type LayerSetup, LIMITS } from './setup.js';
+import { ACTIVATIONS, type LayerSetup, LIMITS, MAX_DROPOUT } from './setup.js';
 
 /** What the diagram asks the page to do when a control changes. */
 export interface DiagramActions {
   setUnits(layer: number, units: number): void;
   setActivation(layer: number, activation: string): void;
   setRate(layer: number, rate: number): void;
+  /** The dropout rate p of hidden layer `layer` (0-based). */
+  setDropout(layer: number, p: number): void;
   /** The pointer or the focus rests on node `node` of layer `layer` (0 = inputs), or left it (null). */
   hoverNode(layer: number, node: number | null): void;
   /** The learner typed a new value for weight w^(layer)_{m i}. */
@@ -180,10 +182,40 @@ export class Diagram {
       };
       eta.append(input);
       head.append(select, eta);
+      if (!isOutput) head.append(this.dropoutInput(layer.layer, layer.index, title));
     }
     col.append(head);
     this.inner.append(col);
     return col;
+  }
+
+  /** The dropout rate p of a hidden layer: the share of its nodes each update drops. */
+  private dropoutInput(layer: LayerSetup, index: number, title: string): HTMLLabelElement {
+    const label = document.createElement('label');
+    label.className = 'eta dropout';
+    label.dataset.hide = 'dropout';
+    label.title =
+      'Dropout: each update drops a node with probability p (x_out = m ψ(v)/(1−p)); prediction drops none';
+    label.textContent = 'p';
+    const input = document.createElement('input');
+    input.type = 'number';
+    input.min = '0';
+    input.max = String(MAX_DROPOUT);
+    input.step = '0.05';
+    input.className = 'dropout-rate';
+    input.value = String(layer.dropout);
+    input.setAttribute('aria-label', `Dropout rate of ${title}`);
+    input.onchange = () => {
+      const x = Number(input.value);
+      if (input.value.trim() !== '' && Number.isFinite(x) && x >= 0 && x <= MAX_DROPOUT)
+        this.actions.setDropout(index, x);
+      else input.value = String(layer.dropout);
+    };
+    input.onkeydown = (e) => {
+      if (e.key === 'Enter') input.onchange?.(new Event('change'));
+    };
+    label.append(input);
+    return label;
   }
 
   private node(withCanvas: boolean, label: string): HTMLDivElement {

@@ -100,11 +100,23 @@ export function renderExplain(host: HTMLElement, payload: ExplainPayload, setup:
     const prev = n === 1 ? inputs[p] : trace.layers[n - 2].out[p];
     const units = layer.v[p].length;
     const psi = isActivationName(w.activation) ? activation(w.activation).tex.symbol : `\\psi^{(${n})}`;
+    // Under dropout, psi(v) before the mask, the mask m, and the rate p of the layer.
+    const mask = layer.mask?.[p];
+    const rate = setup.layers[n - 1]?.dropout ?? 0;
+    if (mask) {
+      fwd.append(
+        eq(
+          `m^{(${n})} = (${mask.join(',\\ ')}),\\quad p = ${num(rate)}:\\quad ${xOut(n, 'i')} = m_i\\, ${psi}(v^{(${n})}_i)/(1-p)`,
+          { mask: mask.join(','), layer: n },
+        ),
+      );
+    }
     for (let i = 0; i < Math.min(units, MAX_NODES); i++) {
       const v = layer.v[p][i];
+      const activated = layer.activated?.[p][i] ?? layer.out[p][i];
       // psi(v) from v as printed: v gets the digits that make that line check.
       const f = w.activation === 'softmax' ? null : activation(w.activation as 'linear').psi;
-      const psiLine = f ? checked([v], (o) => f(o[0]), layer.out[p][i]) : null;
+      const psiLine = f ? checked([v], (o) => f(o[0]), activated) : null;
       const vDigits = psiLine?.digits ?? 4;
       // Operands w_1, x_1, w_2, x_2, ..., b.
       const ops = [...prev.flatMap((x, m) => [w.weights[m][i], x]), w.biases[i]];
@@ -122,7 +134,12 @@ export function renderExplain(host: HTMLElement, payload: ExplainPayload, setup:
         ? `${xOut(n, i + 1)} = ${psi}(${psiLine.ops[0]})`
         : `y_{${i + 1}} = \\mathrm{softmax}(v)_{${i + 1}}`;
       const vTex = `v^{(${n})}_{${i + 1}} = ${terms}${vLine.result}`;
-      const psiTex = `${outTex} = ${psiLine ? psiLine.result : num(layer.out[p][i])}`;
+      const masked = mask
+        ? mask[i] === 0
+          ? ` \\cdot 0 = 0 \\text{ (dropped)}`
+          : ` / (1-${num(rate)}) = ${num(layer.out[p][i])}`
+        : '';
+      const psiTex = `${outTex} = ${psiLine ? psiLine.result : num(layer.out[p][i])}${masked}`;
       // A long sum gets its own line, so that psi(v) stays in view.
       if (prev.length > 3) fwd.append(eq(vTex), eq(`\\quad\\Rightarrow\\; ${psiTex}`));
       else fwd.append(eq(`${vTex} \\;\\Rightarrow\\; ${psiTex}`));
@@ -143,25 +160,30 @@ export function renderExplain(host: HTMLElement, payload: ExplainPayload, setup:
   lossSec.append(eq(`J = ${J} = ${num(trace.loss)}`));
   const record = isActivationName(act) ? activation(act) : null;
   const fused = record !== null && fusedPair(setup.loss, record.name);
+  // A weighted example's loss, and so its delta, carries its weight w_p.
+  const wp = trace.weights?.[p] ?? 1;
+  if (trace.weights) lossSec.append(eq(`w_{${payload.indices[p] + 1}} = ${num(wp)}`, { weight: wp }));
   for (let j = 0; j < Math.min(last.delta[p].length, MAX_NODES); j++) {
     const d = targets[p][j];
     const y = last.out[p][j];
     const delta = last.delta[p][j];
     const name = `\\delta^{(${N})}_{${j + 1}}`;
     // The 1/n of a mean stays a fraction: exact, so only d, y and psi' need digits.
-    const sNum = s === 1 ? '' : `${sTex}\\cdot `;
+    const sNum = `${s === 1 ? '' : `${sTex}\\cdot `}${wp === 1 ? '' : `${num(wp)}\\cdot `}`;
+    const sw = s * wp;
+    const wTex = wp === 1 ? '' : `w_{${payload.indices[p] + 1}}`;
     let body: string;
     let result = num(delta);
     if (fused) {
-      const c = checked([d, y], (o) => s * (o[0] - o[1]), delta);
-      body = `${name} = ${sTex}(d_{${j + 1}} - y_{${j + 1}}) = ${sNum}(${c.ops[0]} - ${parTex(c.ops[1])})`;
+      const c = checked([d, y], (o) => sw * (o[0] - o[1]), delta);
+      body = `${name} = ${sTex}${wTex}(d_{${j + 1}} - y_{${j + 1}}) = ${sNum}(${c.ops[0]} - ${parTex(c.ops[1])})`;
       result = c.result;
     } else if ((setup.loss === 'half-squared' || setup.loss === 'squared') && act !== 'softmax') {
       const two = setup.loss === 'squared' ? 2 : 1;
       const dpsi = psiPrime(act, last.v[p][j], y);
-      const c = checked([d, y, dpsi], (o) => two * s * (o[0] - o[1]) * o[2], delta);
+      const c = checked([d, y, dpsi], (o) => two * sw * (o[0] - o[1]) * o[2], delta);
       body =
-        `${name} = ${two === 2 ? '2' : ''}${sTex}(d_{${j + 1}} - y_{${j + 1}})\\,\\psi'(v^{(${N})}_{${j + 1}}) = ` +
+        `${name} = ${two === 2 ? '2' : ''}${sTex}${wTex}(d_{${j + 1}} - y_{${j + 1}})\\,\\psi'(v^{(${N})}_{${j + 1}}) = ` +
         `${two === 2 ? '2\\cdot ' : ''}${sNum}(${c.ops[0]} - ${parTex(c.ops[1])})\\cdot ${parTex(c.ops[2])}`;
       result = c.result;
     } else {
@@ -177,17 +199,29 @@ export function renderExplain(host: HTMLElement, payload: ExplainPayload, setup:
   if (N > 1) {
     const hid = section('Hidden deltas, back through the weights');
     hid.append(eq(`\\delta^{(n)}_i = \\psi'(v^{(n)}_i) \\sum_j \\delta^{(n+1)}_j\\, w^{(n+1)}_{ij}`));
+    if (trace.layers.some((l) => l.mask))
+      hid.append(
+        eq(
+          `\\text{under dropout: } \\delta^{(n)}_i = \\psi'(v^{(n)}_i)\\, \\tfrac{m_i}{1-p} \\sum_j \\delta^{(n+1)}_j\\, w^{(n+1)}_{ij}`,
+        ),
+      );
     for (let n = N - 1; n >= 1; n--) {
       const layer = trace.layers[n - 1];
       const next = trace.layers[n];
       const wNext = before[n].weights;
       const a = before[n - 1].activation;
+      const mask = layer.mask?.[p];
+      const rate = setup.layers[n - 1]?.dropout ?? 0;
       for (let i = 0; i < Math.min(layer.delta[p].length, MAX_NODES); i++) {
-        const dpsi = psiPrime(a, layer.v[p][i], layer.out[p][i]);
+        // Under dropout a kept node's psi' is scaled by m/(1-p), and a dropped node's delta is 0.
+        const keep = mask ? mask[i] / (1 - rate) : 1;
+        const dpsi = psiPrime(a, layer.v[p][i], layer.activated?.[p][i] ?? layer.out[p][i]) * keep;
         const dNext = next.delta[p];
         const delta = layer.delta[p][i];
         let body: string;
-        if (dNext.length <= MAX_TERMS) {
+        if (mask && mask[i] === 0) {
+          body = `0 \\quad\\text{(dropped: } m_{${i + 1}} = 0\\text{)}`;
+        } else if (dNext.length <= MAX_TERMS) {
           // Operands psi', delta_1, w_i1, delta_2, w_i2, ...
           const ops = [dpsi, ...dNext.flatMap((dj, j) => [dj, wNext[i][j]])];
           const c = checked(ops, (o) => o[0] * sum(dNext.map((_, j) => o[1 + 2 * j] * o[2 + 2 * j])), delta);

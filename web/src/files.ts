@@ -75,6 +75,9 @@ export function setupFromModel(model: {
     'batchSize',
     'optimizer',
     'weightDecay',
+    'l1',
+    'schedule',
+    'classWeights',
     'tolerance',
     'init',
   ] as const) {
@@ -86,6 +89,7 @@ export function setupFromModel(model: {
     units: l.units,
     activation: l.activation as Activation,
     learningRate: rates?.[n] ?? scalar ?? current.layers[Math.min(n, current.layers.length - 1)].learningRate,
+    dropout: (l as { dropout?: number }).dropout ?? 0,
   }));
   const checked = decodeSetup(encodeSetup(saved));
   checked.hidden = current.hidden;

@@ -37,6 +37,13 @@ const diagram = new Diagram($('diagram'), $('tooltip'), {
     page.setup.layers[layer].learningRate = rate;
     changed('training');
   },
+  setDropout(layer, p) {
+    if (page.setup.layers[layer].dropout === p) return;
+    page.setup.layers[layer].dropout = p;
+    // The network's layer spec holds its rate: a new network, as for any change of shape.
+    page.startModel = null;
+    changed('network');
+  },
   hoverNode(layer, node) {
     page.hover = node === null ? null : { layer, node };
     drawOutput();
@@ -265,6 +272,17 @@ function render(s: Snapshot): void {
   $('test-cost').textContent = fmtCost(s.testCost);
   $('train-acc').textContent = percent(s.trainAccuracy);
   $('test-acc').textContent = percent(s.testAccuracy);
+  // Paused, the rates of the next update (the explain panel's); running, those of the last epoch.
+  const rates = s.explain?.learningRates ?? s.learningRates;
+  $('eta-now').textContent = [...new Set(rates)].map((r) => Number(r.toPrecision(4))).join(', ');
+  for (const el of document.querySelectorAll<HTMLElement>('.minority')) el.hidden = s.minority === null;
+  if (s.minority) {
+    const label = page.data?.classes?.[s.minority.label] ?? String(s.minority.label);
+    $('minority-test-label').textContent = `Test recall, class ${label}`;
+    $('minority-train-label').textContent = `Training recall, class ${label}`;
+    $('test-recall').textContent = percent(s.minority.test);
+    $('train-recall').textContent = percent(s.minority.train);
+  }
   drawCostChart($<HTMLCanvasElement>('cost-chart'), page.costs);
   diagram.setWeights(s.layers);
   if (page.data?.grid) {
@@ -332,8 +350,12 @@ function drawExplain(): void {
     count === 1
       ? `The next update uses one example (#${ex.indices[0] + 1}), so its step is exactly this.`
       : `The next update uses ${count} examples${setup.mode === 'batch' ? ' (batch mode: all of them)' : ''}: v, ψ(v) and δ are shown for the chosen one, the gradients sum over all ${count}.`;
+  const dropped = setup.layers.some((l) => l.dropout > 0)
+    ? ' Dropout: the masks m are the ones this update will draw; a dropped node passes 0 forward and gets δ = 0.'
+    : '';
+  const weighted = ex.trace.weights ? ' Each example’s loss and δ carry its class weight w.' : '';
   const exact = ex.exact
-    ? ' Press “step one update” (U) and the network takes exactly these new weights.'
+    ? `${dropped}${weighted} Press “step one update” (U) and the network takes exactly these new weights.`
     : ` The optimizer is ${setup.optimizer}${setup.weightDecay > 0 ? ` with weight decay λ = ${setup.weightDecay}` : ''}${setup.l1 > 0 ? ` with L1 λ₁ = ${setup.l1}` : ''}, so the real update differs from this plain steepest-descent step.`;
   $('explain-note').textContent = what + exact;
   renderExplain($('explain'), ex, setup, page.explainExample);

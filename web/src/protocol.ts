@@ -93,6 +93,10 @@ export interface Snapshot {
   testCost: number | null;
   trainAccuracy: number | null;
   testAccuracy: number | null;
+  /** On imbalanced data: the minority class and its recall on each set (null: no example of it there). */
+  minority: { label: number; train: number | null; test: number | null } | null;
+  /** eta^(n) of the last epoch trained (EpochInfo.learningRate), else the layers' own rates. */
+  learningRates: number[];
   /** Cost points since the last snapshot (or all of them after init). */
   costs: CostPoint[];
   /** True when `costs` replaces the curve rather than extending it. */

@@ -24,14 +24,18 @@ import {
   type Mode,
   OPTIMIZER_NAMES as OPTIMIZERS,
   type OptimizerName as Optimizer,
+  parseSchedule,
   REDUCTIONS,
   type Reduction,
+  SCHEDULE_NAMES as SCHEDULES,
+  type ScheduleName,
+  type ScheduleSpec,
   type ValueOf,
 } from 'backprop-mlp';
 
-export type { Activation, Loss, Mode, Optimizer, Reduction };
+export type { Activation, Loss, Mode, Optimizer, Reduction, ScheduleName, ScheduleSpec };
 // The names are the library's own lists: the page offers exactly what it accepts.
-export { ACTIVATIONS, LOSSES, MODES, OPTIMIZERS, REDUCTIONS };
+export { ACTIVATIONS, LOSSES, MODES, OPTIMIZERS, REDUCTIONS, SCHEDULES };
 
 /** The generated data sets (classes, then the 2-D regressions), the notes' noisy line, and a user's CSV file. */
 export const DATASETS = [
@@ -78,6 +82,10 @@ export const HIDEABLE = [
   'opt',
   'l2',
   'l1',
+  'sched',
+  'cw',
+  'imb',
+  'dropout',
   'tol',
   'init',
   'disc',
@@ -86,12 +94,16 @@ export const HIDEABLE = [
 ] as const;
 export type Hideable = (typeof HIDEABLE)[number];
 
-/** One layer of the network: m_n nodes, psi^(n) and eta^(n). */
+/** One layer of the network: m_n nodes, psi^(n), eta^(n), and its dropout rate p (hidden layers only; 0 = none). */
 export interface LayerSetup {
   units: number;
   activation: Activation;
   learningRate: number;
+  dropout: number;
 }
+
+/** The highest dropout rate the page offers (the library takes any p < 1). */
+export const MAX_DROPOUT = 0.9;
 
 /**
  * The page's own settings, rows of the same shape as the library's settings
@@ -115,6 +127,11 @@ export const PAGE_FIELDS = {
     doc: 'fraction of the examples held out as the test set',
     range: '[0, 0.9]',
     page: { key: 'test' },
+  }),
+  imbalanced: field<boolean>()({
+    type: 'boolean',
+    doc: 'cut the second class of a generated 2-class set to a tenth of its examples',
+    page: { key: 'imb' },
   }),
 } as const;
 
@@ -177,9 +194,11 @@ export function defaultSetup(dataset: Dataset = 'xor'): Setup {
     size: 200,
     noise: 0.1,
     testFraction: 0.5,
+    imbalanced: false,
+    classWeights: 'none',
     layers: [
-      { units: 4, activation: 'tanh', learningRate: 0.3 },
-      { units: 1, activation: 'sigmoid', learningRate: 0.3 },
+      { units: 4, activation: 'tanh', learningRate: 0.3, dropout: 0 },
+      { units: 1, activation: 'sigmoid', learningRate: 0.3, dropout: 0 },
     ],
     loss: 'binary-cross-entropy',
     reduction: 'mean',
@@ -195,8 +214,8 @@ export function defaultSetup(dataset: Dataset = 'xor'): Setup {
       noise: 0,
       testFraction: 0.5,
       layers: [
-        { units: 4, activation: 'tanh', learningRate: 0.03 },
-        { units: 1, activation: 'linear', learningRate: 0.03 },
+        { units: 4, activation: 'tanh', learningRate: 0.03, dropout: 0 },
+        { units: 1, activation: 'linear', learningRate: 0.03, dropout: 0 },
       ],
       loss: 'squared',
     };
@@ -208,7 +227,7 @@ export function defaultSetup(dataset: Dataset = 'xor'): Setup {
       size: 20,
       noise: 0.2,
       testFraction: 0,
-      layers: [{ units: 1, activation: 'linear', learningRate: 0.03 }],
+      layers: [{ units: 1, activation: 'linear', learningRate: 0.03, dropout: 0 }],
       loss: 'squared',
       reduction: 'sum',
       mode: 'batch',
@@ -220,9 +239,9 @@ export function defaultSetup(dataset: Dataset = 'xor'): Setup {
       size: 400,
       noise: 0.05,
       layers: [
-        { units: 8, activation: 'tanh', learningRate: 0.02 },
-        { units: 8, activation: 'tanh', learningRate: 0.02 },
-        { units: 1, activation: 'sigmoid', learningRate: 0.02 },
+        { units: 8, activation: 'tanh', learningRate: 0.02, dropout: 0 },
+        { units: 8, activation: 'tanh', learningRate: 0.02, dropout: 0 },
+        { units: 1, activation: 'sigmoid', learningRate: 0.02, dropout: 0 },
       ],
       optimizer: 'adam',
     };
@@ -232,8 +251,8 @@ export function defaultSetup(dataset: Dataset = 'xor'): Setup {
       ...base,
       noise: 0.3,
       layers: [
-        { units: 4, activation: 'tanh', learningRate: 0.3 },
-        { units: 3, activation: 'softmax', learningRate: 0.3 },
+        { units: 4, activation: 'tanh', learningRate: 0.3, dropout: 0 },
+        { units: 3, activation: 'softmax', learningRate: 0.3, dropout: 0 },
       ],
       loss: 'cross-entropy',
     };
@@ -243,8 +262,8 @@ export function defaultSetup(dataset: Dataset = 'xor'): Setup {
       ...base,
       testFraction: 0.2,
       layers: [
-        { units: 8, activation: 'tanh', learningRate: 0.1 },
-        { units: 1, activation: 'softmax', learningRate: 0.1 },
+        { units: 8, activation: 'tanh', learningRate: 0.1, dropout: 0 },
+        { units: 1, activation: 'softmax', learningRate: 0.1, dropout: 0 },
       ],
       loss: 'cross-entropy',
     };
@@ -269,10 +288,14 @@ function enc(s: string): string {
  */
 export function encodeSetup(s: Setup): string {
   const parts = [`data=${s.dataset}`];
-  parts.push(
-    `layers=${enc(s.layers.map((l) => `${l.units}:${l.activation}:${num(l.learningRate)}`).join(','))}`,
-  );
-  for (const [k, row] of LINKED) parts.push(`${row.page!.key}=${enc(String(s[k]))}`);
+  // A layer's dropout is a 4th part, written only when on: older links read the same.
+  const layer = (l: LayerSetup) =>
+    `${l.units}:${l.activation}:${num(l.learningRate)}${l.dropout > 0 ? `:${num(l.dropout)}` : ''}`;
+  parts.push(`layers=${enc(s.layers.map(layer).join(','))}`);
+  for (const [k, row] of LINKED) {
+    const text = row.type === 'schedule' ? scheduleText(s[k] as Setup['schedule']) : String(s[k]);
+    parts.push(`${row.page!.key}=${enc(text).replace(/%3D/g, '=')}`);
+  }
   parts.push(`init=${s.init}`, `feat=${s.features.join(',')}`, `disc=${s.discretize}`);
   for (const h of s.hidden) parts.push(`${h}_hide=true`);
   return parts.join('&');
@@ -312,7 +335,7 @@ export const LIMITS = {
   layers: 6,
   ...(Object.fromEntries(
     [...LINKED, ['learningRate', FIELDS.learningRate as Field] as const]
-      .filter(([, row]) => row.type !== 'enum' && row.type !== 'boolean')
+      .filter(([, row]) => row.type === 'number' || row.type === 'integer' || row.type === 'rates')
       .map(([k, row]) => [k, limitsOf(row)]),
   ) as Record<NumberName, readonly [number, number]>),
 };
@@ -320,8 +343,9 @@ export const LIMITS = {
 function parseLayers(value: string | null, fallback: LayerSetup[]): LayerSetup[] {
   if (value === null || value === '') return fallback;
   const layers: LayerSetup[] = [];
-  for (const part of value.split(',').slice(0, LIMITS.layers + 1)) {
-    const [units, activation, rate] = part.split(':');
+  const parts = value.split(',').slice(0, LIMITS.layers + 1);
+  for (const [n, part] of parts.entries()) {
+    const [units, activation, rate, dropout] = part.split(':');
     const previous = layers[layers.length - 1] ?? fallback[fallback.length - 1];
     layers.push({
       units: number(units ?? null, 4, LIMITS.units[0], LIMITS.units[1], true),
@@ -332,6 +356,8 @@ function parseLayers(value: string | null, fallback: LayerSetup[]): LayerSetup[]
         LIMITS.learningRate[0],
         LIMITS.learningRate[1],
       ),
+      // The output layer never drops nodes.
+      dropout: n === parts.length - 1 ? 0 : number(dropout ?? null, 0, 0, MAX_DROPOUT),
     });
   }
   return layers.length > 0 ? layers : fallback;
@@ -363,7 +389,9 @@ function decodeLinked(q: URLSearchParams, d: Setup): LinkedSetup {
   for (const [k, row] of LINKED) {
     const value = q.get(row.page!.key!);
     const fallback = d[k];
-    if (row.type === 'enum') out[k] = pick(row.page?.values ?? row.values ?? [], value, fallback as string);
+    if (row.type === 'enum' || row.type === 'class-weights')
+      out[k] = pick(row.page?.values ?? row.values ?? [], value, fallback as string);
+    else if (row.type === 'schedule') out[k] = readSchedule(value, fallback as Setup['schedule']);
     else if (row.type === 'boolean') out[k] = value === null ? fallback : value === 'true';
     else {
       const [low, high] = limitsOf(row);
@@ -371,6 +399,35 @@ function decodeLinked(q: URLSearchParams, d: Setup): LinkedSetup {
     }
   }
   return out as LinkedSetup;
+}
+
+/** A schedule as the link writes it, the command line's form: `cosine,epochs=50,warmup=5`. */
+export function scheduleText(spec: Setup['schedule']): string {
+  if (typeof spec === 'string') return spec;
+  const { name, ...rest } = spec;
+  return [name, ...Object.entries(rest).map(([k, v]) => `${k}=${num(v as number)}`)].join(',');
+}
+
+/**
+ * A schedule from the link: the parameters as written (checked by the
+ * library's own reader), else the fallback when the library refuses it.
+ */
+function readSchedule(value: string | null, fallback: Setup['schedule']): Setup['schedule'] {
+  if (value === null || value === '') return fallback;
+  try {
+    const resolved = parseSchedule(value) as ScheduleSpec & Record<string, number>;
+    const written = value
+      .split(',')
+      .slice(1)
+      .map((p) => p.slice(0, p.indexOf('=')).trim());
+    if (written.length === 0) return resolved.name;
+    return Object.fromEntries([
+      ['name', resolved.name],
+      ...written.map((k) => [k, resolved[k]]),
+    ]) as ScheduleSpec;
+  } catch {
+    return fallback;
+  }
 }
 
 /** Known features in the order of {@link FEATURES}, at least one; else the fallback. */
@@ -386,6 +443,9 @@ export function learningRates(s: Setup): number[] {
   return s.layers.map((l) => l.learningRate);
 }
 
+/** A page value that means the setting is not given (no class weights). */
+const NONE = 'none';
+
 /**
  * The library's training options of a setup, for `rows` training examples:
  * every linked library row (a page value meaning "off", such as tolerance 0,
@@ -394,7 +454,7 @@ export function learningRates(s: Setup): number[] {
 export function trainOptions(s: Setup, rows: number): FieldOptions {
   const options: Record<string, unknown> = {};
   for (const [k, row] of LINKED) {
-    if (!(k in FIELDS) || (row.page?.off !== undefined && s[k] === row.page.off)) continue;
+    if (!(k in FIELDS) || (row.page?.off !== undefined && s[k] === row.page.off) || s[k] === NONE) continue;
     options[k] = s[k];
   }
   return { ...options, learningRate: learningRates(s), batchSize: Math.min(s.batchSize, rows) };

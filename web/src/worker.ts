@@ -6,15 +6,18 @@
  * @module
  */
 import {
+  classIndex,
   countCorrect,
   createWorkspace,
   DivergenceError,
   forward,
   type Matrix,
   Network,
+  Random,
   type RunFacts,
   type ShapedArray,
   Trainer,
+  type TrainerCheckpoint,
   toMatrix,
   trainingRecord,
   type Workspace,
@@ -58,6 +61,8 @@ interface State {
   initialCost: number;
   /** A snapshot is on its way to the page and not yet drawn: train on, but send no other. */
   awaitingDraw: boolean;
+  /** eta^(n) of the last epoch trained (EpochInfo.learningRate), or null before the first. */
+  lastRates: readonly number[] | null;
 }
 
 /**
@@ -106,7 +111,7 @@ function build(msg: InitMessage): State {
   } else {
     net = new Network({
       inputs: train.inputs[0].length,
-      layers: setup.layers.map((l) => ({ units: l.units, activation: l.activation })),
+      layers: setup.layers.map((l) => ({ units: l.units, activation: l.activation, dropout: l.dropout })),
       seed: setup.seed,
       dtype: 'float64',
       ...(setup.init === 'zeros' ? { init: 'zeros' as const } : {}),
@@ -139,6 +144,7 @@ function build(msg: InitMessage): State {
     diverged: false,
     initialCost: Number.NaN,
     awaitingDraw: false,
+    lastRates: null,
   };
 }
 
@@ -177,6 +183,30 @@ function accuracy(s: State, x: ShapedArray, t: ShapedArray): number {
   return countCorrect(y, t.data, width, rows) / rows;
 }
 
+/**
+ * The minority class (fewest training examples) and its recall on each set:
+ * the share of its examples the network names as it. Null unless the data
+ * were made imbalanced.
+ */
+function minority(s: State): Snapshot['minority'] {
+  if (!s.msg.setup.imbalanced || !s.msg.classes) return null;
+  const width = s.net.outputs;
+  const labels = (t: ShapedArray) =>
+    Array.from({ length: t.shape[0] }, (_, i) => classIndex(t.data, i * width, width));
+  const train = labels(s.trainTargets);
+  const counts = new Map<number, number>();
+  for (const c of train) counts.set(c, (counts.get(c) ?? 0) + 1);
+  const label = [...counts].sort((a, b) => a[1] - b[1] || a[0] - b[0])[0]?.[0] ?? 0;
+  const recall = (set: 'train' | 'test', t: ShapedArray): number | null => {
+    const truth = set === 'train' ? train : labels(t);
+    const rows = truth.flatMap((c, i) => (c === label ? [i] : []));
+    if (rows.length === 0) return null;
+    const y = s.net.predict(rows.map((i) => s.msg[set].inputs[i]));
+    return y.filter((r) => classIndex(r, 0, width) === label).length / rows.length;
+  };
+  return { label, train: recall('train', s.trainTargets), test: recall('test', s.testTargets) };
+}
+
 /** J and accuracy on the training and test sets with the current weights. */
 function measure(s: State, withAccuracy = false): { train: Measured; test: Measured | null } {
   const train = s.trainer.evaluate(s.trainFlat, s.trainTargets);
@@ -198,12 +228,11 @@ function costPoint(s: State): CostPoint {
  * back exactly with its own checkpoint, so shuffling and the cursor are the
  * library's own, not a copy of them.
  */
-function nextBatch(s: State): number[] {
+function nextBatch(s: State, before: TrainerCheckpoint): number[] {
   const n = s.msg.train.inputs.length;
   const { mode } = s.trainer.settings;
   const size = s.trainer.settings.batchSize;
   if (mode === 'batch') return Array.from({ length: n }, (_, i) => i);
-  const before = s.trainer.checkpoint();
   try {
     s.trainer.step();
     const after = s.trainer.checkpoint();
@@ -217,18 +246,61 @@ function nextBatch(s: State): number[] {
   }
 }
 
+/**
+ * The dropout masks the next update will draw (1 kept, 0 dropped), per layer,
+ * or undefined without dropout: the trainer's own mask generator, read from
+ * its checkpoint, drawn as an update draws them (layer by layer, row-major,
+ * node i of example r dropped when its 32-bit draw is below p 2^32).
+ */
+function nextMasks(s: State, cp: TrainerCheckpoint, rows: number): (number[][] | null)[] | undefined {
+  if (!cp.dropout) return undefined;
+  const random = new Random();
+  random.setState(cp.dropout);
+  return s.net.layers.map((layer) => {
+    if (!(layer.dropout > 0)) return null;
+    const threshold = layer.dropout * 4294967296;
+    return Array.from({ length: rows }, () =>
+      Array.from({ length: layer.units }, () => (random.uint32() < threshold ? 0 : 1)),
+    );
+  });
+}
+
+/**
+ * w_i of the examples of the next update under class weights, as the trainer
+ * weighs them (scikit-learn's balanced: n / (classes present x examples of the class),
+ * counted over the training set), or undefined without them.
+ */
+function classWeightsOf(s: State, indices: number[]): number[] | undefined {
+  if (s.msg.setup.classWeights !== 'balanced') return undefined;
+  const width = s.net.outputs;
+  const t = s.trainTargets;
+  const rows = t.shape[0];
+  const counts = new Map<number, number>();
+  for (let i = 0; i < rows; i++) {
+    const c = classIndex(t.data, i * width, width);
+    counts.set(c, (counts.get(c) ?? 0) + 1);
+  }
+  return indices.map((i) => rows / (counts.size * counts.get(classIndex(t.data, i * width, width))!));
+}
+
 function explain(s: State): ExplainPayload | null {
   // A stopped trainer takes no further step, so there is no next update to explain.
   if (s.trainer.stopReason || s.diverged) return null;
   try {
-    const indices = nextBatch(s);
+    const cp = s.trainer.checkpoint();
+    const indices = nextBatch(s, cp);
     const inputs = indices.map((i) => s.msg.train.inputs[i]);
     const targets = indices.map((i) => s.msg.train.targets[i]);
-    const rates = learningRates(s.msg.setup);
+    // The rates of the epoch to come: the schedule's, else the layers' own.
+    const rates = cp.schedule ? cp.schedule.rates.slice() : learningRates(s.msg.setup);
+    const masks = nextMasks(s, cp, indices.length);
+    const sampleWeights = classWeightsOf(s, indices);
     const trace = s.net.explain(inputs, targets, {
       loss: s.msg.setup.loss,
       reduction: s.msg.setup.reduction,
       learningRate: rates,
+      ...(masks ? { masks } : {}),
+      ...(sampleWeights ? { sampleWeights } : {}),
     });
     return {
       indices,
@@ -272,6 +344,8 @@ function snapshot(s: State, withExplain: boolean): void {
     testCost: test ? test.cost : null,
     trainAccuracy: train.accuracy ?? null,
     testAccuracy: test?.accuracy ?? null,
+    minority: minority(s),
+    learningRates: s.lastRates ? s.lastRates.slice() : learningRates(s.msg.setup),
     costs: s.pending,
     resetCurve: s.resetCurve,
     layers: layerWeights(s.net),
@@ -293,6 +367,7 @@ function stepOnce(s: State): boolean {
   const info = s.trainer.step();
   s.updates++;
   if (!info) return false;
+  s.lastRates = info.learningRate;
   epochsEnded(s);
   return true;
 }
@@ -320,7 +395,8 @@ function burst(s: State, until: number): void {
   const { trainer } = s;
   const epoch = trainer.epoch;
   const inEpoch = trainer.updatesInEpoch;
-  trainer.run({ until });
+  const info = trainer.run({ until });
+  if (info) s.lastRates = info.learningRate;
   const perEpoch = Math.ceil((trainer.examples ?? 0) / trainer.settings.batchSize);
   s.updates += (trainer.epoch - epoch) * perEpoch + trainer.updatesInEpoch - inEpoch;
   if (trainer.epoch > epoch) epochsEnded(s);
@@ -386,6 +462,8 @@ function changeSettings(s: State, setup: InitMessage['setup']): void {
   s.msg = next;
   s.epochBase = s.epoch;
   s.stopped = null;
+  // The new Trainer starts its schedule afresh.
+  s.lastRates = null;
   if (!s.running) snapshot(s, true);
 }
 
