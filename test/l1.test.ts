@@ -7,8 +7,14 @@
 import { describe, expect, it } from 'vitest';
 import { Network, Random, Trainer } from '../src/index.js';
 import { pytorchSettings } from '../src/interop/pytorch.js';
-import type { OracleLayer } from './oracle/autograd.js';
-import { firstMiss, type OracleOptimizer, oracleTrain } from './oracle/train.js';
+import {
+  firstMiss,
+  type OracleOptimizer,
+  oracleParams,
+  oracleTrain,
+  paramsOf,
+  toOracle,
+} from './oracle/train.js';
 
 const N = 7;
 const MODES = [
@@ -35,16 +41,6 @@ function network(): Network {
     seed: 8,
   });
 }
-
-function toOracle(net: Network): OracleLayer[] {
-  return net.getWeights().map((l, n) => ({
-    act: net.layers[n].activation as OracleLayer['act'],
-    w: l.weights,
-    b: l.biases,
-  }));
-}
-
-const flat = (net: Network) => net.getWeights().flatMap((l) => [...l.weights.flat(), ...l.biases]);
 
 describe('L1 and L2 match the oracle in float64, for each optimizer in each mode', () => {
   const optimizers: OracleOptimizer[] = ['sgd', 'momentum', 'nesterov', 'adam', 'rmsprop'];
@@ -81,12 +77,7 @@ describe('L1 and L2 match the oracle in float64, for each optimizer in each mode
             l1,
             l2,
           });
-          expect(
-            firstMiss(
-              flat(net),
-              oracle.flatMap((l) => [...l.w.flat(), ...l.b]),
-            ),
-          ).toBeNull();
+          expect(firstMiss(paramsOf(net), oracleParams(oracle))).toBeNull();
         });
       }
     }
@@ -123,12 +114,12 @@ describe('the settings', () => {
     net.setWeights([{ weights: [[0]], biases: [0] }]);
     // Zero inputs and targets: dJ/dw = 0, so only L1 could move w, and sign(0) = 0 keeps it.
     await net.fit([[0]], [[0]], { epochs: 3, l1: 0.5, learningRate: 0.1, loss: 'mse' });
-    expect(flat(net)).toEqual([0, 0]);
+    expect(paramsOf(net)).toEqual([0, 0]);
     net.setWeights([{ weights: [[1]], biases: [-1] }]);
     await net.fit([[0]], [[0]], { epochs: 1, l1: 0.5, learningRate: 0.1, loss: 'mse', mode: 'batch' });
     // b: the loss pulls it up by eta 2 (0 - b) = 0.2, L1 by eta 0.5 = 0.05; w: only L1, down by 0.05.
-    expect(flat(net)[0]).toBeCloseTo(0.95, 15);
-    expect(flat(net)[1]).toBeCloseTo(-1 + 0.2 + 0.05, 15);
+    expect(paramsOf(net)[0]).toBeCloseTo(0.95, 15);
+    expect(paramsOf(net)[1]).toBeCloseTo(-1 + 0.2 + 0.05, 15);
   });
 });
 
@@ -145,6 +136,11 @@ describe('export to a PyTorch script', () => {
         `training record: ${field}: the PyTorch script does not train with it yet`,
       );
     }
-    expect(() => pytorchSettings({ ...model, training: { l1: 0, schedule: 'constant' } })).not.toThrow();
+    expect(() =>
+      pytorchSettings({
+        ...model,
+        training: { l1: 0, schedule: { name: 'constant', warmup: 0, warmupStart: 1 / 3 } },
+      }),
+    ).not.toThrow();
   });
 });

@@ -7,8 +7,14 @@
  */
 import { describe, expect, it } from 'vitest';
 import { Network, Random, type ScheduleSpec, Trainer } from '../src/index.js';
-import type { OracleLayer } from './oracle/autograd.js';
-import { firstMiss, type OracleOptimizer, oracleTrain } from './oracle/train.js';
+import {
+  firstMiss,
+  type OracleOptimizer,
+  oracleParams,
+  oracleTrain,
+  paramsOf,
+  toOracle,
+} from './oracle/train.js';
 
 const EPOCHS = 20;
 const BASE = [0.2, 0.1];
@@ -123,18 +129,6 @@ function network(): Network {
   });
 }
 
-function toOracle(net: Network): OracleLayer[] {
-  return net.getWeights().map((l, n) => ({
-    act: net.layers[n].activation as OracleLayer['act'],
-    w: l.weights,
-    b: l.biases,
-  }));
-}
-
-function flat(net: Network): number[] {
-  return net.getWeights().flatMap((l) => [...l.weights.flat(), ...l.biases]);
-}
-
 const name = (s: ScheduleSpec) =>
   Object.entries(s)
     .map(([k, v]) => (k === 'name' ? v : `${k}=${v}`))
@@ -176,8 +170,8 @@ describe('every schedule over 20 epochs matches the oracle in float64, in each m
             ),
             'costs',
           ).toBeNull();
-          const weights = oracle.flatMap((l) => [...l.w.flat(), ...l.b]);
-          expect(firstMiss(flat(net), weights), 'weights').toBeNull();
+          const weights = oracleParams(oracle);
+          expect(firstMiss(paramsOf(net), weights), 'weights').toBeNull();
         });
       }
     }
@@ -202,7 +196,7 @@ describe('a schedule on the small-network paths', () => {
         trainer.run();
         const costs = trainer.history.map((h) => h.cost);
         trainer.dispose();
-        return { weights: flat(net), costs };
+        return { weights: paramsOf(net), costs };
       });
       expect(results[1]).toEqual(results[0]);
       expect(results[2]).toEqual(results[0]);
@@ -230,7 +224,7 @@ describe('a schedule resumes from a checkpoint to the bit', () => {
         const c = new Trainer(resumed, X, D, options);
         c.restore(saved);
         c.run();
-        expect(flat(resumed)).toEqual(flat(whole));
+        expect(paramsOf(resumed)).toEqual(paramsOf(whole));
         expect(c.history.map((h) => [h.cost, ...h.learningRate])).toEqual(
           a.history.map((h) => [h.cost, ...h.learningRate]),
         );

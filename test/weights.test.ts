@@ -16,8 +16,8 @@ import {
   Random,
   Trainer,
 } from '../src/index.js';
-import { type OracleLayer, oracleStep } from './oracle/autograd.js';
-import { firstMiss, oracleTrain } from './oracle/train.js';
+import { oracleStep } from './oracle/autograd.js';
+import { firstMiss, oracleParams, oracleTrain, paramsOf, toOracle } from './oracle/train.js';
 
 const N = 8;
 const CASES: { out: ActivationName; loss: LossName; units: number }[] = [
@@ -59,16 +59,6 @@ function network(out: ActivationName, units: number): Network {
   });
 }
 
-function toOracle(net: Network): OracleLayer[] {
-  return net.getWeights().map((l, n) => ({
-    act: net.layers[n].activation as OracleLayer['act'],
-    w: l.weights,
-    b: l.biases,
-  }));
-}
-
-const flat = (net: Network) => net.getWeights().flatMap((l) => [...l.weights.flat(), ...l.biases]);
-const flatOracle = (o: OracleLayer[]) => o.flatMap((l) => [...l.w.flat(), ...l.b]);
 const classOf = (d: number[]) => (d.length === 1 ? (d[0] >= 0.5 ? 1 : 0) : d.indexOf(Math.max(...d)));
 
 describe('sample weights match the oracle in float64 under each loss and reduction, in each mode', () => {
@@ -106,7 +96,7 @@ describe('sample weights match the oracle in float64 under each loss and reducti
             ),
             'costs',
           ).toBeNull();
-          expect(firstMiss(flat(net), flatOracle(oracle)), 'weights').toBeNull();
+          expect(firstMiss(paramsOf(net), oracleParams(oracle)), 'weights').toBeNull();
         });
       }
     }
@@ -154,7 +144,7 @@ describe('class weights are the sample weight of each example of the class', () 
               optimizer: 'sgd',
               weights,
             });
-            expect(firstMiss(flat(net), flatOracle(oracle)), String(spec)).toBeNull();
+            expect(firstMiss(paramsOf(net), oracleParams(oracle)), String(spec)).toBeNull();
           }
         });
       }
@@ -192,7 +182,7 @@ describe('weights follow their examples', () => {
           weights: pick(w),
         });
       }
-      expect(firstMiss(flat(net), flatOracle(oracle))).toBeNull();
+      expect(firstMiss(paramsOf(net), oracleParams(oracle))).toBeNull();
     });
   }
 
@@ -244,7 +234,7 @@ describe('weights follow their examples', () => {
       twice.map((i) => D[i]),
       options,
     );
-    expect(firstMiss(flat(a), flat(b), 1e-12)).toBeNull();
+    expect(firstMiss(paramsOf(a), paramsOf(b), 1e-12)).toBeNull();
   });
 });
 

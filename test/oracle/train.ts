@@ -5,6 +5,7 @@
  * out from PyTorch's documentation on plain arrays. The rate of each epoch
  * comes from `etaOf`, so a schedule is the caller's own formula.
  */
+import type { Network } from '../../src/index.js';
 import { type LossName, type OracleLayer, oracleStep } from './autograd.js';
 
 export type OracleOptimizer = 'sgd' | 'momentum' | 'nesterov' | 'adam' | 'rmsprop';
@@ -96,4 +97,21 @@ export function firstMiss(actual: number[], expected: number[], tol = 1e-9): str
     if (!(err <= tol)) return `[${i}]: ${actual[i]} vs oracle ${expected[i]} (relative error ${err})`;
   }
   return null;
+}
+
+/** The oracle's copy of a network's layers (its weights as plain arrays). */
+export function toOracle(net: Network): OracleLayer[] {
+  return net.getWeights().map((l, n) => ({
+    act: net.layers[n].activation as OracleLayer['act'],
+    w: l.weights,
+    b: l.biases,
+  }));
+}
+
+/** Every weight and bias of a network, then of the oracle's layers, in the same order. */
+export function paramsOf(net: Network): number[] {
+  return net.getWeights().flatMap((l) => [...l.weights.flat(), ...l.biases]);
+}
+export function oracleParams(layers: OracleLayer[]): number[] {
+  return layers.flatMap((l) => [...l.w.flat(), ...l.b]);
 }
