@@ -11,7 +11,7 @@
  */
 import { exp, expm1, log, log1p } from './math.js';
 
-/** The slope of leaky-relu for v <= 0 (SPEC section 4). */
+/** The slope of leaky-relu for v <= 0. */
 export const LEAKY_RELU_SLOPE = 0.01;
 
 const SQRT1_2 = Math.SQRT1_2;

@@ -1,5 +1,5 @@
 /**
- * The step trace (SPEC section 5): one step of plain gradient descent on a set
+ * The step trace (docs/design.md, "Step trace"): one step of plain gradient descent on a set
  * of examples, with every intermediate value in the notes' terms, and its
  * rendering as text a learner can follow by hand.
  *
@@ -71,7 +71,7 @@ export interface LayerTrace {
   biases: number[];
 }
 
-/** The step trace of SPEC section 5. */
+/** The step trace (docs/design.md, "Step trace"). */
 export interface StepTrace {
   /** J, with the chosen loss and reduction, before the step. */
   loss: number;

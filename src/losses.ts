@@ -1,5 +1,5 @@
 /**
- * Losses and the cost (SPEC section 2). A loss L(i) is per example and sums over
+ * Losses and the cost (docs/design.md, "Losses and cost"). A loss L(i) is per example and sums over
  * the output nodes k; the cost J reduces the losses of a set of n examples:
  * `mean` J = (1/n) sum_i L(i) (the notes' cost function), `sum` J = sum_i L(i).
  *

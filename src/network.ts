@@ -212,7 +212,7 @@ export class Network {
 
   /**
    * One step of plain gradient descent on `inputs` and `targets`, every
-   * intermediate value returned in the notes' terms (SPEC section 5). The network
+   * intermediate value returned in the notes' terms (docs/design.md, "Step trace"). The network
    * itself is not changed.
    */
   explain(inputs: MatrixInput, targets: MatrixInput, options: ExplainOptions): StepTrace {
@@ -252,7 +252,7 @@ export class Network {
   }
 
   /**
-   * The model file (format v1, SPEC section 4) of this network, with `meta` (or
+   * The model file (format v1, docs/design.md, "Model file") of this network, with `meta` (or
    * the network's own {@link Network.meta}) as its optional fields.
    */
   toJSON(meta: ModelMeta = this.meta): ModelFile {

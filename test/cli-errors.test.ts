@@ -1,5 +1,5 @@
 /**
- * SPEC section 7, end to end through the real binary: every bad input gets exit
+ * docs/design.md, "Bad input", end to end through the real binary: every bad input gets exit
  * status 2 (1 for a failure during the run), one line on stderr naming the file,
  * line, column or option and what was expected, and no output file created or
  * overwritten.
@@ -288,7 +288,7 @@ const cases: Case[] = [
   },
 ];
 
-describe('bad input (SPEC 7) through the real binary', () => {
+describe('bad input through the real binary', () => {
   it.concurrent.each(cases)('$name: exit 2, one line naming what was wrong, no file touched', async (c) => {
     const sub = (await tempDir('backprop-bad-')).dir;
     for (const f of await listFiles(dir)) await writeFile(join(sub, f), await readFile(join(dir, f)));

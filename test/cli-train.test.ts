@@ -270,7 +270,7 @@ describe('numbers, pictures and data sets', () => {
 });
 
 describe('backprop explain', () => {
-  it('gives the SPEC 5 trace of a hand-computed step', async () => {
+  it('gives the step trace of a hand-computed step', async () => {
     // One linear neuron, w = 0.5, b = 0.25; x = 2, d = 3: y = 1.25, e = 1.75.
     // Half-squared loss, sum: J = 1/2 e^2; delta = e psi'(v) = 1.75; dJ/dw = -delta x = -3.5.
     const model = join(dir, 'neuron.json');

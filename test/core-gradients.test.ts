@@ -52,7 +52,7 @@ function targetsFor(loss: LossName, n: number, outputs: number, next: () => numb
   return rows;
 }
 
-/** The cost J computed here from the trace's outputs (or v), with the formulas of SPEC section 2. */
+/** The cost J computed here from the trace's outputs (or v), with the formulas of docs/design.md. */
 function referenceCost(trace: StepTrace, targets: number[][], loss: LossName, reduction: Reduction): number {
   const last = trace.layers[trace.layers.length - 1];
   let total = 0;

@@ -1,5 +1,5 @@
 /**
- * SPEC section 3: the same seed gives bit-identical training in Node and in the
+ * docs/design.md, "Modes, rates and stopping": the same seed gives bit-identical training in Node and in the
  * browser. The same scenario runs here and in Debian's Chromium (installed by
  * .ci/run), and every bit must agree.
  */

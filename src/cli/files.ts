@@ -68,7 +68,7 @@ export interface LoadedModel {
 }
 
 /**
- * Reads a model file (SPEC section 4). A bad field gets a message naming the file
+ * Reads a model file (docs/design.md, "Model file"). A bad field gets a message naming the file
  * and the field.
  */
 export async function readModel(

@@ -17,7 +17,7 @@ const NON_FINITE = /^[+-]?(nan|inf|infinity)$/i;
 /**
  * Reads a cell as a number: a decimal or exponent form such as `-1.5e3`, with
  * surrounding spaces allowed. Returns `undefined` for text, `NaN` for the
- * spellings of NaN and infinity (which SPEC section 7 rejects), else the value.
+ * spellings of NaN and infinity (which the data must not hold), else the value.
  */
 export function parseCell(cell: string): number | undefined {
   const s = cell.trim();

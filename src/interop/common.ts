@@ -28,10 +28,10 @@ export class InteropError extends BackpropError {
   override name = 'InteropError';
 }
 
-/** The activation names of SPEC section 4. */
+/** The activation names a model file may hold (docs/design.md, "Model file"). */
 export const ACTIVATIONS = ACTIVATION_NAMES;
 
-/** The slope of leaky-relu for v <= 0 (SPEC section 4). */
+/** The slope of leaky-relu for v <= 0. */
 export const LEAKY_SLOPE = LEAKY_RELU_SLOPE;
 
 /** The fields of a model file other than the four required ones (columns, classes, preprocessing, training). */

@@ -1,5 +1,5 @@
 /**
- * Models that travel: a model file (SPEC section 4) to and from ONNX, the
+ * Models that travel: a model file (docs/design.md, "Model file") to and from ONNX, the
  * TensorFlow.js layers format and safetensors laid out for a PyTorch
  * `nn.Sequential`, and a PyTorch training script that trains it as `backprop
  * train` would. Browser-safe: every function works on bytes and objects, none

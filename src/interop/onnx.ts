@@ -206,7 +206,7 @@ export function toOnnx(model: ModelFile, options: OnnxExportOptions = {}): Uint8
 }
 
 /**
- * The affine maps of a model's preprocessing (SPEC section 4 optional field,
+ * The affine maps of a model's preprocessing (an optional field of the model file,
  * written by the data layer): per input column x -> (x - offset) / scale, and
  * for numeric targets the network's y -> y * scale + offset. Throws when an
  * input is not a number column.

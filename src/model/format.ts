@@ -1,5 +1,5 @@
 /**
- * The model file, format v1 (SPEC section 4): JSON with no code in it.
+ * The model file, format v1 (docs/design.md, "Model file"): JSON with no code in it.
  *
  * ```json
  * { "format": "backprop-mlp", "version": 1, "inputs": 3,
