@@ -617,6 +617,29 @@ export function sumRows(alpha: f32, a: usize, beta: f32, out: usize, rows: i32, 
 // Optimizers, vectorised four at a time with a scalar tail. g' = g + lambda w.
 
 /** w <- w - eta (g + lambda w). */
+/** L1's subgradient: g <- g + lambda1 sign(w), sign(0) = 0, with params: lambda1. */
+export function l1(w: usize, g: usize, n: i32, params: usize): void {
+  const l = <f32>load<f64>(params);
+  const vl = f32x4.splat(l);
+  const zero = f32x4.splat(0);
+  const n4 = n & ~3;
+  let i = 0;
+  for (; i < n4; i += 4) {
+    const o = <usize>i << 2;
+    const wi = v128.load(w + o);
+    // lambda1 where w > 0, minus it where w < 0, nothing at 0 (the masks are all ones or all zeros).
+    const up = v128.and(f32x4.gt(wi, zero), vl);
+    const down = v128.and(f32x4.lt(wi, zero), vl);
+    v128.store(g + o, f32x4.sub(f32x4.add(v128.load(g + o), up), down));
+  }
+  for (; i < n; i++) {
+    const o = <usize>i << 2;
+    const wi = load<f32>(w + o);
+    if (wi > 0) store<f32>(g + o, load<f32>(g + o) + l);
+    else if (wi < 0) store<f32>(g + o, load<f32>(g + o) - l);
+  }
+}
+
 export function sgd(w: usize, g: usize, n: i32, params: usize): void {
   if (load<f64>(params, 8) == 0) sgdLoop(w, g, n, params, false);
   else sgdLoop(w, g, n, params, true);

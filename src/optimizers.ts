@@ -121,7 +121,7 @@ export class Optimizer {
   update(i: number, w: Matrix, g: Matrix, eta: number): void {
     const s = this.settings;
     const b = this.backend;
-    if (s.l1 !== 0) addL1(w, g, s.l1);
+    if (s.l1 !== 0) b.l1(w, g, s.l1);
     switch (s.name) {
       case 'sgd':
         b.sgd(w, g, eta, s.weightDecay);
@@ -195,7 +195,7 @@ export class Optimizer {
     const t = ++this.t;
     const b = this.backend;
     const l1 = this.l1Pairs;
-    for (let i = 0; i < l1.length; i++) addL1(l1[i][0], l1[i][1], this.settings.l1);
+    for (let i = 0; i < l1.length; i++) b.l1(l1[i][0], l1[i][1], this.settings.l1);
     // Index loops and element reads: nothing here for V8 to allocate.
     const sgd = this.sgdCalls;
     for (let i = 0; i < sgd.length; i++) {
@@ -258,20 +258,5 @@ export class Optimizer {
   /** Gives the state buffers back to the backend. */
   free(): void {
     for (const m of [...this.first, ...this.second]) this.backend.free(m);
-  }
-}
-
-/**
- * g <- g + lambda1 sign(w), sign(0) = 0: the subgradient of lambda1 |w| that
- * `torch.sign` gives. On the plain views of any backend's matrices, so every
- * backend and engine adds the same numbers.
- */
-export function addL1(w: Matrix, g: Matrix, l1: number): void {
-  const W = w.data;
-  const G = g.data;
-  for (let i = 0; i < W.length; i++) {
-    const x = W[i];
-    if (x > 0) G[i] += l1;
-    else if (x < 0) G[i] -= l1;
   }
 }

@@ -5,6 +5,9 @@
  * `weightDecay`; the engine chosen for L1; a zero weight left alone by L1.
  */
 import { describe, expect, it } from 'vitest';
+import type { Backend } from '../src/backend/backend.js';
+import { jsBackend } from '../src/backend/js.js';
+import { createWasmBackendSync } from '../src/backend/wasm/index.js';
 import { Network, Random, Trainer } from '../src/index.js';
 import { pytorchSettings } from '../src/interop/pytorch.js';
 import {
@@ -142,5 +145,28 @@ describe('export to a PyTorch script', () => {
         training: { l1: 0, schedule: { name: 'constant', warmup: 0, warmupStart: 1 / 3 } },
       }),
     ).not.toThrow();
+  });
+});
+
+describe('the L1 kernels', () => {
+  it('the WebAssembly kernel adds the same bits as the plain one in float32, and sign(0) = 0', () => {
+    const wasm = createWasmBackendSync({ delegateSmall: false });
+    const random = new Random(2);
+    const n = 1003; // a SIMD body and a scalar tail
+    const values = Array.from({ length: n }, (_, i) => (i % 7 === 0 ? 0 : random.uniform(-1, 1)));
+    const grads = Array.from({ length: n }, () => random.uniform(-1e-3, 1e-3));
+    const run = (b: Backend, lambda1: number) => {
+      const w = b.matrix(1, n, 'float32');
+      const g = b.matrix(1, n, 'float32');
+      w.data.set(values);
+      g.data.set(grads);
+      b.l1(w, g, lambda1);
+      return Array.from(g.data);
+    };
+    for (const lambda1 of [0.1, 1e-4, 0.3333]) {
+      const expected = run(jsBackend, lambda1);
+      expect(run(wasm, lambda1)).toEqual(expected);
+      for (let i = 0; i < n; i += 7) expect(expected[i]).toBe(Math.fround(grads[i]));
+    }
   });
 });

@@ -45,7 +45,7 @@ export type ActivationName =
   | 'gelu'
   | 'softmax';
 
-/** Names of the per-example losses L(i) of SPEC section 2. */
+/** Names of the per-example losses L(i) (docs/design.md, "Losses and cost"). */
 export type LossName = 'squared' | 'half-squared' | 'binary-cross-entropy' | 'cross-entropy';
 
 /**
@@ -148,6 +148,8 @@ export interface Backend {
   /** out <- alpha * (sum of the rows of a) + beta * out; `out` is 1 x a.cols (dJ/db from delta). */
   sumRows(alpha: number, a: Matrix, beta: number, out: Matrix): void;
 
+  /** L1's subgradient added to a gradient: g <- g + lambda1 sign(w), with sign(0) = 0 (`torch.sign`). */
+  l1(w: Matrix, g: Matrix, lambda1: number): void;
   /** Plain steepest descent: w <- w - eta (g + lambda w). */
   sgd(w: Matrix, g: Matrix, eta: number, lambda: number): void;
   /**

@@ -432,6 +432,19 @@ export function lossDeltaKernel(
   jsBackend.activationBackward(act, v, out, delta, delta);
 }
 
+/** L1's subgradient with p = lambda1 (see {@link Backend.l1}). */
+export function l1Kernel(w: Matrix, g: Matrix, p: Float64Array): void {
+  // float32 adds lambda1 as a float32, as the WebAssembly kernel does: the same bits on both.
+  const l = g.dtype === 'float32' ? Math.fround(p[0]) : p[0];
+  const W = w.data;
+  const G = g.data;
+  for (let i = 0; i < W.length; i++) {
+    const x = W[i];
+    if (x > 0) G[i] += l;
+    else if (x < 0) G[i] -= l;
+  }
+}
+
 /** Steepest descent with p = eta, lambda (see {@link Backend.sgd}). */
 export function sgdKernel(w: Matrix, g: Matrix, p: Float64Array): void {
   const eta = p[0];
@@ -588,6 +601,11 @@ export const jsBackend: Backend = {
       const o = r * cols;
       for (let j = 0; j < cols; j++) O[j] += alpha * A[o + j];
     }
+  },
+
+  l1(w, g, lambda1) {
+    PARAM[0] = lambda1;
+    l1Kernel(w, g, PARAM);
   },
 
   sgd(w, g, eta, lambda) {

@@ -12,6 +12,7 @@ import { activationCode, lossCode } from '../codes.js';
 import {
   adamKernel,
   jsBackend,
+  l1Kernel,
   lossDeltaKernel,
   lossSumKernel,
   momentumKernel,
@@ -82,6 +83,8 @@ export interface KernelExports {
     cols: number,
   ): void;
   sumRows(alpha: number, a: number, beta: number, out: number, rows: number, cols: number): void;
+  /** params: lambda1. */
+  l1(w: number, g: number, n: number, params: number): void;
   /** params: eta, lambda. */
   sgd(w: number, g: number, n: number, params: number): void;
   /** params: eta, lambda, mu. */
@@ -510,6 +513,20 @@ export class WasmBackend implements Backend {
     if (out.rows * out.cols !== a.cols)
       throw new Error(`sumRows: ${out.rows}x${out.cols} for ${a.cols} columns`);
     this.kernels.sumRows(alpha, this.#ptr(a), beta, this.#ptr(out), a.rows, a.cols);
+  }
+
+  l1(w: Matrix, g: Matrix, lambda1: number): void {
+    this.#param[0] = lambda1;
+    this.#l1(w, g);
+  }
+
+  #l1(w: Matrix, g: Matrix): void {
+    if (w.dtype === 'float64' || w.rows * w.cols <= this.#smallElements) {
+      l1Kernel(w, g, this.#param);
+      return;
+    }
+    sameShape(w, g, 'l1');
+    this.kernels.l1(this.#ptr(w), this.#ptr(g), w.rows * w.cols, this.#params);
   }
 
   sgd(w: Matrix, g: Matrix, eta: number, lambda: number): void {
