@@ -208,8 +208,8 @@ describe.skipIf(skip)('playground in Chromium', () => {
 
   it('round-trips the whole setup through the URL', async () => {
     const query =
-      'data=circles&layers=6:relu:0.05,3:elu:0.1,1:sigmoid:0.2&n=300&noise=0.15&test=0.3&loss=binary-cross-entropy' +
-      '&red=sum&mode=minibatch&batch=16&opt=momentum&l2=0.001&l1=0&tol=0.01&seed=42&init=auto&feat=x1,x2&disc=false';
+      'data=circles&layers=6:relu:0.05,3:elu:0.1,1:sigmoid:0.2&n=300&noise=0.15&test=0.3&imb=false&loss=binary-cross-entropy' +
+      '&red=sum&mode=minibatch&batch=16&opt=momentum&l2=0.001&l1=0&sched=constant&cw=none&tol=0.01&seed=42&init=auto&feat=x1,x2&disc=false';
     const { page, errors } = await open(`?${query}`);
     // Waits on the page's state, not on a fixed time: CI machines are slow and busy.
     await page.waitForFunction(() => document.querySelectorAll('#diagram .node').length > 0);

@@ -130,14 +130,15 @@ export function renderExplain(host: HTMLElement, payload: ExplainPayload, setup:
         prev.length <= 4
           ? `${prev.map((_, m) => `${parTex(vLine.ops[2 * m])}\\cdot ${parTex(vLine.ops[2 * m + 1])}`).join(' + ')} + ${parTex(vLine.ops[ops.length - 1])} = `
           : '';
+      // Under dropout psi(v) comes first, then the mask makes x_out of it.
       const outTex = psiLine
-        ? `${xOut(n, i + 1)} = ${psi}(${psiLine.ops[0]})`
+        ? `${mask ? '' : `${xOut(n, i + 1)} = `}${psi}(${psiLine.ops[0]})`
         : `y_{${i + 1}} = \\mathrm{softmax}(v)_{${i + 1}}`;
       const vTex = `v^{(${n})}_{${i + 1}} = ${terms}${vLine.result}`;
       const masked = mask
         ? mask[i] === 0
-          ? ` \\cdot 0 = 0 \\text{ (dropped)}`
-          : ` / (1-${num(rate)}) = ${num(layer.out[p][i])}`
+          ? ` \\;\\Rightarrow\\; ${xOut(n, i + 1)} = 0 \\text{ (dropped, } m_{${i + 1}} = 0\\text{)}`
+          : ` \\;\\Rightarrow\\; ${xOut(n, i + 1)} = ${psiLine ? psiLine.result : num(activated)} / (1-${num(rate)}) = ${num(layer.out[p][i])}`
         : '';
       const psiTex = `${outTex} = ${psiLine ? psiLine.result : num(layer.out[p][i])}${masked}`;
       // A long sum gets its own line, so that psi(v) stays in view.
@@ -253,7 +254,8 @@ export function renderExplain(host: HTMLElement, payload: ExplainPayload, setup:
     const layer = trace.layers[n - 1];
     const w = before[n - 1];
     const eta = learningRates[n - 1];
-    const sec = section(`Layer ${n}: gradients and updates, η(${n}) = ${eta}`);
+    // A scheduled rate has many digits: the title rounds it, the update lines carry what checks.
+    const sec = section(`Layer ${n}: gradients and updates, η(${n}) = ${Number(eta.toPrecision(6))}`);
     const sumP = count > 1 ? '\\sum_p ' : '';
     sec.append(
       eq(

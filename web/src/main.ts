@@ -274,7 +274,10 @@ function render(s: Snapshot): void {
   $('test-acc').textContent = percent(s.testAccuracy);
   // Paused, the rates of the next update (the explain panel's); running, those of the last epoch.
   const rates = s.explain?.learningRates ?? s.learningRates;
-  $('eta-now').textContent = [...new Set(rates)].map((r) => Number(r.toPrecision(4))).join(', ');
+  const short = [...new Set(rates)].map((r) => String(Number(r.toPrecision(4))));
+  const eta = $('eta-now');
+  eta.textContent = short.length <= 2 ? short.join(', ') : `${short[0]}, …`;
+  eta.title = rates.map((r, n) => `η(${n + 1}) = ${r}`).join('\n');
   for (const el of document.querySelectorAll<HTMLElement>('.minority')) el.hidden = s.minority === null;
   if (s.minority) {
     const label = page.data?.classes?.[s.minority.label] ?? String(s.minority.label);
