@@ -171,6 +171,9 @@ export async function train(
     });
   }
 
+  if (args.l2 !== undefined && args.weightDecay !== undefined && args.l2 !== args.weightDecay) {
+    throw new CliError('option --l2: another name of --weight-decay, given both with different values');
+  }
   if (args.sampleWeight && prepared.streamed) {
     throw new CliError('option --sample-weight: needs the rows in memory; leave out --stream');
   }
