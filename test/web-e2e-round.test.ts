@@ -204,7 +204,9 @@ describe.skipIf(skip)("this round's training features in the playground", () => 
     expect(await page.$$eval('#explain .eq[data-weight]', (e) => e.length)).toBe(1);
     await epochs(page, 20);
     const weighted = Number.parseFloat((await page.textContent('#test-recall'))!);
-    expect(weighted).toBeGreaterThan(plain + 30);
+    // Seeded, so the figures are fixed: about 0% of the minority found without weights, over 90% with.
+    expect(plain).toBeLessThan(20);
+    expect(weighted).toBeGreaterThan(90);
     expect(await page.textContent('#minority-test-label')).toMatch(/class 1/);
     await page.screenshot({ path: join(shots, 'round-imbalanced.png') });
     expect(errors).toEqual([]);

@@ -33,6 +33,22 @@ import {
   trainOptions,
 } from '../web/src/setup.js';
 
+describe('imbalanced data', () => {
+  it('keeps a tenth of the second class of a generated class set, and leaves the rest whole', () => {
+    const count = (targets: number[][], label: number) => targets.filter((t) => t[0] === label).length;
+    for (const data of ['xor', 'circles', 'moons', 'spirals'] as const) {
+      const s = { ...defaultSetup(data), size: 1000, testFraction: 0 };
+      const full = generate(s).train.targets;
+      const cut = generate({ ...s, imbalanced: true }).train.targets;
+      expect(count(cut, 0), data).toBe(count(full, 0));
+      expect(count(cut, 1), data).toBe(Math.ceil(count(full, 1) / 10));
+    }
+    // Numbers over the plane have no classes to cut.
+    const plane = { ...defaultSetup('plane'), testFraction: 0 };
+    expect(generate({ ...plane, imbalanced: true })).toEqual(generate(plane));
+  });
+});
+
 describe('setup in the URL', () => {
   it('round-trips every default setup', () => {
     for (const d of DATASETS) {
