@@ -187,6 +187,10 @@ describe('the command line', () => {
     expect(trained.code, trained.stderr).toBe(0);
     const scored = await runCli(['evaluate', model, join(dir, 'test.csv'), '--json']);
     const scores = JSON.parse(scored.stdout);
+    // Beside the plain accuracy, the balanced weights of training make the weighted one the mean recall.
+    const meanRecall = scores.recall.reduce((x: number, y: number) => x + y, 0) / scores.recall.length;
+    if (extra.length > 0) expect(scores.weightedAccuracy).toBeCloseTo(meanRecall, 12);
+    else expect(scores).not.toHaveProperty('weightedAccuracy');
     return scores.recall[scores.classes.indexOf('8')];
   }
 

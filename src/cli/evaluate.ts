@@ -33,7 +33,14 @@ export async function evaluate(
     const { outputs, lossSum } = runNetwork(net, enc.x, enc.d, loss);
     scorer.add(outputs, enc.d!.data, net.outputs, enc.rows, lossSum);
   }
-  const scores = scorer!.result(reduction);
+  const result = scorer!.result(reduction);
+  // Beside the plain accuracy, one weighted by the class weights the model was trained with.
+  const classWeights = (net.meta.training as { classWeights?: unknown } | undefined)?.classWeights;
+  const weighted =
+    result.kind === 'classes' && classWeights !== undefined
+      ? weightedAccuracy(result.confusion, classWeights as 'balanced' | Record<string, number>)
+      : undefined;
+  const scores = weighted === undefined ? result : { ...result, weightedAccuracy: weighted };
   if (encoder && encoder.unknown.size > 0) {
     for (const [column, where] of encoder.unknown) {
       process.stderr.write(
@@ -52,10 +59,17 @@ export async function evaluate(
 }
 
 /** Scores as text: a table of per-class precision and recall and the confusion matrix, or the error measures. */
-export function formatScores(s: Scores & { cost: number }, loss: string, reduction: string): string[] {
+export function formatScores(
+  s: Scores & { cost: number; weightedAccuracy?: number },
+  loss: string,
+  reduction: string,
+): string[] {
   const lines = [`rows: ${s.rows}`, `cost J (${loss}, ${reduction}): ${fmt(s.cost)}`];
   if (s.kind === 'classes') {
-    lines.push(`accuracy: ${s.accuracy.toFixed(4)}`, '');
+    lines.push(`accuracy: ${s.accuracy.toFixed(4)}`);
+    if (s.weightedAccuracy !== undefined)
+      lines.push(`weighted accuracy (the class weights of training): ${s.weightedAccuracy.toFixed(4)}`);
+    lines.push('');
     const w = Math.max(5, ...s.classes.map((c) => c.length));
     lines.push(`${'class'.padEnd(w)}  precision  recall  rows`);
     s.classes.forEach((c, i) => {
@@ -76,4 +90,29 @@ export function formatScores(s: Scores & { cost: number }, loss: string, reducti
     });
   }
   return lines;
+}
+
+/**
+ * The share of rows classified right, each row counted with its class's weight:
+ * sum_c w_c right_c / sum_c w_c rows_c, from the confusion matrix. `balanced`
+ * weighs by n / (classes x rows of the class) over these rows, which makes it
+ * the mean recall of the classes present.
+ */
+export function weightedAccuracy(
+  confusion: readonly (readonly number[])[],
+  classWeights: 'balanced' | Record<string, number>,
+): number {
+  const rows = confusion.map((r) => r.reduce((a, b) => a + b, 0));
+  const n = rows.reduce((a, b) => a + b, 0);
+  const present = rows.filter((r) => r > 0).length;
+  const weightOf = (c: number) =>
+    classWeights === 'balanced' ? n / (present * rows[c]) : (classWeights[c] ?? 1);
+  let right = 0;
+  let total = 0;
+  rows.forEach((count, c) => {
+    if (count === 0) return;
+    right += weightOf(c) * confusion[c][c];
+    total += weightOf(c) * count;
+  });
+  return total > 0 ? right / total : Number.NaN;
 }
