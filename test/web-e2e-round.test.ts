@@ -15,6 +15,7 @@ import { skipWithoutChromium } from './support/chromium.js';
 import {
   diagramWeights,
   explained,
+  keyedWeights,
   open,
   shots,
   snap,
@@ -57,18 +58,7 @@ function nodeRun(query: string, epochs: number, extra: FieldOptions): Record<str
     ...extra,
   });
   for (let k = 0; k < epochs; k++) trainer.runEpoch();
-  const out: Record<string, number> = {};
-  net.getWeights().forEach((l, n) => {
-    l.weights.forEach((row, m) => {
-      row.forEach((w, i) => {
-        out[`${n + 1}:${m}:${i}`] = w;
-      });
-    });
-    l.biases.forEach((b, i) => {
-      out[`${n + 1}:b:${i}`] = b;
-    });
-  });
-  return out;
+  return keyedWeights(net);
 }
 
 async function epochs(page: Page, count: number): Promise<void> {
@@ -151,18 +141,7 @@ describe.skipIf(skip)("this round's training features in the playground", () => 
     });
     for (let k = 0; k < 16; k++) trainer.step();
     for (let k = 0; k < 2; k++) while (!trainer.step()) {}
-    const node: Record<string, number> = {};
-    net.getWeights().forEach((l, n) => {
-      l.weights.forEach((row, m) => {
-        row.forEach((w, i) => {
-          node[`${n + 1}:${m}:${i}`] = w;
-        });
-      });
-      l.biases.forEach((b, i) => {
-        node[`${n + 1}:b:${i}`] = b;
-      });
-    });
-    expect(browser).toEqual(node);
+    expect(browser).toEqual(keyedWeights(net));
     expect(browser).not.toEqual(nodeRun(BASE, 3, {}));
     expect(errors).toEqual([]);
     await page.close();

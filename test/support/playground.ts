@@ -171,3 +171,21 @@ export async function panelClip(page: Page, selector: string) {
   if (!box) throw new Error(`${selector} is not visible`);
   return { x: box.x, y: box.y, width: box.width, height: Math.min(box.height, 1400) };
 }
+
+/** A network's weights and biases keyed as {@link diagramWeights} keys them, for a Node run to compare with the page. */
+export function keyedWeights(net: {
+  getWeights(): { weights: number[][]; biases: number[] }[];
+}): Record<string, number> {
+  const out: Record<string, number> = {};
+  net.getWeights().forEach((l, n) => {
+    l.weights.forEach((row, m) => {
+      row.forEach((w, i) => {
+        out[`${n + 1}:${m}:${i}`] = w;
+      });
+    });
+    l.biases.forEach((b, i) => {
+      out[`${n + 1}:b:${i}`] = b;
+    });
+  });
+  return out;
+}
