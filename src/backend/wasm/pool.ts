@@ -11,8 +11,11 @@
  * Whether a product is split is a measured decision, not a fixed size: the pool
  * times the hand-off to the workers (an empty job's round trip) and the calling
  * thread's own speed, and splits a product when the time the other threads save
- * exceeds one and a half hand-offs (see {@link GemmPool.worthSplitting}). MNIST
- * 784-128-10 in batches of 64 splits; digits 64-64-10 in batches of 32 does not.
+ * exceeds one and a half hand-offs (see {@link GemmPool.worthSplitting}), and
+ * it times the splits themselves: when they do not make products at least
+ * {@link MIN_GAIN} times faster (the other core is busy with other work), it
+ * stops splitting for a second, then tries again. MNIST 784-128-10 in batches
+ * of 64 splits on a quiet machine; digits 64-64-10 in batches of 32 does not.
  *
  * Workers start without blocking the caller: until every worker has
  * instantiated the kernels (a few tens of milliseconds) products run on the
@@ -37,6 +40,9 @@ export const CONTROL_BYTES = SLOT * 4;
 
 /** The least a hand-off is taken to cost: a thread's wake-up and the cache lines it then shares. */
 const MIN_HANDOFF = 10e-6;
+
+/** Splits must make a product at least this much faster than the calling thread alone. */
+const MIN_GAIN = 1.15;
 
 /** Loop turns a worker polls for its next job before it sleeps (about a tenth of a millisecond). */
 const SPIN = 100_000;
@@ -148,6 +154,9 @@ export class GemmPool implements WorkerPool {
   #measured = 0;
   /** Set by {@link assume}: the estimates stay as given. */
   #pinned = false;
+  /** Measured speed-up of the recent splits (optimistic at first), and when splitting may resume after a poor one. */
+  #gain = 2;
+  #resumeAt = 0;
 
   private constructor(
     readonly threads: number,
@@ -310,6 +319,9 @@ export class GemmPool implements WorkerPool {
     const parts = this.#countReady() + 1;
     if (parts > 1 && !this.#pinned && now() - this.#measured > 1) this.#measure(1);
     if (parts === 1 || !this.worthSplitting(macs, parts)) return false;
+    // Splits that did not pay (a busy machine: the other core is not free) pause splitting for a second.
+    const t0 = now();
+    if (!this.#pinned && this.#gain < MIN_GAIN && t0 < this.#resumeAt) return false;
     // Cut the dimension with more register blocks: rows in fours, columns in eights.
     const byRows = Math.ceil(m / 4) >= Math.ceil(n / 8);
     const edges = byRows ? cuts(m, parts, 4) : cuts(n, parts, 8);
@@ -319,6 +331,12 @@ export class GemmPool implements WorkerPool {
     const j1 = byRows ? n : edges[1];
     this.kernels.gemm(transA, transB, m, n, k, alpha, a, b, beta, c, 0, i1, 0, j1, scratch);
     this.#join();
+    if (!this.#pinned) {
+      // The speed-up over the calling thread alone at its best, averaged over the last few splits.
+      const gain = (macs * this.secondsPerMac) / (now() - t0);
+      this.#gain += (gain - this.#gain) * 0.3;
+      if (this.#gain < MIN_GAIN) this.#resumeAt = now() + 1;
+    }
     return true;
   }
 
