@@ -222,8 +222,10 @@ export function syncControls(): void {
   }
   set('class-weights', setup.classWeights);
   $<HTMLInputElement>('imbalanced').checked = setup.imbalanced;
-  $('imbalanced-box').hidden =
-    setup.dataset === 'csv' || setup.dataset === 'line' || REGRESSIONS.includes(setup.dataset);
+  const numbers = setup.dataset === 'line' || REGRESSIONS.includes(setup.dataset);
+  $('imbalanced-box').hidden = numbers || setup.dataset === 'csv';
+  // Numbers over the plane have no classes to weigh (for a CSV file the worker decides by its target).
+  $('class-weights-box').hidden = numbers;
   set('tol', setup.tolerance);
   set('seed', setup.seed);
   set('test', setup.testFraction);

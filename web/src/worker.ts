@@ -95,8 +95,11 @@ function layerWeights(net: Network): LayerWeights[] {
 /** The library's Trainer for `net` with the training settings of `msg.setup`. */
 function makeTrainer(net: Network, msg: InitMessage): Trainer {
   const { setup, train, test } = msg;
+  const options = trainOptions(setup, train.inputs.length);
+  // Numbers have no classes to weigh.
+  if (!msg.classes) delete options.classWeights;
   return new Trainer(net, train.inputs, train.targets, {
-    ...trainOptions(setup, train.inputs.length),
+    ...options,
     epochs: Number.MAX_SAFE_INTEGER,
     validationData: test.inputs.length > 0 ? test : undefined,
   });
@@ -271,7 +274,7 @@ function nextMasks(s: State, cp: TrainerCheckpoint, rows: number): (number[][] |
  * counted over the training set), or undefined without them.
  */
 function classWeightsOf(s: State, indices: number[]): number[] | undefined {
-  if (s.msg.setup.classWeights !== 'balanced') return undefined;
+  if (s.msg.setup.classWeights !== 'balanced' || !s.msg.classes) return undefined;
   const width = s.net.outputs;
   const t = s.trainTargets;
   const rows = t.shape[0];
