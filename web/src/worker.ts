@@ -6,31 +6,21 @@
  * @module
  */
 import {
-  classIndex,
   countCorrect,
   createWorkspace,
   DivergenceError,
   forward,
   type Matrix,
   Network,
-  Random,
   type RunFacts,
   type ShapedArray,
   Trainer,
-  type TrainerCheckpoint,
   toMatrix,
   trainingRecord,
   type Workspace,
 } from 'backprop-mlp';
-import type {
-  CostPoint,
-  ExplainPayload,
-  FromWorker,
-  InitMessage,
-  LayerWeights,
-  Snapshot,
-  ToWorker,
-} from './protocol.js';
+import { explainNext, layerWeights, minority } from './next-update.js';
+import type { CostPoint, ExplainPayload, FromWorker, InitMessage, Snapshot, ToWorker } from './protocol.js';
 import { learningRates, trainOptions } from './setup.js';
 
 /** How long one burst of training runs before the worker draws and reads messages. */
@@ -80,16 +70,6 @@ let current = 0;
 
 function post(message: FromWorker, transfer: Transferable[] = []): void {
   (self as unknown as Worker).postMessage(message, transfer);
-}
-
-function layerWeights(net: Network): LayerWeights[] {
-  const model = net.toJSON({});
-  return model.layers.map((l) => ({
-    units: l.units,
-    activation: l.activation,
-    weights: l.weights,
-    biases: l.biases,
-  }));
 }
 
 /** The library's Trainer for `net` with the training settings of `msg.setup`. */
@@ -186,30 +166,6 @@ function accuracy(s: State, x: ShapedArray, t: ShapedArray): number {
   return countCorrect(y, t.data, width, rows) / rows;
 }
 
-/**
- * The minority class (fewest training examples) and its recall on each set:
- * the share of its examples the network names as it. Null unless the data
- * were made imbalanced.
- */
-function minority(s: State): Snapshot['minority'] {
-  if (!s.msg.setup.imbalanced || !s.msg.classes) return null;
-  const width = s.net.outputs;
-  const labels = (t: ShapedArray) =>
-    Array.from({ length: t.shape[0] }, (_, i) => classIndex(t.data, i * width, width));
-  const train = labels(s.trainTargets);
-  const counts = new Map<number, number>();
-  for (const c of train) counts.set(c, (counts.get(c) ?? 0) + 1);
-  const label = [...counts].sort((a, b) => a[1] - b[1] || a[0] - b[0])[0]?.[0] ?? 0;
-  const recall = (set: 'train' | 'test', t: ShapedArray): number | null => {
-    const truth = set === 'train' ? train : labels(t);
-    const rows = truth.flatMap((c, i) => (c === label ? [i] : []));
-    if (rows.length === 0) return null;
-    const y = s.net.predict(rows.map((i) => s.msg[set].inputs[i]));
-    return y.filter((r) => classIndex(r, 0, width) === label).length / rows.length;
-  };
-  return { label, train: recall('train', s.trainTargets), test: recall('test', s.testTargets) };
-}
-
 /** J and accuracy on the training and test sets with the current weights. */
 function measure(s: State, withAccuracy = false): { train: Measured; test: Measured | null } {
   const train = s.trainer.evaluate(s.trainFlat, s.trainTargets);
@@ -226,94 +182,11 @@ function costPoint(s: State): CostPoint {
   return { epoch: s.epoch, train: train.cost, test: test ? test.cost : null };
 }
 
-/**
- * The examples the next update will use: the trainer is stepped once and put
- * back exactly with its own checkpoint, so shuffling and the cursor are the
- * library's own, not a copy of them.
- */
-function nextBatch(s: State, before: TrainerCheckpoint): number[] {
-  const n = s.msg.train.inputs.length;
-  const { mode } = s.trainer.settings;
-  const size = s.trainer.settings.batchSize;
-  if (mode === 'batch') return Array.from({ length: n }, (_, i) => i);
-  try {
-    s.trainer.step();
-    const after = s.trainer.checkpoint();
-    if (after.order && after.cursor > 0)
-      return after.order.slice(after.cursor - Math.min(size, after.cursor), after.cursor);
-    // The step ended an epoch: the batch was the epoch's last one.
-    const order = before.order ?? Array.from({ length: n }, (_, i) => i);
-    return order.slice(before.cursor, n);
-  } finally {
-    s.trainer.restore(before);
-  }
-}
-
-/**
- * The dropout masks the next update will draw (1 kept, 0 dropped), per layer,
- * or undefined without dropout: the trainer's own mask generator, read from
- * its checkpoint, drawn as an update draws them (layer by layer, row-major,
- * node i of example r dropped when its 32-bit draw is below p 2^32).
- */
-function nextMasks(s: State, cp: TrainerCheckpoint, rows: number): (number[][] | null)[] | undefined {
-  if (!cp.dropout) return undefined;
-  const random = new Random();
-  random.setState(cp.dropout);
-  return s.net.layers.map((layer) => {
-    if (!(layer.dropout > 0)) return null;
-    const threshold = layer.dropout * 4294967296;
-    return Array.from({ length: rows }, () =>
-      Array.from({ length: layer.units }, () => (random.uint32() < threshold ? 0 : 1)),
-    );
-  });
-}
-
-/**
- * w_i of the examples of the next update under class weights, as the trainer
- * weighs them (scikit-learn's balanced: n / (classes present x examples of the class),
- * counted over the training set), or undefined without them.
- */
-function classWeightsOf(s: State, indices: number[]): number[] | undefined {
-  if (s.msg.setup.classWeights !== 'balanced' || !s.msg.classes) return undefined;
-  const width = s.net.outputs;
-  const t = s.trainTargets;
-  const rows = t.shape[0];
-  const counts = new Map<number, number>();
-  for (let i = 0; i < rows; i++) {
-    const c = classIndex(t.data, i * width, width);
-    counts.set(c, (counts.get(c) ?? 0) + 1);
-  }
-  return indices.map((i) => rows / (counts.size * counts.get(classIndex(t.data, i * width, width))!));
-}
-
 function explain(s: State): ExplainPayload | null {
   // A stopped trainer takes no further step, so there is no next update to explain.
   if (s.trainer.stopReason || s.diverged) return null;
   try {
-    const cp = s.trainer.checkpoint();
-    const indices = nextBatch(s, cp);
-    const inputs = indices.map((i) => s.msg.train.inputs[i]);
-    const targets = indices.map((i) => s.msg.train.targets[i]);
-    // The rates of the epoch to come: the schedule's, else the layers' own.
-    const rates = cp.schedule ? cp.schedule.rates.slice() : learningRates(s.msg.setup);
-    const masks = nextMasks(s, cp, indices.length);
-    const sampleWeights = classWeightsOf(s, indices);
-    const trace = s.net.explain(inputs, targets, {
-      loss: s.msg.setup.loss,
-      reduction: s.msg.setup.reduction,
-      learningRate: rates,
-      ...(masks ? { masks } : {}),
-      ...(sampleWeights ? { sampleWeights } : {}),
-    });
-    return {
-      indices,
-      inputs,
-      targets,
-      trace: JSON.parse(JSON.stringify(trace)),
-      before: layerWeights(s.net),
-      learningRates: rates,
-      exact: s.msg.setup.optimizer === 'sgd' && s.msg.setup.weightDecay === 0 && s.msg.setup.l1 === 0,
-    };
+    return explainNext(s);
   } catch (e) {
     post({ type: 'error', id: current, message: `explain: ${(e as Error).message}` });
     return null;
