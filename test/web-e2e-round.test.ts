@@ -35,8 +35,8 @@ afterAll(async () => {
 
 const BASE = '?data=moons&layers=5:tanh:0.2,1:sigmoid:0.3&mode=minibatch&batch=7&opt=sgd&seed=5';
 
-/** The weights after `epochs` epochs of the library in Node on the page's data, keyed as the diagram keys them. */
-function nodeRun(query: string, epochs: number, extra: FieldOptions): Record<string, number> {
+/** The library in Node on the page's data and the link's settings, plus `extra`. */
+function nodeTrainer(query: string, extra: FieldOptions): { net: Network; trainer: Trainer } {
   const setup = decodeSetup(query);
   const data = generate(setup);
   const net = new Network({
@@ -53,10 +53,15 @@ function nodeRun(query: string, epochs: number, extra: FieldOptions): Record<str
     learningRate: learningRates(setup),
     optimizer: setup.optimizer,
     seed: setup.seed,
-    epochs,
     validationData: data.test,
     ...extra,
   });
+  return { net, trainer };
+}
+
+/** The weights after `epochs` epochs of {@link nodeTrainer}, keyed as the diagram keys them. */
+function nodeRun(query: string, epochs: number, extra: FieldOptions): Record<string, number> {
+  const { net, trainer } = nodeTrainer(query, extra);
   for (let k = 0; k < epochs; k++) trainer.runEpoch();
   return keyedWeights(net);
 }
@@ -121,24 +126,8 @@ describe.skipIf(skip)("this round's training features in the playground", () => 
     const query = new URL(page.url()).search;
     const browser = await diagramWeights(page);
     // 16 updates then two epochs = three epochs and one update: the Node run steps the same.
-    const setup = decodeSetup(query);
-    expect(setup.layers.map((l) => l.dropout)).toEqual([0.4, 0]);
-    const data = generate(setup);
-    const net = new Network({
-      inputs: 2,
-      layers: setup.layers.map((l) => ({ units: l.units, activation: l.activation, dropout: l.dropout })),
-      seed: setup.seed,
-      dtype: 'float64',
-    });
-    const trainer = new Trainer(net, data.train.inputs, data.train.targets, {
-      mode: 'minibatch',
-      batchSize: 7,
-      learningRate: learningRates(setup),
-      optimizer: 'sgd',
-      loss: setup.loss,
-      seed: setup.seed,
-      validationData: data.test,
-    });
+    expect(decodeSetup(query).layers.map((l) => l.dropout)).toEqual([0.4, 0]);
+    const { net, trainer } = nodeTrainer(query, {});
     for (let k = 0; k < 16; k++) trainer.step();
     for (let k = 0; k < 2; k++) while (!trainer.step()) {}
     expect(browser).toEqual(keyedWeights(net));
