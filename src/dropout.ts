@@ -47,7 +47,7 @@ export function dropoutRandom(seed: number): Random {
 }
 
 /** Fills `mask` (rows x units) with a fresh mask of rate `p`, row-major: 0 for dropped, 1/(1-p) for kept. */
-export function drawMask(mask: Matrix, p: number, random: Random): void {
+export function drawMask(mask: Pick<Matrix, 'data'>, p: number, random: Random): void {
   const m = mask.data;
   const kept = 1 / (1 - p);
   const threshold = p * 4294967296;

@@ -21,7 +21,7 @@ import {
 } from './losses.js';
 import type { Network } from './network.js';
 import { backward, createGradients, createWorkspace, forward, freeWorkspace } from './propagation.js';
-import { checkSampleWeights } from './train/weights.js';
+import { checkSampleWeights } from './weights.js';
 
 /** Options of {@link explain}. */
 export interface ExplainOptions {

@@ -13,7 +13,7 @@ import type { Network } from '../network.js';
 import { plural } from '../plural.js';
 import { Random } from '../random.js';
 import { type ResolvedSettings, resolveSettings, type TrainOptions } from '../settings.js';
-import { checkSampleWeights, classWeightsOf, exampleWeights } from './weights.js';
+import { checkSampleWeights, classWeightsOf, exampleWeights } from '../weights.js';
 
 /** A chunk of a stream of training data. */
 export interface DataChunk {

@@ -8,6 +8,8 @@
  */
 import {
   classIndex,
+  classWeightsOf,
+  drawMask,
   type Network,
   Random,
   type ShapedArray,
@@ -95,9 +97,8 @@ function nextBatch(s: Experiment, before: TrainerCheckpoint): number[] {
 
 /**
  * The dropout masks the next update will draw (1 kept, 0 dropped), per layer,
- * or undefined without dropout: the trainer's own mask generator, read from
- * its checkpoint, drawn as an update draws them (layer by layer, row-major,
- * node i of example r dropped when its 32-bit draw is below p 2^32).
+ * or undefined without dropout: the library's own draw, from the trainer's
+ * mask generator as its checkpoint holds it.
  */
 function nextMasks(s: Experiment, cp: TrainerCheckpoint, rows: number): (number[][] | null)[] | undefined {
   if (!cp.dropout) return undefined;
@@ -105,23 +106,31 @@ function nextMasks(s: Experiment, cp: TrainerCheckpoint, rows: number): (number[
   random.setState(cp.dropout);
   return s.net.layers.map((layer) => {
     if (!(layer.dropout > 0)) return null;
-    const threshold = layer.dropout * 4294967296;
-    return Array.from({ length: rows }, () =>
-      Array.from({ length: layer.units }, () => (random.uint32() < threshold ? 0 : 1)),
+    const mask = { data: new Float64Array(rows * layer.units) };
+    drawMask(mask, layer.dropout, random);
+    return Array.from({ length: rows }, (_, r) =>
+      Array.from(mask.data.subarray(r * layer.units, (r + 1) * layer.units), (m) => (m === 0 ? 0 : 1)),
     );
   });
 }
 
 /**
  * w_i of the examples of the next update under class weights, as the trainer
- * weighs them (scikit-learn's balanced: n / (classes present x examples of the class),
- * counted over the training set), or undefined without them.
+ * weighs them (the library's classWeightsOf over the training set), or
+ * undefined without them.
  */
-function classWeightsOf(s: Experiment, indices: number[]): number[] | undefined {
+function nextClassWeights(s: Experiment, indices: number[]): number[] | undefined {
   if (s.msg.setup.classWeights !== 'balanced' || !s.msg.classes) return undefined;
-  const train = labels(s.trainTargets, s.net.outputs);
-  const counts = countOf(train);
-  return indices.map((i) => train.length / (counts.size * counts.get(train[i])!));
+  const width = s.net.outputs;
+  const t = s.trainTargets.data;
+  const rows = s.trainTargets.shape[0];
+  const perClass = classWeightsOf(
+    'balanced',
+    t,
+    width,
+    Uint32Array.from({ length: rows }, (_, i) => i),
+  );
+  return indices.map((i) => perClass[classIndex(t, i * width, width)]);
 }
 
 /** The step trace of the update the trainer will do next, with its batch, masks, weights and rates. */
@@ -133,7 +142,7 @@ export function explainNext(s: Experiment): ExplainPayload {
   // The rates of the epoch to come: the schedule's, else the layers' own.
   const rates = cp.schedule ? cp.schedule.rates.slice() : learningRates(s.msg.setup);
   const masks = nextMasks(s, cp, indices.length);
-  const sampleWeights = classWeightsOf(s, indices);
+  const sampleWeights = nextClassWeights(s, indices);
   const trace = s.net.explain(inputs, targets, {
     loss: s.msg.setup.loss,
     reduction: s.msg.setup.reduction,

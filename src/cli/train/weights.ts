@@ -9,7 +9,7 @@ import { classIndex } from '../../classification.js';
 import type { Encoding } from '../../data/encoding.js';
 import type { Network } from '../../network.js';
 import type { TrainOptions } from '../../train/trainer.js';
-import { classWeightsOf, exampleWeights } from '../../train/weights.js';
+import { classWeightsOf, exampleWeights } from '../../weights.js';
 import { CliError } from '../errors.js';
 import { type Encoded, runNetwork } from '../run-model.js';
 

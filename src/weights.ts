@@ -8,10 +8,10 @@
  *
  * @module
  */
-import { classIndex } from '../classification.js';
-import { BackpropError } from '../errors.js';
-import { plural } from '../plural.js';
-import type { ResolvedSettings } from '../settings.js';
+import { classIndex } from './classification.js';
+import { BackpropError } from './errors.js';
+import { plural } from './plural.js';
+import type { ResolvedSettings } from './settings.js';
 
 /** The sample weights as given, checked: one finite number of at least 0 per example. */
 export function checkSampleWeights(
