@@ -283,7 +283,9 @@ export interface ActivationSpec {
 export function registerActivation(spec: ActivationSpec): ActivationName {
   const { name, psi, derivative } = spec;
   if (typeof name !== 'string' || name === '' || ACTIVATION_NAMES.includes(name as ActivationName)) {
-    throw new Error(`registerActivation: '${String(name)}' is empty or a built-in activation; choose a new name`);
+    throw new Error(
+      `registerActivation: '${String(name)}' is empty or a built-in activation; choose a new name`,
+    );
   }
   if (typeof psi !== 'function' || typeof derivative !== 'function') {
     throw new Error(`registerActivation: '${name}' needs psi and derivative as functions`);

@@ -335,7 +335,7 @@ export async function main(
       if (err.code === 'commander.help' || err.code === 'commander.executeSubCommandAsync')
         return err.exitCode === 0 ? 0 : 2;
       const message = err.message.replace(/^error: /, '').replace(/\s*\n\s*/g, ' ');
-      process.stderr.write(`backprop: ${message} (see backprop ${commandName(argv)}--help)\n`);
+      process.stderr.write(`backprop: ${message} (see backprop ${commandName(program, argv)}--help)\n`);
       return 2;
     }
     const { exitCode, message } = describeError(err);
@@ -346,7 +346,8 @@ export async function main(
   }
 }
 
-function commandName(argv: string[]): string {
+/** The subcommand named on the command line (every one the program has), followed by a space, or ''. */
+function commandName(program: Command, argv: string[]): string {
   const name = argv.slice(2).find((a) => !a.startsWith('-'));
-  return name && ['train', 'evaluate', 'predict', 'explain', 'datasets'].includes(name) ? `${name} ` : '';
+  return name && program.commands.some((c) => c.name() === name) ? `${name} ` : '';
 }

@@ -17,12 +17,13 @@ import type { Prepared } from './prepare.js';
 
 function describeScores(name: string, s: Scores & { cost?: number }): string {
   const cost = s.cost !== undefined ? `cost ${fmt(s.cost)}, ` : '';
-  if (s.kind === 'classes') return `${name}: ${cost}accuracy ${s.accuracy.toFixed(4)} (${s.rows} rows)`;
+  if (s.kind === 'classes')
+    return `${name}: ${cost}accuracy ${s.accuracy.toFixed(4)} (${plural(s.rows, 'row')})`;
   const per = s.columns.map(
     (c, k) =>
       `${s.columns.length > 1 ? `${c}: ` : ''}MSE ${fmt(s.mse[k])}, MAE ${fmt(s.mae[k])}, R^2 ${s.r2[k].toFixed(4)}`,
   );
-  return `${name}: ${cost}${per.join('; ')} (${s.rows} rows)`;
+  return `${name}: ${cost}${per.join('; ')} (${plural(s.rows, 'row')})`;
 }
 
 /** The lines printed at the end of a run. */
