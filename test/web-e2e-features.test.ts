@@ -6,27 +6,18 @@
  * link that hides controls.
  */
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { skipWithoutChromium } from './support/chromium.js';
+import { describe, expect, it } from 'vitest';
 import {
   diagramWeights,
   explained,
   open,
   shots,
   snap,
-  startPlayground,
-  stopPlayground,
+  usePlayground,
   waitSnapshot,
 } from './support/playground.js';
 
-const skip = skipWithoutChromium('the playground tests');
-
-beforeAll(async () => {
-  if (!skip) await startPlayground();
-}, 120_000);
-afterAll(async () => {
-  if (!skip) await stopPlayground();
-});
+const skip = usePlayground();
 
 describe.skipIf(skip)('playground features', () => {
   it('feeds chosen features of (x1, x2) to the input nodes', async () => {

@@ -7,11 +7,10 @@
  */
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { type FieldOptions, Network, Trainer } from '../src/index.js';
 import { generate } from '../web/src/data.js';
 import { decodeSetup, learningRates } from '../web/src/setup.js';
-import { skipWithoutChromium } from './support/chromium.js';
 import {
   diagramWeights,
   explained,
@@ -19,19 +18,11 @@ import {
   open,
   shots,
   snap,
-  startPlayground,
-  stopPlayground,
+  usePlayground,
   waitSnapshot,
 } from './support/playground.js';
 
-const skip = skipWithoutChromium('the playground tests');
-
-beforeAll(async () => {
-  if (!skip) await startPlayground();
-}, 120_000);
-afterAll(async () => {
-  if (!skip) await stopPlayground();
-});
+const skip = usePlayground();
 
 const BASE = '?data=moons&layers=5:tanh:0.2,1:sigmoid:0.3&mode=minibatch&batch=7&opt=sgd&seed=5';
 

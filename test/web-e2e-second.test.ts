@@ -9,8 +9,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { skipWithoutChromium } from './support/chromium.js';
+import { describe, expect, it } from 'vitest';
 import {
   diagramWeights,
   explained,
@@ -19,19 +18,11 @@ import {
   root,
   shots,
   snap,
-  startPlayground,
-  stopPlayground,
+  usePlayground,
   waitSnapshot,
 } from './support/playground.js';
 
-const skip = skipWithoutChromium('the playground tests');
-
-beforeAll(async () => {
-  if (!skip) await startPlayground();
-}, 120_000);
-afterAll(async () => {
-  if (!skip) await stopPlayground();
-});
+const skip = usePlayground();
 
 /** The TeX source of every equation of the explain panel. */
 async function texts(page: Page): Promise<string[]> {

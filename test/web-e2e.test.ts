@@ -5,11 +5,10 @@
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Network, Trainer } from '../src/index.js';
 import { generate } from '../web/src/data.js';
 import { decodeSetup, learningRates } from '../web/src/setup.js';
-import { skipWithoutChromium } from './support/chromium.js';
 import {
   diagramWeights,
   explained,
@@ -18,19 +17,11 @@ import {
   panelClip,
   root,
   shots,
-  startPlayground,
-  stopPlayground,
+  usePlayground,
   waitSnapshot,
 } from './support/playground.js';
 
-const skip = skipWithoutChromium('the playground tests');
-
-beforeAll(async () => {
-  if (!skip) await startPlayground();
-}, 120_000);
-afterAll(async () => {
-  if (!skip) await stopPlayground();
-});
+const skip = usePlayground();
 
 describe.skipIf(skip)('playground in Chromium', () => {
   it('loads with no console errors and draws the XOR data, network and explain panel', async () => {

@@ -10,7 +10,8 @@ import type { AddressInfo } from 'node:net';
 import { extname, join, normalize, resolve } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { build } from 'vite';
-import { launchChromium } from './chromium.js';
+import { afterAll, beforeAll } from 'vitest';
+import { launchChromium, skipWithoutChromium } from './chromium.js';
 
 export const root = resolve(import.meta.dirname, '..', '..');
 // One folder per run: several runs of the suite may share the checkout.
@@ -83,6 +84,21 @@ export async function stopPlayground(): Promise<void> {
   await browser?.close();
   await new Promise((done) => (server ? server.close(done) : done(undefined)));
   await rm(outDir, { recursive: true, force: true });
+}
+
+/**
+ * Builds and serves the playground around a test file's tests (its hooks are
+ * registered here); returns whether they skip, for want of Chromium.
+ */
+export function usePlayground(): boolean {
+  const skip = skipWithoutChromium('the playground tests');
+  beforeAll(async () => {
+    if (!skip) await startPlayground();
+  }, 120_000);
+  afterAll(async () => {
+    if (!skip) await stopPlayground();
+  });
+  return skip;
 }
 
 export interface Opened {
