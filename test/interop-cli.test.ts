@@ -5,7 +5,7 @@ import { Command } from 'commander';
 import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { CliError } from '../src/cli/errors.js';
 import { addInteropCommands } from '../src/cli/interop.js';
-import { fromOnnx } from '../src/interop/onnx.js';
+import { fromOnnx } from '../src/interop/onnx-import.js';
 import type { ModelFile } from '../src/model/format.js';
 import { randomModel } from './fixtures/interop/models.js';
 

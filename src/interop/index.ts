@@ -8,7 +8,8 @@
  * @module
  */
 export { InteropError, type TensorDType } from './common.js';
-export { fromOnnx, ONNX_METADATA_KEY, ONNX_RAW_INPUTS_KEY, type OnnxExportOptions, toOnnx } from './onnx.js';
+export { ONNX_METADATA_KEY, ONNX_RAW_INPUTS_KEY, type OnnxExportOptions, toOnnx } from './onnx.js';
+export { fromOnnx } from './onnx-import.js';
 export { type PytorchExportOptions, type PytorchSettings, pytorchSettings, toPytorch } from './pytorch.js';
 export {
   fromSafetensors,

@@ -231,3 +231,9 @@ export function decodeOnnx(bytes: Uint8Array): OnnxModel {
   const type = onnxModelType();
   return type.toObject(type.decode(bytes), { longs: Number, enums: Number }) as OnnxModel;
 }
+
+/** The metadata entry that says the graph holds the preprocessing ({@link OnnxExportOptions.rawInputs}). */
+export const ONNX_RAW_INPUTS_KEY = 'backprop.rawInputs';
+
+/** The key of the metadata entry that carries the model file's optional fields as JSON. */
+export const ONNX_METADATA_KEY = 'backprop';
