@@ -306,7 +306,7 @@ export class Diagram {
   }
 
   /** A weight's value and what it connects, beside the pointer. */
-  private showWeight(p: SVGPathElement, e: MouseEvent): void {
+  private showWeight(p: SVGPathElement, e: Point): void {
     const n = Number(p.dataset.layer);
     const m = Number(p.dataset.m) + 1;
     const i = Number(p.dataset.i) + 1;
@@ -322,7 +322,7 @@ export class Diagram {
   }
 
   /** A small number box at the pointer: Enter sets the weight, Escape or leaving it cancels. */
-  private editWeight(p: SVGPathElement, e: MouseEvent): void {
+  private editWeight(p: SVGPathElement, e: Point, refocus = false): void {
     this.hide();
     const n = Number(p.dataset.layer);
     const m = Number(p.dataset.m);
@@ -336,10 +336,7 @@ export class Diagram {
     input.type = 'number';
     input.step = 'any';
     input.value = String(Number(Number(p.dataset.w).toPrecision(6)));
-    input.setAttribute(
-      'aria-label',
-      `Weight from ${n === 1 ? `input ${m + 1}` : `node ${m + 1} of layer ${n - 1}`} to node ${i + 1} of layer ${n}`,
-    );
+    input.setAttribute('aria-label', weightName(n, m, i));
     box.append(input);
     const r = host.getBoundingClientRect();
     box.style.left = `${Math.max(4, Math.min(e.clientX - r.left, r.width - 190))}px`;
@@ -354,6 +351,8 @@ export class Diagram {
       const x = Number(input.value);
       box.remove();
       if (commit && input.value.trim() !== '' && Number.isFinite(x)) this.actions.editWeight(n, m, i, x);
+      // Opened from the keyboard: back to the weight, to go on from there.
+      if (refocus && p.isConnected) p.focus();
     };
     input.addEventListener('keydown', (k) => {
       if (k.key === 'Enter') close(true);
@@ -384,6 +383,7 @@ export class Diagram {
           p.setAttribute('stroke-width', String(0.6 + (5 * Math.min(1, Math.abs(w) / scale)) ** 1.1));
           p.setAttribute('stroke-opacity', String(0.35 + 0.65 * Math.min(1, Math.abs(w) / scale)));
           p.dataset.w = String(w);
+          p.setAttribute('aria-label', `${weightName(index + 1, m, i)} = ${fmt(w)}, Enter to edit`);
         });
       });
       const nodes = this.nodes[index + 1];
@@ -459,6 +459,17 @@ export class Diagram {
           p.addEventListener('mousemove', (e) => this.showWeight(p, e));
           p.addEventListener('mouseleave', () => this.hide());
           p.addEventListener('click', (e) => this.editWeight(p, e));
+          // From the keyboard: Tab reaches each weight, Enter or Space opens the same editor.
+          p.setAttribute('tabindex', '0');
+          p.setAttribute('role', 'button');
+          p.addEventListener('focus', () => this.showWeight(p, centre(p)));
+          p.addEventListener('blur', () => this.hide());
+          p.addEventListener('keydown', (e) => {
+            if (e.key !== 'Enter' && e.key !== ' ') return;
+            e.preventDefault();
+            e.stopPropagation();
+            this.editWeight(p, centre(p), true);
+          });
           this.svg.append(p);
           row.push(p);
         });
@@ -468,4 +479,17 @@ export class Diagram {
     }
     if (this.weights.length > 0) this.setWeights(this.weights);
   }
+}
+
+/** A point on the page: the pointer, or the middle of an element reached from the keyboard. */
+type Point = { clientX: number; clientY: number };
+
+function centre(el: Element): Point {
+  const r = el.getBoundingClientRect();
+  return { clientX: r.left + r.width / 2, clientY: r.top + r.height / 2 };
+}
+
+/** A weight's name in words, for screen readers: what it connects (m, i from 0). */
+function weightName(n: number, m: number, i: number): string {
+  return `Weight from ${n === 1 ? `input ${m + 1}` : `node ${m + 1} of layer ${n - 1}`} to node ${i + 1} of layer ${n}`;
 }
