@@ -123,6 +123,26 @@ describe('wasm backend on several threads', () => {
     expect(pool.worthSplitting(64 * 784 * 128, 2)).toBe(false);
   });
 
+  it('hands off no more parts than a product has blocks: a thin product stays on the calling thread', () => {
+    const pool = two.pool! as GemmPool;
+    pool.assume(0, 1e-10); // every product worth splitting
+    // A column times a row (the gradient of a 1x1 layer), and one register block: nothing to hand off.
+    expect(pool.gemm(true, false, 1, 1, 1000, 1, 0, 0, 0, 0, 0)).toBe(false);
+    expect(pool.gemm(false, false, 4, 8, 1000, 1, 0, 0, 0, 0, 0)).toBe(false);
+    // Two row blocks on three threads: two parts, the third thread gets an empty range, same bits.
+    const big = three.pool! as GemmPool;
+    big.assume(0, 1e-10);
+    const [m, n, k] = [6, 3, 300];
+    const av = random(m * k);
+    const bv = random(k * n);
+    const results = [one, three].map((backend) => {
+      const c = filled(backend, m, n, new Float32Array(m * n));
+      backend.gemm(false, false, 1, filled(backend, m, k, av), filled(backend, k, n, bv), 0, c);
+      return Float32Array.from(c.data);
+    });
+    expect(firstDifference(results[1], results[0])).toBe(-1);
+  });
+
   it('starts without waiting: products run on the calling thread until the workers are ready', () => {
     const fresh = createWasmBackendSync({ threads: 2, relaxedSimd: false });
     try {

@@ -316,15 +316,21 @@ export class GemmPool implements WorkerPool {
     scratch: number,
   ): boolean {
     const macs = m * n * k;
-    const parts = this.#countReady() + 1;
-    if (parts > 1 && !this.#pinned && now() - this.#measured > 1) this.#measure(1);
-    if (parts === 1 || !this.worthSplitting(macs, parts)) return false;
+    const ready = this.#countReady() + 1;
+    if (ready > 1 && !this.#pinned && now() - this.#measured > 1) this.#measure(1);
+    // Cut the dimension with more register blocks: rows in fours, columns in eights.
+    // No more parts than blocks: a thin product (a column times a row) has nothing to hand off.
+    const rowBlocks = Math.ceil(m / 4);
+    const colBlocks = Math.ceil(n / 8);
+    const byRows = rowBlocks >= colBlocks;
+    const parts = Math.min(ready, byRows ? rowBlocks : colBlocks);
+    if (parts <= 1 || !this.worthSplitting(macs, parts)) return false;
     // Splits that did not pay (a busy machine: the other core is not free) pause splitting for a second.
     const t0 = now();
     if (!this.#pinned && this.#gain < MIN_GAIN && t0 < this.#resumeAt) return false;
-    // Cut the dimension with more register blocks: rows in fours, columns in eights.
-    const byRows = Math.ceil(m / 4) >= Math.ceil(n / 8);
     const edges = byRows ? cuts(m, parts, 4) : cuts(n, parts, 8);
+    // Workers beyond the parts get an empty range.
+    while (edges.length < ready + 1) edges.push(edges[parts]);
     this.#post(transA, transB, m, n, k, alpha, a, b, beta, c, edges, byRows);
     // The calling thread takes the first block.
     const i1 = byRows ? edges[1] : m;
