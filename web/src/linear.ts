@@ -11,6 +11,7 @@ import { Network, plural, Trainer } from 'backprop-mlp';
 import { boundsOf } from './data.js';
 import { type Bounds, drawAxes, project } from './draw.js';
 import type { Examples } from './protocol.js';
+import type { SurfaceView, WeightPoint } from './surface.js';
 
 const TRAIL = 14;
 
@@ -18,6 +19,8 @@ interface Side {
   net: Network;
   trainer: Trainer;
   trail: [number, number][];
+  /** Every weight vector the trainer has had, for the error surface. */
+  path: WeightPoint[];
   updates: number;
 }
 
@@ -35,6 +38,7 @@ export class LinearView {
     private seqCanvas: HTMLCanvasElement,
     private batchCaption: HTMLElement,
     private seqCaption: HTMLElement,
+    private surface: SurfaceView,
   ) {}
 
   /** Wires the play, next-point and restart buttons. */
@@ -70,7 +74,7 @@ export class LinearView {
       shuffle: false,
       epochs: Number.MAX_SAFE_INTEGER,
     });
-    return { net, trainer, trail: [this.line(net)], updates: 0 };
+    return { net, trainer, trail: [this.line(net)], path: [this.line(net)], updates: 0 };
   }
 
   private line(net: Network): [number, number] {
@@ -91,6 +95,7 @@ export class LinearView {
     try {
       this.batch = this.side('batch');
       this.seq = this.side('sequential');
+      this.surface.reset(data, this.batch.path[0]);
     } catch (e) {
       this.batchCaption.textContent = (e as Error).message;
       this.batch = this.seq = null;
@@ -120,11 +125,13 @@ export class LinearView {
       s.trainer.step();
       s.updates++;
       s.trail.push(this.line(s.net));
+      s.path.push(this.line(s.net));
       this.seen++;
       if (this.seen % d.inputs.length === 0) {
         b.trainer.step();
         b.updates++;
         b.trail.push(this.line(b.net));
+        b.path.push(this.line(b.net));
       }
     } catch (e) {
       this.pause();
@@ -143,6 +150,7 @@ export class LinearView {
     const epoch = Math.floor(this.seen / n);
     this.drawSide(this.batchCanvas, this.batch, pos, 'batch');
     this.drawSide(this.seqCanvas, this.seq, pos, 'sequential');
+    this.surface.draw(this.batch.path, this.seq.path);
     const sse = (side: Side) => side.trainer.evaluate(d.inputs, d.targets).cost;
     const [bw1, bw0] = this.line(this.batch.net);
     const [sw1, sw0] = this.line(this.seq.net);

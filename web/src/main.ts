@@ -18,6 +18,7 @@ import { drawOutput } from './output-view.js';
 import type { FromWorker, InitMessage, Snapshot, ToWorker } from './protocol.js';
 import { type Activation, encodeSetup, LIMITS } from './setup.js';
 import { $, type Change, page } from './state.js';
+import { SurfaceView } from './surface.js';
 
 const worker = new Worker(new URL('./worker.ts', import.meta.url), { type: 'module' });
 const send = (m: ToWorker) => worker.postMessage(m);
@@ -54,7 +55,13 @@ const diagram = new Diagram($('diagram'), $('tooltip'), {
   },
 });
 
-const linear = new LinearView($('lin-batch'), $('lin-seq'), $('lin-batch-cap'), $('lin-seq-cap'));
+const linear = new LinearView(
+  $('lin-batch'),
+  $('lin-seq'),
+  $('lin-batch-cap'),
+  $('lin-seq-cap'),
+  new SurfaceView($('lin-surface'), $('lin-surface-cap')),
+);
 linear.bind($('lin-run'), $('lin-step'), $('lin-reset'));
 
 // ---------------------------------------------------------------- state changes
