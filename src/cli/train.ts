@@ -12,7 +12,6 @@ import { stat } from 'node:fs/promises';
 import type { ActivationName } from '../activations.js';
 import { describeBackend } from '../backend/index.js';
 import { featureNames, inputWidth, targetWidth } from '../data/encoding.js';
-import { readCsvFile } from '../data/node/csv-stream.js';
 import { DivergenceError } from '../errors.js';
 import type { LossSpec } from '../losses.js';
 import type { ModelMeta } from '../model/format.js';
@@ -41,7 +40,7 @@ import {
   validationSplitOf,
   weightDecayOf,
 } from './train/defaults.js';
-import { type DataPlan, prepareTable } from './train/prepare.js';
+import { type DataPlan, prepareFile } from './train/prepare.js';
 import { prepareStream } from './train/stream.js';
 import { reportData, summaryLines } from './train/summary.js';
 import { classWeightsOption, weightedAccuracy } from './train/weights.js';
@@ -136,7 +135,7 @@ export async function train(
   };
   const prepared = streamed
     ? await prepareStream(dataFile, args, plan)
-    : prepareTable(await readCsvFile(dataFile), args, plan);
+    : await prepareFile(dataFile, args, plan);
   const { encoding } = prepared;
   if (resumeFrom && resumeFrom.data.rows !== prepared.rows) {
     throw new CliError(

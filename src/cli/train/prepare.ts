@@ -17,6 +17,7 @@ import {
   rowEncoder,
   type TaskChoice,
 } from '../../data/encoding.js';
+import { readCsvFile } from '../../data/node/csv-stream.js';
 import {
   encodeNumbers,
   groupsOf,
@@ -92,6 +93,15 @@ export function taskOf(profile: TableProfile, choice: ColumnChoice, args: TrainA
     args.task,
     args.loss,
   );
+}
+
+/**
+ * Reads the file and prepares it ({@link prepareTable}). The parsed table lives
+ * only in this call: held in the caller's suspended async frame, it would stay
+ * in memory through training.
+ */
+export async function prepareFile(path: string, args: TrainArgs, plan: DataPlan): Promise<Prepared> {
+  return prepareTable(await readCsvFile(path), args, plan);
 }
 
 /** Reads the whole file: exact stratified splits, scaling statistics from the training rows. */
@@ -171,10 +181,19 @@ export function prepareTable(table: Table, args: TrainArgs, plan: DataPlan): Pre
       rows: numbers ? rowsAsText(numbers, sampleIdx) : Array.from(sampleIdx, (i) => rows[i]),
     },
     task: taskOf(all, choice, args),
-    finalScores: async (net, o) => ({
-      train: scoreEncoded(net, encoding, train, o.loss as never, o.reduction),
-    }),
+    finalScores: trainScores(encoding, train),
   };
+}
+
+/**
+ * The scores on the training rows at the end, in a closure of its own: one
+ * made inside {@link prepareTable} would share its scope and so keep the whole
+ * parsed table alive through training.
+ */
+function trainScores(encoding: Encoding, train: Encoded): Prepared['finalScores'] {
+  return async (net, o) => ({
+    train: scoreEncoded(net, encoding, train, o.loss as never, o.reduction),
+  });
 }
 
 function sampleIndices(n: number, k: number, seed: number): Uint32Array {
