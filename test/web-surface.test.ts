@@ -118,6 +118,19 @@ describe.skipIf(skip)('the linear neuron error surface', () => {
     expect(Math.abs(g1)).toBeLessThan(1e-9);
     expect(Math.abs(g0)).toBeLessThan(1e-9);
     expect(r.caption).toMatch(/batch descent, 3 steps/);
+    // The cost curve: J at each of those points, the library's SSE.
+    const costs = await page.$eval('#lin-cost', (c) => ({
+      batch: JSON.parse((c as HTMLElement).dataset.batch!) as number[],
+      sequential: JSON.parse((c as HTMLElement).dataset.sequential!) as number[],
+    }));
+    expect(costs.batch.length).toBe(4);
+    expect(costs.sequential.length).toBe(3 * n + 3);
+    const sse = (p: Pt) => r.inputs.reduce((a, [x], i) => a + (r.targets[i][0] - (p[0] * x + p[1])) ** 2, 0);
+    expect(costs.batch.map((j, k) => j - sse(r.batch[k])).every((e) => Math.abs(e) < 1e-9)).toBe(true);
+    expect(costs.sequential.map((j, k) => j - sse(r.sequential[k])).every((e) => Math.abs(e) < 1e-9)).toBe(
+      true,
+    );
+    expect(costs.batch[3]).toBeLessThan(costs.batch[0]);
     await page.locator('#linear').screenshot({ path: join(shots, 'surface-desktop.png') });
     expect(errors).toEqual([]);
     await page.close();
@@ -144,5 +157,35 @@ describe.skipIf(skip)('the linear neuron error surface', () => {
       expect(errors).toEqual([]);
       await page.close();
     }
+  });
+
+  it('plays at the speed the slider sets', async () => {
+    const { page, errors } = await open('?data=line');
+    await page.waitForSelector('#linear:not([hidden])');
+    const seenAfter = async (speed: number) => {
+      await page.click('#lin-reset');
+      await page.$eval(
+        '#lin-speed',
+        (e, v) => {
+          (e as HTMLInputElement).value = String(v);
+          e.dispatchEvent(new Event('input'));
+        },
+        speed,
+      );
+      await page.click('#lin-run');
+      await page.waitForTimeout(1000);
+      await page.click('#lin-run');
+      const seq = await page.$eval(
+        '#lin-surface',
+        (c) => JSON.parse((c as HTMLElement).dataset.sequential!).length - 1,
+      );
+      return seq as number;
+    };
+    const slow = await seenAfter(2);
+    const fast = await seenAfter(40);
+    expect(slow).toBeLessThanOrEqual(4);
+    expect(fast).toBeGreaterThan(20);
+    expect(errors).toEqual([]);
+    await page.close();
   });
 });

@@ -32,6 +32,8 @@ export class LinearView {
   private seen = 0;
   private timer: ReturnType<typeof setInterval> | null = null;
   private runButton: HTMLButtonElement | null = null;
+  /** Points per second while playing. */
+  private speed: HTMLInputElement | null = null;
 
   constructor(
     private batchCanvas: HTMLCanvasElement,
@@ -39,11 +41,24 @@ export class LinearView {
     private batchCaption: HTMLElement,
     private seqCaption: HTMLElement,
     private surface: SurfaceView,
+    private costCanvas: HTMLCanvasElement,
   ) {}
 
   /** Wires the play, next-point and restart buttons. */
-  bind(run: HTMLButtonElement, step: HTMLButtonElement, restart: HTMLButtonElement): void {
+  bind(
+    run: HTMLButtonElement,
+    step: HTMLButtonElement,
+    restart: HTMLButtonElement,
+    speed: HTMLInputElement,
+  ): void {
     this.runButton = run;
+    this.speed = speed;
+    // A new speed takes effect at once while playing.
+    speed.addEventListener('input', () => {
+      if (!this.timer) return;
+      this.pause();
+      this.play();
+    });
     run.onclick = () => (this.timer ? this.pause() : this.play());
     step.onclick = () => {
       this.pause();
@@ -105,7 +120,7 @@ export class LinearView {
 
   private play(): void {
     if (this.timer) return;
-    this.timer = setInterval(() => this.tick(), 140);
+    this.timer = setInterval(() => this.tick(), 1000 / Number(this.speed?.value || 7));
     if (this.runButton) this.runButton.textContent = 'Pause';
   }
 
@@ -151,6 +166,7 @@ export class LinearView {
     this.drawSide(this.batchCanvas, this.batch, pos, 'batch');
     this.drawSide(this.seqCanvas, this.seq, pos, 'sequential');
     this.surface.draw(this.batch.path, this.seq.path);
+    this.surface.drawCost(this.costCanvas, n, this.batch.path, this.seq.path);
     const sse = (side: Side) => side.trainer.evaluate(d.inputs, d.targets).cost;
     const [bw1, bw0] = this.line(this.batch.net);
     const [sw1, sw0] = this.line(this.seq.net);

@@ -61,8 +61,9 @@ const linear = new LinearView(
   $('lin-batch-cap'),
   $('lin-seq-cap'),
   new SurfaceView($('lin-surface'), $('lin-surface-cap')),
+  $('lin-cost'),
 );
-linear.bind($('lin-run'), $('lin-step'), $('lin-reset'));
+linear.bind($('lin-run'), $('lin-step'), $('lin-reset'), $('lin-speed'));
 
 // ---------------------------------------------------------------- state changes
 

@@ -123,6 +123,57 @@ export class SurfaceView {
     this.caption.textContent = this.describe(s, batch, sequential);
   }
 
+  /**
+   * J after each update against the points seen (batch at every epoch's end, sequential
+   * at every point), on a log scale so that convergence and divergence both show.
+   */
+  drawCost(canvas: HTMLCanvasElement, n: number, batch: WeightPoint[], sequential: WeightPoint[]): void {
+    const s = this.sums;
+    if (!s) return;
+    const dpr = Math.min(2, window.devicePixelRatio || 1);
+    const w = Math.round((canvas.clientWidth || 360) * dpr);
+    const h = Math.round(w * 0.3);
+    if (canvas.width !== w || canvas.height !== h) {
+      canvas.width = w;
+      canvas.height = h;
+    }
+    const ctx = canvas.getContext('2d')!;
+    ctx.fillStyle = '#fbfbfc';
+    ctx.fillRect(0, 0, w, h);
+    const jb = batch.map(([a, b]) => costAt(s, a, b));
+    const js = sequential.map(([a, b]) => costAt(s, a, b));
+    canvas.dataset.batch = JSON.stringify(jb);
+    canvas.dataset.sequential = JSON.stringify(js);
+    const all = [...jb, ...js].filter((j) => Number.isFinite(j) && j > 0);
+    if (all.length === 0) return;
+    const lo = Math.log10(Math.min(...all));
+    const hi = Math.max(lo + 1e-9, Math.log10(Math.max(...all)));
+    const seen = Math.max(1, sequential.length - 1, (batch.length - 1) * n);
+    const pad = 4 * dpr;
+    const at = (t: number, j: number): [number, number] => [
+      pad + (t / seen) * (w - 2 * pad),
+      h - pad - ((Math.log10(Math.max(j, 10 ** lo)) - lo) / (hi - lo)) * (h - 2 * pad),
+    ];
+    const line = (js: number[], every: number, colour: string) => {
+      ctx.strokeStyle = colour;
+      ctx.lineWidth = 1.6 * dpr;
+      ctx.beginPath();
+      js.forEach((j, k) => {
+        if (!Number.isFinite(j)) return;
+        const [x, y] = at(k * every, j);
+        if (k === 0) ctx.moveTo(x, y);
+        else ctx.lineTo(x, y);
+      });
+      ctx.stroke();
+    };
+    line(js, 1, SEQ);
+    line(jb, n, BATCH);
+    ctx.fillStyle = '#25292e';
+    ctx.font = `${10 * dpr}px system-ui, sans-serif`;
+    ctx.fillText(`J (log scale) ${(10 ** hi).toPrecision(3)}`, pad + 2 * dpr, 12 * dpr);
+    ctx.fillText(`${(10 ** lo).toPrecision(3)}`, pad + 2 * dpr, h - 2 * pad);
+  }
+
   private describe(s: Sums, batch: WeightPoint[], sequential: WeightPoint[]): string {
     const j = (p: WeightPoint | undefined) => (p ? costAt(s, p[0], p[1]) : Number.NaN);
     const min = this.min
