@@ -190,3 +190,33 @@ describe.skipIf(skip)('playground from the keyboard', () => {
     await page.close();
   });
 });
+
+describe.skipIf(skip)('check it by hand', () => {
+  it('shows the operands of a picked number, each a way back to where it was computed', async () => {
+    const { page, errors } = await open('?data=xor');
+    const grad = '#explain .eq[data-defines="grad:1:0:0"]';
+    await page.waitForSelector(grad);
+    await page.click(grad);
+    const names = () =>
+      page.$$eval('#explain .operands [data-goto]', (bs) => bs.map((b) => (b as HTMLElement).dataset.goto));
+    // dJ/dw(1)11 = delta(1)1 x1.
+    expect(await names()).toEqual(['delta:1:0', 'x:0:0']);
+    await page.click('#explain .operands [data-goto="delta:1:0"]');
+    const picked = () => page.$eval('#explain .eq.picked', (e) => (e as HTMLElement).dataset.defines);
+    expect(await picked()).toBe('delta:1:0');
+    expect(await page.evaluate(() => (document.activeElement as HTMLElement).dataset.defines)).toBe(
+      'delta:1:0',
+    );
+    // delta(1)1 = psi'(v(1)1) times the sum over the next layer's deltas.
+    expect(await names()).toEqual(['v:1:0', 'delta:2:0']);
+    // From the keyboard: Tab to the next operand, Enter follows it.
+    await page.keyboard.press('Tab');
+    await page.keyboard.press('Tab');
+    await page.keyboard.press('Enter');
+    expect(await picked()).toBe('delta:2:0');
+    expect(await names()).toEqual(['v:2:0', 'x:2:0']);
+    expect(await audit(page)).toEqual([]);
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+});

@@ -9,6 +9,7 @@
 import { activation, fusedPair, isActivationName, loss as lossRecord } from 'backprop-mlp';
 import katex from 'katex';
 import 'katex/dist/katex.min.css';
+import { makeCheckable } from './check-by-hand.js';
 import { checked, numTex, parTex, RESULT_DIGITS, roundTo } from './digits.js';
 import type { ExplainPayload } from './protocol.js';
 import type { Setup } from './setup.js';
@@ -92,7 +93,9 @@ export function renderExplain(host: HTMLElement, payload: ExplainPayload, setup:
     ),
   );
   fwd.append(
-    eq(`x = (${inputs[p].map(num).join(',\\ ')}),\\qquad d = (${targets[p].map(num).join(',\\ ')})`),
+    eq(`x = (${inputs[p].map(num).join(',\\ ')}),\\qquad d = (${targets[p].map(num).join(',\\ ')})`, {
+      defines: inputs[p].map((_, m) => `x:0:${m}`).join(' '),
+    }),
   );
   for (let n = 1; n <= N; n++) {
     const layer = trace.layers[n - 1];
@@ -142,8 +145,14 @@ export function renderExplain(host: HTMLElement, payload: ExplainPayload, setup:
         : '';
       const psiTex = `${outTex} = ${psiLine ? psiLine.result : num(layer.out[p][i])}${masked}`;
       // A long sum gets its own line, so that psi(v) stays in view.
-      if (prev.length > 3) fwd.append(eq(vTex), eq(`\\quad\\Rightarrow\\; ${psiTex}`));
-      else fwd.append(eq(`${vTex} \\;\\Rightarrow\\; ${psiTex}`));
+      const uses = prev.map((_, m) => `x:${n - 1}:${m}`).join(' ');
+      if (prev.length > 3)
+        fwd.append(
+          eq(vTex, { defines: `v:${n}:${i}`, uses }),
+          eq(`\\quad\\Rightarrow\\; ${psiTex}`, { defines: `x:${n}:${i}`, uses: `v:${n}:${i}` }),
+        );
+      else
+        fwd.append(eq(`${vTex} \\;\\Rightarrow\\; ${psiTex}`, { defines: `v:${n}:${i} x:${n}:${i}`, uses }));
     }
     if (units > MAX_NODES) fwd.append(more(units - MAX_NODES, `nodes in layer ${n}`));
   }
@@ -190,7 +199,15 @@ export function renderExplain(host: HTMLElement, payload: ExplainPayload, setup:
     } else {
       body = `${name} = -\\frac{\\partial J}{\\partial v^{(${N})}_{${j + 1}}}`;
     }
-    lossSec.append(eq(`${body} = ${result}`, { delta: delta, layer: N, i: j }));
+    lossSec.append(
+      eq(`${body} = ${result}`, {
+        delta: delta,
+        layer: N,
+        i: j,
+        defines: `delta:${N}:${j}`,
+        uses: `v:${N}:${j} x:${N}:${j}`,
+      }),
+    );
   }
   if (record && !record.rowwise && !fused)
     lossSec.append(eq(`\\psi'(v) = ${record.tex.derivative} \\text{ for ${act}}`));
@@ -240,6 +257,8 @@ export function renderExplain(host: HTMLElement, payload: ExplainPayload, setup:
             delta: layer.delta[p][i],
             layer: n,
             i,
+            defines: `delta:${n}:${i}`,
+            uses: [`v:${n}:${i}`, ...dNext.map((_, j) => `delta:${n + 1}:${j}`)].join(' '),
           }),
         );
       }
@@ -276,6 +295,10 @@ export function renderExplain(host: HTMLElement, payload: ExplainPayload, setup:
         const g = isBias ? layer.gradBiases[i] : layer.gradWeights[m][i];
         const updated = isBias ? layer.biases[i] : layer.weights[m][i];
         const data = { layer: n, m: isBias ? 'b' : m, i, old, new: updated, grad: g };
+        const why = {
+          defines: `grad:${n}:${i}:${isBias ? 'b' : m}`,
+          uses: isBias ? `delta:${n}:${i}` : `delta:${n}:${i} x:${n - 1}:${m}`,
+        };
         if (shown >= MAX_WEIGHTS) {
           const hidden = document.createElement('div');
           hidden.className = 'eq hidden-eq';
@@ -293,7 +316,7 @@ export function renderExplain(host: HTMLElement, payload: ExplainPayload, setup:
         sec.append(
           eq(
             `\\partial J/\\partial ${name} = ${c.ops[2]},\\quad ${name} \\leftarrow ${c.ops[0]} - ${c.ops[1]}\\cdot ${parTex(c.ops[2])} = ${c.result}`,
-            data,
+            { ...data, ...why },
           ),
         );
       }
@@ -308,4 +331,5 @@ export function renderExplain(host: HTMLElement, payload: ExplainPayload, setup:
   grads.className = 'explain-grads';
   grads.append(...out.slice(N > 1 ? 3 : 2));
   host.replaceChildren(top, grads);
+  makeCheckable(host);
 }
