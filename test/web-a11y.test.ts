@@ -7,7 +7,15 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
-import { diagramWeights, open, root, snap, usePlayground, waitSnapshot } from './support/playground.js';
+import {
+  diagramWeights,
+  open,
+  root,
+  shots,
+  snap,
+  usePlayground,
+  waitSnapshot,
+} from './support/playground.js';
 
 const skip = usePlayground();
 const axePath = createRequire(import.meta.url).resolve('axe-core');
@@ -215,6 +223,7 @@ describe.skipIf(skip)('check it by hand', () => {
     await page.keyboard.press('Enter');
     expect(await picked()).toBe('delta:2:0');
     expect(await names()).toEqual(['v:2:0', 'x:2:0']);
+    await page.locator('#explain').screenshot({ path: join(shots, 'check-by-hand.png') });
     expect(await audit(page)).toEqual([]);
     expect(errors).toEqual([]);
     await page.close();
