@@ -209,6 +209,11 @@ describe.skipIf(skip)('check it by hand', () => {
       page.$$eval('#explain .operands [data-goto]', (bs) => bs.map((b) => (b as HTMLElement).dataset.goto));
     // dJ/dw(1)11 = delta(1)1 x1.
     expect(await names()).toEqual(['delta:1:0', 'x:0:0']);
+    // A gradient sums over the batch: the box says so when the batch holds more than one example.
+    const count = await page.$eval(grad, (e) => Number((e as HTMLElement).dataset.summed));
+    expect(await page.textContent('#explain .operands')).toContain(
+      count > 1 ? `A sum over the ${count} examples of the batch` : 'Computed from: ',
+    );
     await page.click('#explain .operands [data-goto="delta:1:0"]');
     const picked = () => page.$eval('#explain .eq.picked', (e) => (e as HTMLElement).dataset.defines);
     expect(await picked()).toBe('delta:1:0');

@@ -34,7 +34,14 @@ function pick(host: HTMLElement, line: HTMLElement): void {
   const box = document.createElement('div');
   box.className = 'operands';
   const uses = (line.dataset.uses ?? '').split(' ').filter((k) => k && lineOf(host, k));
-  box.append(uses.length ? 'Computed from: ' : 'Computed from the data and the weights only.');
+  const summed = Number(line.dataset.summed ?? 1);
+  box.append(
+    uses.length === 0
+      ? 'Computed from the data and the weights only.'
+      : summed > 1
+        ? `A sum over the ${summed} examples of the batch; for the example shown, from: `
+        : 'Computed from: ',
+  );
   for (const key of uses) {
     const b = document.createElement('button');
     b.type = 'button';

@@ -298,6 +298,8 @@ export function renderExplain(host: HTMLElement, payload: ExplainPayload, setup:
         const why = {
           defines: `grad:${n}:${i}:${isBias ? 'b' : m}`,
           uses: isBias ? `delta:${n}:${i}` : `delta:${n}:${i} x:${n - 1}:${m}`,
+          // A gradient sums over the batch; the operands shown are this example's.
+          summed: count,
         };
         if (shown >= MAX_WEIGHTS) {
           const hidden = document.createElement('div');
