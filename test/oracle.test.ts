@@ -5,7 +5,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { ACTIVATION_NAMES, Network, Random } from '../src/index.js';
-import { type Act, type LossName, type OracleLayer, oracleStep } from './oracle/autograd.js';
+import { type Act, type LossName, oracleStep } from './oracle/autograd.js';
+import { type OracleOptimizer, oracleTrain, toOracle } from './oracle/train.js';
 
 const TOL = 1e-9;
 
@@ -34,12 +35,6 @@ function targetsFor(random: Random, loss: LossName, rows: number, cols: number):
     return Array.from({ length: rows }, () => Array.from({ length: cols }, () => random.next()));
   }
   return randomMatrix(random, rows, cols, 2);
-}
-
-function toOracle(net: Network): OracleLayer[] {
-  return net
-    .getWeights()
-    .map((l, n) => ({ act: net.layers[n].activation as Act, w: l.weights, b: l.biases }));
 }
 
 const hidden: readonly Act[] = ACTIVATION_NAMES;
@@ -111,81 +106,13 @@ describe('one step of explain matches the autograd oracle in float64', () => {
   }
 });
 
-type Opt = 'sgd' | 'momentum' | 'nesterov' | 'adam' | 'rmsprop';
-
-/** The optimizers written out from PyTorch's documentation, on plain arrays. */
-function oracleTrain(
-  layers: OracleLayer[],
-  X: number[][],
-  D: number[][],
-  opts: {
-    loss: LossName;
-    reduction: 'mean' | 'sum';
-    batch: number;
-    epochs: number;
-    eta: number[];
-    optimizer: Opt;
-    decay: number;
-  },
-): OracleLayer[] {
-  const params = () => layers.flatMap((l) => [l.w, [l.b]]);
-  const zeros = () => params().map((p) => p.map((r) => r.map(() => 0)));
-  const m1 = zeros();
-  const m2 = zeros();
-  let t = 0;
-  for (let e = 0; e < opts.epochs; e++) {
-    for (let start = 0; start < X.length; start += opts.batch) {
-      const xb = X.slice(start, start + opts.batch);
-      const db = D.slice(start, start + opts.batch);
-      const step = oracleStep(layers, xb, db, opts.loss, opts.reduction);
-      t++;
-      const grads = layers.flatMap((_, n) => [step.gw[n], [step.gb[n]]]);
-      params().forEach((p, k) => {
-        const eta = opts.eta[k >> 1];
-        p.forEach((row, r) => {
-          row.forEach((w, c) => {
-            const g = grads[k][r][c] + opts.decay * w;
-            let next = w;
-            switch (opts.optimizer) {
-              case 'sgd':
-                next = w - eta * g;
-                break;
-              case 'momentum':
-              case 'nesterov': {
-                m1[k][r][c] = t === 1 ? g : 0.9 * m1[k][r][c] + g;
-                next = w - eta * (opts.optimizer === 'nesterov' ? g + 0.9 * m1[k][r][c] : m1[k][r][c]);
-                break;
-              }
-              case 'adam': {
-                m1[k][r][c] = 0.9 * m1[k][r][c] + 0.1 * g;
-                m2[k][r][c] = 0.999 * m2[k][r][c] + 0.001 * g * g;
-                const mHat = m1[k][r][c] / (1 - 0.9 ** t);
-                const vHat = m2[k][r][c] / (1 - 0.999 ** t);
-                next = w - (eta * mHat) / (Math.sqrt(vHat) + 1e-8);
-                break;
-              }
-              case 'rmsprop': {
-                m1[k][r][c] = 0.99 * m1[k][r][c] + 0.01 * g * g;
-                next = w - (eta * g) / (Math.sqrt(m1[k][r][c]) + 1e-8);
-                break;
-              }
-            }
-            row[c] = next;
-          });
-        });
-      });
-    }
-  }
-  return layers;
-}
-
 describe('several epochs of each mode and optimizer match the oracle with shuffling off', () => {
   const modes = [
     { mode: 'batch', batch: 7 },
     { mode: 'sequential', batch: 1 },
     { mode: 'minibatch', batch: 3 },
   ] as const;
-  const optimizers: Opt[] = ['sgd', 'momentum', 'nesterov', 'adam', 'rmsprop'];
+  const optimizers: OracleOptimizer[] = ['sgd', 'momentum', 'nesterov', 'adam', 'rmsprop'];
   for (const { mode, batch } of modes) {
     for (const optimizer of optimizers) {
       it(`${mode}, ${optimizer}`, async () => {
@@ -220,9 +147,9 @@ describe('several epochs of each mode and optimizer match the oracle with shuffl
           reduction: 'mean',
           batch,
           epochs: 4,
-          eta,
+          etaOf: () => eta,
           optimizer,
-          decay,
+          l2: decay,
         });
         net.getWeights().forEach((l, n) => {
           close(l.weights, oracle[n].w, `weights^(${n + 1})`);
