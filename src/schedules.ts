@@ -191,6 +191,8 @@ export class RateSchedule {
   /** eta^(n) for the next epoch, one per layer. */
   readonly rates: number[];
   private readonly base: readonly number[];
+  /** The rates before the step under way, to tell whether it changed any (kept, not made per epoch). */
+  private readonly before: Float64Array;
   /** Steps taken: epochs completed. */
   private steps = 0;
   // plateau: PyTorch's best, num_bad_epochs and cooldown_counter.
@@ -204,6 +206,7 @@ export class RateSchedule {
   constructor(spec: ScheduleSpec | ScheduleName | undefined, base: readonly number[]) {
     this.spec = resolveSchedule(spec);
     this.base = base.slice();
+    this.before = new Float64Array(base.length);
     this.cycleLength = this.spec.epochs ?? 0;
     this.rates = this.base.map((eta) => eta * this.warmupFactor(0));
   }
@@ -226,7 +229,8 @@ export class RateSchedule {
    */
   step(monitored: number, examples: number): boolean {
     const s = this.spec;
-    const before = this.rates.slice();
+    const before = this.before;
+    before.set(this.rates);
     this.steps++;
     const t = this.steps;
     if (t < s.warmup) {
@@ -236,7 +240,8 @@ export class RateSchedule {
       // The schedule's own step count, from the end of the warm-up.
       this.advance(t - s.warmup, monitored, examples);
     }
-    return this.rates.some((r, n) => r !== before[n]);
+    for (let n = 0; n < this.rates.length; n++) if (this.rates[n] !== before[n]) return true;
+    return false;
   }
 
   private advance(t: number, monitored: number, examples: number): void {
