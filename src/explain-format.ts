@@ -11,7 +11,7 @@
 import { activation as activationRecord } from './activations.js';
 import { type MatrixInput, toMatrix, toRows } from './data/tensor.js';
 import { type ExplainOptions, explain, type StepTrace } from './explain.js';
-import { loss as lossRecord, resolveLoss } from './losses.js';
+import { fusedPair, loss as lossRecord, resolveLoss } from './losses.js';
 import type { Network } from './network.js';
 
 /** The formats of {@link formatExplainAs}. */
@@ -116,7 +116,7 @@ function sections(
   });
 
   const output = net.layers[N - 1];
-  const fused = record.fusedWith === output.activation;
+  const fused = fusedPair(loss, output.activation);
   const outputDeltas: string[] = [];
   const hiddenDeltas: string[] = [];
   for (let k = 0; k < rows; k++) {
