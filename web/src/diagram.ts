@@ -8,6 +8,7 @@
  *
  * @module
  */
+import { isActivationName, outputRange } from 'backprop-mlp';
 import { divergingCss, drawHeatmap, drawMiniCurve, scaleFor } from './draw.js';
 import type { LayerWeights } from './protocol.js';
 import { ACTIVATIONS, type LayerSetup, LIMITS, MAX_DROPOUT } from './setup.js';
@@ -257,7 +258,9 @@ export class Diagram {
       this.canvases[n].forEach((c, i) => {
         const out = this.numbers?.(n, i).out;
         if (out === undefined) return;
-        const t = activation === 'sigmoid' || activation === 'softmax' ? 2 * out - 1 : Math.tanh(out);
+        // An output in [0, 1] (sigmoid, softmax) spans the colours as 2 out - 1; others are squashed.
+        const [lo, hi] = isActivationName(activation) ? outputRange(activation) : [-Infinity, Infinity];
+        const t = lo === 0 && hi === 1 ? 2 * out - 1 : Math.tanh(out);
         const ctx = c.getContext('2d')!;
         ctx.fillStyle = divergingCss(t);
         ctx.fillRect(0, 0, c.width, c.height);
@@ -426,7 +429,7 @@ export class Diagram {
       const act = activations[index];
       for (let i = 0; i < units; i++) {
         const c = this.canvases[index + 1][i];
-        const scale = act === 'softmax' ? { kind: 'unit' as const } : scaleFor(act, values, units, i);
+        const scale = scaleFor(act, values, units, i);
         drawHeatmap(c, values, g, units, i, scale);
       }
     });

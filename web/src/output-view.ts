@@ -49,7 +49,7 @@ function drawHoverMap(canvas: HTMLCanvasElement): boolean {
     const units = setup.layers[hover.layer - 1]?.units ?? 0;
     if (!values || hover.node >= units) return false;
     const act = setup.layers[hover.layer - 1].activation;
-    const scale: Scale = act === 'softmax' ? { kind: 'unit' } : scaleFor(act, values, units, hover.node);
+    const scale: Scale = scaleFor(act, values, units, hover.node);
     drawHeatmap(canvas, values, GRID, units, hover.node, scale);
   } else {
     const grid = page.inputGrid;
