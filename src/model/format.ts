@@ -16,6 +16,7 @@
 import { ACTIVATION_NAMES, type ActivationName, isActivationName } from '../activations.js';
 import { dropoutProblem } from '../dropout.js';
 import { ModelFormatError } from '../errors.js';
+import { describe } from '../settings/check.js';
 import { checkTrainingRecord, type TrainingRecord } from '../settings/record.js';
 
 /** The `format` field of every model file. */
@@ -64,13 +65,6 @@ export interface ModelFile extends ModelMeta {
 
 function isRecord(x: unknown): x is Record<string, unknown> {
   return typeof x === 'object' && x !== null && !Array.isArray(x);
-}
-
-function describe(x: unknown): string {
-  if (typeof x === 'string') return `'${x.length > 40 ? `${x.slice(0, 40)}...` : x}'`;
-  if (Array.isArray(x)) return 'an array';
-  if (x === null) return 'null';
-  return typeof x === 'object' ? 'an object' : String(x);
 }
 
 function positiveInteger(x: unknown, field: string): number {
