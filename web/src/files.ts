@@ -10,7 +10,7 @@ import { Network, plural } from 'backprop-mlp';
 import { chooseCsvDefaults, makeData } from './build.js';
 import { fitLossToOutput, syncControls } from './controls.js';
 import { parseCsvText } from './data.js';
-import { type Activation, DATASETS, decodeSetup, encodeSetup, type Setup } from './setup.js';
+import { type Activation, DATASETS, decodeSetup, encodeSetup, LINKED, type Setup } from './setup.js';
 import { $, type Change, page } from './state.js';
 
 interface FileActions {
@@ -64,24 +64,11 @@ export function setupFromModel(model: {
       ? { dataset: t.dataset }
       : {}),
   };
-  for (const k of [
-    'size',
-    'noise',
-    'testFraction',
-    'seed',
-    'loss',
-    'reduction',
-    'mode',
-    'batchSize',
-    'optimizer',
-    'weightDecay',
-    'l1',
-    'schedule',
-    'classWeights',
-    'tolerance',
-    'init',
-  ] as const) {
-    if (t[k] !== undefined && t[k] !== null) (saved as unknown as Record<string, unknown>)[k] = t[k];
+  // Every setting the link carries (the table's rows with a link key), and the initialisation.
+  const record = t as Record<string, unknown>;
+  for (const k of [...LINKED.map(([name]) => name), 'init']) {
+    if (record[k] !== undefined && record[k] !== null)
+      (saved as unknown as Record<string, unknown>)[k] = record[k];
   }
   if (Array.isArray(t.features)) saved.features = t.features;
   const scalar = typeof t.learningRate === 'number' ? t.learningRate : null;
