@@ -9,8 +9,10 @@ import {
   createWasmBackendSync,
   type GemmPool,
   type WasmBackend,
+  type WasmMatrix,
   wasmFeatures,
 } from '../src/backend/wasm/index.js';
+import { SplitChoice } from '../src/backend/wasm/pool.js';
 import { Network, Random, Trainer } from '../src/index.js';
 
 const rng = new Random(11);
@@ -41,6 +43,16 @@ function firstDifference(a: Float32Array, b: Float32Array): number {
   if (a.length !== b.length) return 0;
   for (let i = 0; i < a.length; i++) if (!Object.is(a[i], b[i])) return i;
   return -1;
+}
+
+/** The byte address of a matrix in its backend's memory, as the pool takes it. */
+function ptr(m: Matrix): number {
+  return (m as WasmMatrix).ptr;
+}
+
+/** A gemm scratch area of its own in a backend's memory. */
+function scratch(backend: WasmBackend): number {
+  return backend.allocateBytes(backend.kernels.GEMM_SCRATCH_BYTES.value as number);
 }
 
 function random(n: number): Float32Array {
@@ -107,9 +119,9 @@ describe('wasm backend on several threads', () => {
     expect(parallel).toBe(8);
   });
 
-  it('splits a product only when the time saved exceeds the measured hand-off, with a margin', () => {
+  it('tries a split only when the time saved could exceed the hand-off, with a margin', () => {
     const pool = two.pool! as GemmPool;
-    // Measured when the pool became ready: a real, finite round trip.
+    // Once the pool is ready: a finite hand-off, at least a thread's wake-up.
     expect(Number.isFinite(pool.handoffSeconds)).toBe(true);
     expect(pool.handoffSeconds).toBeGreaterThan(0);
     pool.assume(20e-6, 1 / 15e9);
@@ -117,18 +129,54 @@ describe('wasm backend on several threads', () => {
     expect(pool.worthSplitting(64 * 784 * 128, 2)).toBe(true);
     // ...digits 64-64-10 in batches of 32 does not, nor a tiny product.
     expect(pool.worthSplitting(32 * 64 * 64, 2)).toBe(false);
-    expect(pool.gemm(false, false, 8, 8, 8, 1, 0, 0, 0, 0, 0)).toBe(false);
+    const [a, b, c] = [two.matrix(8, 8, 'float32'), two.matrix(8, 8, 'float32'), two.matrix(8, 8, 'float32')];
+    expect(pool.gemm(false, false, 8, 8, 8, 1, ptr(a), ptr(b), 0, ptr(c), scratch(two))).toBe(false);
     // A slow hand-off (a busy machine) keeps even MNIST's products on one thread.
     pool.assume(1e-3, 1 / 15e9);
     expect(pool.worthSplitting(64 * 784 * 128, 2)).toBe(false);
+  });
+
+  it('times each shape both ways and keeps the faster, trying the other now and then', () => {
+    /** Runs `calls` calls of a shape that takes `alone` seconds alone and `split` split; returns the choices. */
+    const run = (choice: SplitChoice, calls: number, alone: number, split: number): boolean[] =>
+      Array.from({ length: calls }, () => {
+        const splitting = choice.choose();
+        choice.record(splitting, splitting ? split : alone);
+        return splitting;
+      });
+    const choice = new SplitChoice();
+    // Three calls alone, then three split, in a row; the split is faster: it stays.
+    const first = run(choice, 40, 3e-4, 1.8e-4);
+    expect(first.slice(0, 6)).toEqual([false, false, false, true, true, true]);
+    expect(choice.splitting).toBe(true);
+    // Every so often three calls alone in a row, to notice a change.
+    expect(first.slice(6).filter((s) => !s).length).toBe(3);
+    // The other core gets busy: splits now take longer, and the shape goes back to one thread...
+    const busy = run(choice, 200, 3e-4, 1e-3);
+    expect(choice.splitting).toBe(false);
+    // ...paying for few slow splits: the tries space out.
+    expect(busy.filter((s) => s).length).toBeLessThan(30);
+    const quiet = run(choice, 2000, 3e-4, 1.8e-4);
+    expect(choice.splitting).toBe(true);
+    // Quiet again: found at the next try, and then split nearly always.
+    expect(quiet.filter((s) => !s).length).toBeLessThan(200);
+    // A split that saves less than the margin is not worth the other core.
+    const marginal = new SplitChoice();
+    run(marginal, 50, 3e-4, 2.9e-4);
+    expect(marginal.splitting).toBe(false);
   });
 
   it('hands off no more parts than a product has blocks: a thin product stays on the calling thread', () => {
     const pool = two.pool! as GemmPool;
     pool.assume(0, 1e-10); // every product worth splitting
     // A column times a row (the gradient of a 1x1 layer), and one register block: nothing to hand off.
-    expect(pool.gemm(true, false, 1, 1, 1000, 1, 0, 0, 0, 0, 0)).toBe(false);
-    expect(pool.gemm(false, false, 4, 8, 1000, 1, 0, 0, 0, 0, 0)).toBe(false);
+    const [a, b, c] = [
+      two.matrix(4, 1000, 'float32'),
+      two.matrix(1000, 8, 'float32'),
+      two.matrix(4, 8, 'float32'),
+    ];
+    expect(pool.gemm(true, false, 1, 1, 1000, 1, ptr(a), ptr(b), 0, ptr(c), scratch(two))).toBe(false);
+    expect(pool.gemm(false, false, 4, 8, 1000, 1, ptr(a), ptr(b), 0, ptr(c), scratch(two))).toBe(false);
     // Two row blocks on three threads: two parts, the third thread gets an empty range, same bits.
     const big = three.pool! as GemmPool;
     big.assume(0, 1e-10);

@@ -97,7 +97,7 @@ export interface KernelExports {
 
 /** Splits large products over worker threads; see pool.ts. */
 export interface WorkerPool {
-  /** Runs the product over the pool and returns true, or returns false when splitting it would not pay. */
+  /** Computes the product, split over the workers when that pays; returns whether it was split. */
   gemm(
     transA: boolean,
     transB: boolean,
@@ -111,8 +111,6 @@ export interface WorkerPool {
     c: number,
     scratch: number,
   ): boolean;
-  /** Records how long the calling thread took for a product it computed alone. */
-  observe(macs: number, seconds: number): void;
   /** Stops the workers. */
   terminate(): void;
 }
@@ -352,16 +350,8 @@ export class WasmBackend implements Backend {
     const pa = this.#ptr(a);
     const pb = this.#ptr(b);
     const pc = this.#ptr(c);
-    const pool = this.pool;
-    if (pool === undefined) {
-      this.kernels.gemm(transA, transB, m, n, k, alpha, pa, pb, beta, pc, 0, m, 0, n, this.#scratch);
-      return;
-    }
-    if (pool.gemm(transA, transB, m, n, k, alpha, pa, pb, beta, pc, this.#scratch)) return;
-    // Alone on the calling thread: timed, so that the pool knows what a split would save.
-    const t0 = performance.now();
-    this.kernels.gemm(transA, transB, m, n, k, alpha, pa, pb, beta, pc, 0, m, 0, n, this.#scratch);
-    pool.observe(m * n * k, (performance.now() - t0) / 1000);
+    if (this.pool) this.pool.gemm(transA, transB, m, n, k, alpha, pa, pb, beta, pc, this.#scratch);
+    else this.kernels.gemm(transA, transB, m, n, k, alpha, pa, pb, beta, pc, 0, m, 0, n, this.#scratch);
   }
 
   biasActivate(activation: ActivationName, v: Matrix, biases: Matrix, out: Matrix): void {

@@ -8,14 +8,14 @@
  * grid (rows in fours, columns in eights): the result is bit for bit the same
  * whatever the number of threads, and whichever of them have started.
  *
- * Whether a product is split is a measured decision, not a fixed size: the pool
- * times the hand-off to the workers (an empty job's round trip) and the calling
- * thread's own speed, and splits a product when the time the other threads save
- * exceeds one and a half hand-offs (see {@link GemmPool.worthSplitting}), and
- * it times the splits themselves: when they do not make products at least
- * {@link MIN_GAIN} times faster (the other core is busy with other work), it
- * stops splitting for a second, then tries again. MNIST 784-128-10 in batches
- * of 64 splits on a quiet machine; digits 64-64-10 in batches of 32 does not.
+ * Whether a product is split is a measured decision, not a fixed size. Products
+ * too small for the time the other threads save to exceed a hand-off stay on
+ * the calling thread (see {@link GemmPool.worthSplitting}); the others are
+ * timed both ways, shape by shape, and split while splitting makes them at
+ * least {@link MIN_GAIN} times faster (see {@link SplitChoice}): a busy machine,
+ * whose other core is not free, keeps them on one thread, and a quiet one
+ * splits them. MNIST 784-128-10 in batches of 64 splits on a quiet machine;
+ * digits 64-64-10 in batches of 32 is never tried.
  *
  * Workers start without blocking the caller: until every worker has
  * instantiated the kernels (a few tens of milliseconds) products run on the
@@ -42,7 +42,7 @@ export const CONTROL_BYTES = SLOT * 4;
 const MIN_HANDOFF = 10e-6;
 
 /** Splits must make a product at least this much faster than the calling thread alone. */
-const MIN_GAIN = 1.15;
+const MIN_GAIN = 1.1;
 
 /** Loop turns a worker polls for its next job before it sleeps (about a tenth of a millisecond). */
 const SPIN = 100_000;
@@ -134,6 +134,77 @@ function now(): number {
   return performance.now() / 1000;
 }
 
+/** Times kept per shape and option: the median of the last three shrugs off one interrupted product. */
+const RECENT = 3;
+
+/**
+ * Calls of a shape between tries of the option not chosen, at first and at
+ * most: the interval doubles while the tries confirm the choice, so that a
+ * loaded machine pays for few slow splits.
+ */
+const FIRST_PROBE = 16;
+const LAST_PROBE = 1024;
+
+/** The last {@link RECENT} times of one option. */
+class Recent {
+  readonly #times = new Float64Array(RECENT);
+  count = 0;
+
+  add(seconds: number): void {
+    this.#times[this.count++ % RECENT] = seconds;
+  }
+
+  /** The median of the times kept (once there are {@link RECENT} of them). */
+  get median(): number {
+    const [a, b, c] = this.#times;
+    return a + b + c - Math.max(a, b, c) - Math.min(a, b, c);
+  }
+}
+
+/**
+ * Whether to split the products of one shape, learnt from their times alone
+ * and split. Each option runs {@link RECENT} calls in a row, first and at every
+ * try, so that the workers are as awake as when that option is chosen (a worker
+ * woken from sleep would make a lone split look slow).
+ */
+export class SplitChoice {
+  readonly #alone = new Recent();
+  readonly #split = new Recent();
+  /** The option chosen, once each has been timed. */
+  splitting = false;
+  /** Calls until the option not chosen is tried, calls left of that try, and the interval between tries. */
+  #wait = FIRST_PROBE;
+  #trying = 0;
+  #interval = FIRST_PROBE;
+
+  /** Whether to split this call. */
+  choose(): boolean {
+    if (this.#alone.count < RECENT) return false;
+    if (this.#split.count < RECENT) return true;
+    if (this.#trying > 0) {
+      this.#trying--;
+      return !this.splitting;
+    }
+    const faster = this.#split.median * MIN_GAIN < this.#alone.median;
+    if (faster !== this.splitting) {
+      this.splitting = faster;
+      this.#interval = FIRST_PROBE;
+      this.#wait = FIRST_PROBE;
+    } else if (--this.#wait <= 0) {
+      this.#interval = Math.min(2 * this.#interval, LAST_PROBE);
+      this.#wait = this.#interval;
+      this.#trying = RECENT - 1;
+      return !this.splitting;
+    }
+    return this.splitting;
+  }
+
+  /** Records how long a call took, split or alone. */
+  record(split: boolean, seconds: number): void {
+    (split ? this.#split : this.#alone).add(seconds);
+  }
+}
+
 /** The pool: `threads - 1` workers plus the calling thread. */
 export class GemmPool implements WorkerPool {
   readonly #i32: Int32Array;
@@ -142,21 +213,17 @@ export class GemmPool implements WorkerPool {
   /** Workers known to be ready, in slot order (a worker never stops being ready). */
   #ready = 0;
   /**
-   * Seconds one hand-off to the workers costs (an empty job's round trip), and
-   * seconds per multiply-add of the calling thread: measured once the workers
-   * are ready, and the second refined as products run on one thread.
+   * Seconds one hand-off to awake workers costs (an empty job's round trip),
+   * measured once the workers are ready, and seconds per multiply-add of the
+   * calling thread at its best, refined as products run on it alone: together
+   * they rule out the products too small for a split ever to pay.
    */
   handoffSeconds = Number.POSITIVE_INFINITY;
   secondsPerMac = 1e-10;
-  readonly #trips: number[] = [];
-  readonly #pause = new Int32Array(new SharedArrayBuffer(4));
-  /** When the hand-off was last timed (seconds). */
-  #measured = 0;
-  /** Set by {@link assume}: the estimates stay as given. */
+  /** Set by {@link assume}: the estimates stay as given and decide alone. */
   #pinned = false;
-  /** Measured speed-up of the recent splits (optimistic at first), and when splitting may resume after a poor one. */
-  #gain = 2;
-  #resumeAt = 0;
+  /** What each shape of product large enough to split has taught, by shape. */
+  readonly #shapes = new Map<string, SplitChoice>();
 
   private constructor(
     readonly threads: number,
@@ -194,55 +261,30 @@ export class GemmPool implements WorkerPool {
     while (this.#countReady() < this.workers.length) await new Promise((r) => setTimeout(r, 2));
   }
 
-  /** Workers ready now; the first time all are, the hand-off is timed. */
+  /** Workers ready now; once all are, products may split. */
   #countReady(): number {
     const total = this.workers.length;
     if (this.#ready === total) return total;
     while (this.#ready < total && Atomics.load(this.#i32, this.#ready * SLOT + READY) === 1) this.#ready++;
-    if (this.#ready === total && !this.#pinned) this.#measure();
+    if (this.#ready === total && !this.#pinned) this.handoffSeconds = MIN_HANDOFF;
     return this.#ready;
   }
 
   /**
-   * Times empty round trips to every worker after each has gone to sleep (the
-   * hand-off a product pays when the workers are idle: a futex wake-up): five
-   * when the pool becomes ready, then one a second, the estimate being the
-   * median of the last five and at least {@link MIN_HANDOFF}. A busy machine
-   * (slow wake-ups) thus stops the splitting and a quiet one brings it back.
-   * Where the thread may not sleep (a page's main thread) the workers may
-   * still be spinning: the floor keeps that estimate honest.
-   */
-  #measure(trials = 5): void {
-    for (let trial = 0; trial < trials; trial++) {
-      try {
-        Atomics.wait(this.#pause, 0, 0, 2); // long enough for the workers' spin to end
-      } catch {
-        // A page's main thread may not block.
-      }
-      const t0 = now();
-      this.#post(false, false, 0, 0, 0, 0, 0, 0, 0, 0, new Array(this.#ready + 2).fill(0), true);
-      this.#join();
-      this.#trips.push(now() - t0);
-      if (this.#trips.length > 5) this.#trips.shift();
-    }
-    const sorted = [...this.#trips].sort((a, b) => a - b);
-    this.handoffSeconds = Math.max(sorted[sorted.length >> 1], MIN_HANDOFF);
-    this.#measured = now();
-  }
-
-  /**
    * Whether splitting a product of `macs` multiply-adds over `parts` threads
-   * pays: the time the other threads take off the caller, macs * (1 - 1/parts)
+   * can pay: the time the other threads take off the caller, macs * (1 - 1/parts)
    * seconds per multiply-add, must exceed one and a half hand-offs (a margin
-   * for the cache lines the threads then share).
+   * for the cache lines the threads then share). Products that can are then
+   * timed both ways, shape by shape, and split when that is faster.
    */
   worthSplitting(macs: number, parts: number): boolean {
     return macs * this.secondsPerMac * (1 - 1 / parts) > 1.5 * this.handoffSeconds;
   }
 
   /**
-   * Fixes the hand-off and the speed instead of measuring them (for tests, or
-   * to force a policy: 0 splits every product, Infinity none).
+   * Fixes the hand-off and the speed instead of measuring them, and splits every
+   * product {@link worthSplitting} passes without timing it (for tests, or to
+   * force a policy: 0 splits every product, Infinity none).
    */
   assume(handoffSeconds: number, secondsPerMac: number): void {
     this.#pinned = true;
@@ -250,12 +292,12 @@ export class GemmPool implements WorkerPool {
     this.secondsPerMac = secondsPerMac;
   }
 
-  /** Records how fast the calling thread computed a product alone (for {@link worthSplitting}). */
-  observe(macs: number, seconds: number): void {
-    if (this.#pinned || macs < 1 << 16 || !(seconds > 0)) return;
-    // The best speed seen, drifting slowly towards slower ones: a product that
-    // the system interrupted says nothing about the kernel's speed.
-    this.secondsPerMac = Math.min(seconds / macs, this.secondsPerMac * 1.01);
+  /** The record of a product's shape, made on its first call. */
+  #shape(transA: boolean, transB: boolean, m: number, n: number, k: number): SplitChoice {
+    const key = `${transA ? 'T' : 'N'}${transB ? 'T' : 'N'}${m}x${n}x${k}`;
+    let shape = this.#shapes.get(key);
+    if (!shape) this.#shapes.set(key, (shape = new SplitChoice()));
+    return shape;
   }
 
   #post(
@@ -302,6 +344,10 @@ export class GemmPool implements WorkerPool {
     for (let w = 0; w < this.#ready; w++) waitFor(this.#i32, w * SLOT + 1, this.#sequence);
   }
 
+  /**
+   * C <- alpha op(A) op(B) + beta C (see the kernel), split over the workers
+   * when that pays; returns whether it was split.
+   */
   gemm(
     transA: boolean,
     transB: boolean,
@@ -317,17 +363,27 @@ export class GemmPool implements WorkerPool {
   ): boolean {
     const macs = m * n * k;
     const ready = this.#countReady() + 1;
-    if (ready > 1 && !this.#pinned && now() - this.#measured > 1) this.#measure(1);
     // Cut the dimension with more register blocks: rows in fours, columns in eights.
     // No more parts than blocks: a thin product (a column times a row) has nothing to hand off.
     const rowBlocks = Math.ceil(m / 4);
     const colBlocks = Math.ceil(n / 8);
     const byRows = rowBlocks >= colBlocks;
     const parts = Math.min(ready, byRows ? rowBlocks : colBlocks);
-    if (parts <= 1 || !this.worthSplitting(macs, parts)) return false;
-    // Splits that did not pay (a busy machine: the other core is not free) pause splitting for a second.
+    const worth = parts > 1 && this.worthSplitting(macs, parts);
+    const shape = worth && !this.#pinned ? this.#shape(transA, transB, m, n, k) : undefined;
+    if (!worth || (shape !== undefined && !shape.choose())) {
+      const t0 = now();
+      this.kernels.gemm(transA, transB, m, n, k, alpha, a, b, beta, c, 0, m, 0, n, scratch);
+      const seconds = now() - t0;
+      shape?.record(false, seconds);
+      // The best speed seen, drifting slowly towards slower ones: a product that
+      // the system interrupted says nothing about the kernel's speed.
+      if (!this.#pinned && macs >= 1 << 16 && seconds > 0) {
+        this.secondsPerMac = Math.min(seconds / macs, this.secondsPerMac * 1.01);
+      }
+      return false;
+    }
     const t0 = now();
-    if (!this.#pinned && this.#gain < MIN_GAIN && t0 < this.#resumeAt) return false;
     const edges = byRows ? cuts(m, parts, 4) : cuts(n, parts, 8);
     // Workers beyond the parts get an empty range.
     while (edges.length < ready + 1) edges.push(edges[parts]);
@@ -337,12 +393,7 @@ export class GemmPool implements WorkerPool {
     const j1 = byRows ? n : edges[1];
     this.kernels.gemm(transA, transB, m, n, k, alpha, a, b, beta, c, 0, i1, 0, j1, scratch);
     this.#join();
-    if (!this.#pinned) {
-      // The speed-up over the calling thread alone at its best, averaged over the last few splits.
-      const gain = (macs * this.secondsPerMac) / (now() - t0);
-      this.#gain += (gain - this.#gain) * 0.3;
-      if (this.#gain < MIN_GAIN) this.#resumeAt = now() + 1;
-    }
+    shape?.record(true, now() - t0);
     return true;
   }
 
