@@ -12,7 +12,7 @@
  * @module
  */
 import { type ActivationName, activation as activationRecord } from './activations.js';
-import type { Backend, DType, Matrix } from './backend/backend.js';
+import { type Backend, DEFAULT_DTYPE, type DType, type Matrix } from './backend/backend.js';
 import { getBackend } from './backend/index.js';
 import { type MatrixInput, toMatrix, toRows } from './data/tensor.js';
 import { dropoutProblem } from './dropout.js';
@@ -115,7 +115,7 @@ export class Network {
     if (typeof options !== 'object' || options === null)
       throw new BackpropError('Network: expected an options object');
     this.inputs = checkWhole(options.inputs, 'inputs');
-    this.dtype = options.dtype ?? 'float32';
+    this.dtype = options.dtype ?? DEFAULT_DTYPE;
     if (this.dtype !== 'float32' && this.dtype !== 'float64') {
       throw new BackpropError(`dtype: expected float32 or float64, got ${String(this.dtype)}`);
     }

@@ -1,5 +1,5 @@
 // The fast paths of the CSV readers: quote-free text split at commas, and plain
-// numbers read straight into a Float64Array. Each must agree with the general
+// numbers read straight into a typed array. Each must agree with the general
 // reader (csv-parse and Number) to the row, the line and the bit, and the
 // numeric one must give up, naming the line, on anything that is not plain numbers.
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -188,6 +188,26 @@ describe('numeric CSV into a Float64Array', () => {
     expect(() => parseNumericCsv('a,a\n1,2\n', 'h.csv')).toThrow(
       /^h\.csv line 1, column 'a': the header names this column twice/,
     );
+  });
+
+  it('keeps values in float32 while float32 holds them exactly, and widens without changing any', async () => {
+    const pixels = Array.from({ length: 3000 }, (_, i) => `${i % 10},${(i * 37) % 256},${-(i % 7)}`);
+    const whole = numeric(parseNumericCsv(`label,x,y\n${pixels.join('\n')}\n`));
+    expect(whole.values).toBeInstanceOf(Float32Array);
+    expect(Array.from(whole.values)).toEqual(pixels.flatMap((r) => r.split(',').map(Number)));
+    // One value past float32's precision, deep in the file: every value is still Number(cell).
+    const late = [...pixels.slice(0, 2500), '1,0.1,16777217', ...pixels.slice(2500)];
+    const text = `label,x,y\n${late.join('\n')}\n`;
+    const widened = numeric(parseNumericCsv(text));
+    expect(widened.values).toBeInstanceOf(Float64Array);
+    const expected = late.flatMap((r) => r.split(',').map(Number));
+    expect(Array.from(widened.values)).toEqual(expected);
+    const path = join(dir, 'late.csv');
+    writeFileSync(path, text);
+    for (const size of [1, 999, 2500, 100_000]) {
+      const chunks = (await collect(numericCsvChunks(path, size))).map(numeric);
+      expect(chunks.flatMap((c) => Array.from(c.values))).toEqual(expected);
+    }
   });
 
   it('streams the same values and lines as the whole-file reader, in chunks of any size', async () => {

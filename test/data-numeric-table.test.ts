@@ -76,16 +76,22 @@ describe('a numeric table read from its numbers', () => {
         scaleTargets: task === 'numbers',
       };
       const encoding = buildEncoding(profile, profile, options);
-      const viaText = encodeRows(
-        rowEncoder(encoding, strings.columns, 'n.csv', true),
-        binaryRows,
-        strings.lines,
-        indices,
-      );
-      const viaNumbers = encodeNumbers(table, encoding, indices);
+      const encoder = rowEncoder(encoding, strings.columns, 'n.csv', true);
+      const viaText = encodeRows(encoder, binaryRows, strings.lines, indices, 'float64');
+      const viaNumbers = encodeNumbers(table, encoding, indices, 'float64');
       expect(viaNumbers.x.data).toEqual(viaText.x.data);
       expect(viaNumbers.d.data).toEqual(viaText.d!.data);
       expect(viaNumbers.x.shape).toEqual(viaText.x.shape);
+      // float32 inputs are the float64 ones rounded once, by either reader; targets stay float64.
+      const rounded = Float32Array.from(viaText.x.data);
+      for (const enc of [
+        encodeRows(encoder, binaryRows, strings.lines, indices, 'float32'),
+        encodeNumbers(table, encoding, indices, 'float32'),
+      ]) {
+        expect(enc.x.data).toBeInstanceOf(Float32Array);
+        expect(enc.x.data).toEqual(rounded);
+        expect(enc.d!.data).toEqual(viaText.d!.data);
+      }
     }
     const index = new Map(['0', '1', '2', '3', '4', '5', '6'].map((k, i) => [k, i] as const));
     expect(Array.from(groupsOf(numbers, 0, index).subarray(0, 8))).toEqual([0, 1, 2, 3, 4, 5, 6, 0]);

@@ -14,6 +14,9 @@
 /** Element type of a matrix. `float32` is the fast default; `float64` is for checking against an oracle. */
 export type DType = 'float32' | 'float64';
 
+/** The dtype of a network made without one. */
+export const DEFAULT_DTYPE: DType = 'float32';
+
 /** Every dtype name. */
 export const DTYPES: readonly DType[] = ['float32', 'float64'];
 

@@ -29,7 +29,7 @@ export async function evaluate(
       encoder = rowEncoder(encoding, chunk.columns, dataFile, true);
       scorer = new Scorer(encoding.target);
     }
-    const enc = encodeRows(encoder!, chunk.rows, chunk.lines);
+    const enc = encodeRows(encoder!, chunk.rows, chunk.lines, undefined, net.dtype);
     const { outputs, lossSum } = runNetwork(net, enc.x, enc.d, loss);
     scorer.add(outputs, enc.d!.data, net.outputs, enc.rows, lossSum);
   }

@@ -104,7 +104,7 @@ export async function explainCommand(args: ExplainArgs): Promise<number> {
       scale: args.target.map(() => 1),
     },
   };
-  const encoded = encodeRows(rowEncoder(encoding, columns, file, true), rows, lines);
+  const encoded = encodeRows(rowEncoder(encoding, columns, file, true), rows, lines, undefined, 'float64');
   const x = encoded.x;
   const d = encoded.d!;
   const options = {

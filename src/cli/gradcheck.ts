@@ -89,8 +89,14 @@ export async function gradcheckCommand(args: GradcheckArgs): Promise<number> {
       );
     }
     const enc = modelEncoding(loaded, args.model, table.columns, table.file);
-    const encoded = encodeRows(rowEncoder(enc, table.columns, table.file, true), table.rows, table.lines);
-    const rows = (flat: Float64Array, width: number) =>
+    const encoded = encodeRows(
+      rowEncoder(enc, table.columns, table.file, true),
+      table.rows,
+      table.lines,
+      undefined,
+      'float64',
+    );
+    const rows = (flat: Float32Array | Float64Array, width: number) =>
       Array.from({ length: encoded.rows }, (_, r) => Array.from(flat.subarray(r * width, (r + 1) * width)));
     data = { x: rows(encoded.x.data, net.inputs), d: rows(encoded.d!.data, net.outputs) };
   }

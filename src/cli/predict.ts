@@ -61,7 +61,7 @@ export async function predict(
         }
         if (!opts.json) await write(formatCsv(predictionColumns(encoding), []));
       }
-      const enc = encodeRows(encoder!, chunk.rows, chunk.lines);
+      const enc = encodeRows(encoder!, chunk.rows, chunk.lines, undefined, net.dtype);
       const { outputs } = runNetwork(net, enc.x);
       const rows: (string | number)[][] = [];
       for (let r = 0; r < enc.rows; r++) {

@@ -10,6 +10,7 @@
 
 import { stat } from 'node:fs/promises';
 import type { ActivationName } from '../activations.js';
+import { DEFAULT_DTYPE } from '../backend/backend.js';
 import { describeBackend } from '../backend/index.js';
 import { featureNames, inputWidth, targetWidth } from '../data/encoding.js';
 import { DivergenceError } from '../errors.js';
@@ -132,6 +133,7 @@ export async function train(
   const plan: DataPlan = {
     validationSplit: validationSplitOf(args),
     outputActivation: net?.outputActivation ?? args.outputActivation,
+    dtype: net?.dtype ?? args.dtype ?? DEFAULT_DTYPE,
   };
   const prepared = streamed
     ? await prepareStream(dataFile, args, plan)

@@ -25,8 +25,13 @@ export interface NumericTable {
   columns: string[];
   /** Data rows read. */
   rows: number;
-  /** `rows * columns.length` values, row-major. */
-  values: Float64Array;
+  /**
+   * `rows * columns.length` values, row-major: in a Float32Array while float32
+   * holds every one of them exactly (whole numbers such as pixels, labels), in
+   * half the memory; else in a Float64Array. Either way each reads back as the
+   * double that `Number(cell)` gives.
+   */
+  values: Float32Array | Float64Array;
   /** The 1-based line of each row in the file. */
   lines: Uint32Array;
   /** Per column, 1 when every cell is a whole number spelled as `String(x)` spells it. */
@@ -62,7 +67,7 @@ export class NumericCsvParser {
   columns: string[] | undefined;
   /** Lines consumed so far (the next line is `line + 1`). */
   line = 0;
-  values: Float64Array;
+  values: Float32Array | Float64Array;
   lines: Uint32Array;
   rows = 0;
   /**
@@ -77,7 +82,7 @@ export class NumericCsvParser {
     readonly file: string,
     capacityRows = 1024,
   ) {
-    this.values = new Float64Array(0);
+    this.values = new Float32Array(0);
     this.lines = new Uint32Array(capacityRows);
   }
 
@@ -90,12 +95,17 @@ export class NumericCsvParser {
     const cols = this.columns!.length;
     if (rows <= this.lines.length && this.values.length >= rows * cols) return;
     const capacity = Math.max(rows, this.lines.length * 2, 16);
-    const values = new Float64Array(capacity * cols);
+    const values = new (this.values instanceof Float32Array ? Float32Array : Float64Array)(capacity * cols);
     values.set(this.values.subarray(0, this.rows * cols));
     const lines = new Uint32Array(capacity);
     lines.set(this.lines.subarray(0, this.rows));
     this.values = values;
     this.lines = lines;
+  }
+
+  /** From here on values are kept as float64: one just read is not a float32. */
+  #widen(): void {
+    if (this.values instanceof Float32Array) this.values = Float64Array.from(this.values);
   }
 
   /** Hands over the rows read so far (views of the buffers, not copies) and, unless `last`, starts new buffers. */
@@ -110,7 +120,9 @@ export class NumericCsvParser {
       canonical: this.canonical.slice(),
     };
     if (!last) {
-      this.values = new Float64Array(this.values.length);
+      this.values = new (this.values instanceof Float32Array ? Float32Array : Float64Array)(
+        this.values.length,
+      );
       this.lines = new Uint32Array(this.lines.length);
     }
     this.rows = 0;
@@ -122,6 +134,7 @@ export class NumericCsvParser {
     const cols = table.columns.length;
     const rows = table.rows - from;
     if (rows === 0) return;
+    if (table.values instanceof Float64Array) this.#widen();
     this.#grow(rows);
     this.values.set(table.values.subarray(from * cols, table.rows * cols));
     this.lines.set(table.lines.subarray(from, table.rows));
@@ -153,7 +166,7 @@ export class NumericCsvParser {
       columns = this.columns as string[] | undefined;
       if (columns === undefined) return pos;
       if (this.lines.length < 16) this.lines = new Uint32Array(16);
-      this.values = new Float64Array(this.lines.length * columns.length);
+      this.values = new Float32Array(this.lines.length * columns.length);
       this.canonical = new Uint8Array(columns.length).fill(1);
     }
     const cols = columns.length;
@@ -231,7 +244,13 @@ export class NumericCsvParser {
           x = Number(latin1.decode(bytes.subarray(pos, p)));
           if (!Number.isFinite(x)) return this.#fail(line);
         }
-        values[at++] = x;
+        values[at] = x;
+        if (values[at] !== x) {
+          this.#widen();
+          values = this.values;
+          values[at] = x;
+        }
+        at++;
         // Spelled as String(x) spells it: a whole number, no sign but a minus, no leading zero, not -0.
         if (
           p - pos !== digits + (negative ? 1 : 0) ||

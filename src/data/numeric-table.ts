@@ -8,9 +8,11 @@
  * @module
  */
 
+import type { DType } from '../backend/backend.js';
 import type { NumericTable } from './csv-numeric.js';
 import type { Encoding } from './encoding.js';
 import { MAX_CATEGORIES, TableProfile } from './profile.js';
+import { floatArray } from './tensor.js';
 
 /** Whole numbers in [-SMALL, SMALL] are counted in an array rather than a map. */
 const SMALL = 1024;
@@ -23,11 +25,14 @@ export function profileNumbers(table: NumericTable, indices?: ArrayLike<number>)
   const values = table.values;
   profile.rows = n;
   // Row by row (the memory's order), every column's running state side by side.
-  const width = 2 * SMALL + 1;
-  const small = new Int32Array(cols * width);
+  // Counts of whole numbers near zero are laid out value-major (value v of column j
+  // at (v + SMALL) * cols + j): a row of pixels then touches neighbouring counters,
+  // where column-major rows of counters 8 KB apart would all fall in the same cache sets.
+  const small = new Int32Array(cols * (2 * SMALL + 1));
   const other = Array.from({ length: cols }, () => new Map<number, number>());
   const order = Array.from({ length: cols }, (): number[] => []);
-  const capped = new Uint8Array(cols);
+  const open = new Uint8Array(cols).fill(1);
+  let openCount = cols;
   const mean = new Float64Array(cols);
   const m2 = new Float64Array(cols);
   const min = new Float64Array(cols).fill(Number.POSITIVE_INFINITY);
@@ -37,24 +42,30 @@ export function profileNumbers(table: NumericTable, indices?: ArrayLike<number>)
     const count = k + 1;
     for (let j = 0; j < cols; j++) {
       const x = values[row + j];
-      // Distinct values counted by number, in the order first seen, named as their text at
-      // the end: whole numbers near zero (pixels, labels) in an array, others in a map.
-      if (capped[j] === 0) {
-        if (x === (x | 0) && x >= -SMALL && x <= SMALL) {
-          if (small[j * width + x + SMALL]++ === 0) order[j].push(x);
-        } else {
-          const c = other[j].get(x);
-          if (c === undefined) order[j].push(x);
-          other[j].set(x, (c ?? 0) + 1);
-        }
-        if (order[j].length > MAX_CATEGORIES) capped[j] = 1;
-      }
       // Welford's running mean and squared deviations, as ColumnProfile.add computes them.
       const d = x - mean[j];
       mean[j] += d / count;
       m2[j] += d * (x - mean[j]);
       if (x < min[j]) min[j] = x;
       if (x > max[j]) max[j] = x;
+    }
+    if (openCount === 0) continue;
+    // Distinct values counted by number, in the order first seen, named as their text at
+    // the end: whole numbers near zero (pixels, labels) in an array, others in a map.
+    for (let j = 0; j < cols; j++) {
+      if (open[j] === 0) continue;
+      const x = values[row + j];
+      if (x === (x | 0) && x >= -SMALL && x <= SMALL) {
+        if (small[(x + SMALL) * cols + j]++ === 0) order[j].push(x);
+      } else {
+        const c = other[j].get(x);
+        if (c === undefined) order[j].push(x);
+        other[j].set(x, (c ?? 0) + 1);
+      }
+      if (order[j].length > MAX_CATEGORIES) {
+        open[j] = 0;
+        openCount--;
+      }
     }
   }
   for (let j = 0; j < cols; j++) {
@@ -66,11 +77,11 @@ export function profileNumbers(table: NumericTable, indices?: ArrayLike<number>)
     p.min = min[j];
     p.max = max[j];
     const isSmall = (x: number) => x === (x | 0) && x >= -SMALL && x <= SMALL;
-    p.values = capped[j]
+    p.values = !open[j]
       ? undefined
       : new Map(
           order[j].map(
-            (x) => [String(x), isSmall(x) ? small[j * width + x + SMALL] : other[j].get(x)!] as const,
+            (x) => [String(x), isSmall(x) ? small[(x + SMALL) * cols + j] : other[j].get(x)!] as const,
           ),
         );
   }
@@ -118,8 +129,9 @@ export function encodeNumbers(
   table: NumericTable,
   encoding: Encoding,
   indices: ArrayLike<number>,
+  dtype: DType,
 ): {
-  x: { data: Float64Array; shape: [number, number] };
+  x: { data: Float32Array | Float64Array; shape: [number, number] };
   d: { data: Float64Array; shape: [number, number] };
   rows: number;
 } {
@@ -132,7 +144,7 @@ export function encodeNumbers(
   const m0 = inputCols.length;
   const t = encoding.target;
   const mN = t.kind === 'classes' ? (t.binary ? 1 : t.classes.length) : t.columns.length;
-  const x = new Float64Array(n * m0);
+  const x = floatArray(dtype, n * m0);
   const d = new Float64Array(n * mN);
   const classOf =
     t.kind === 'classes' ? new Map(t.classes.map((k, i) => [Number(k), i] as const)) : undefined;

@@ -66,6 +66,17 @@ export function copyRows(
   const D = dst.data.subarray(at * cols);
   if (isShaped(x)) {
     const S = x.data;
+    if (S instanceof Float32Array || S instanceof Float64Array) {
+      // Numbers by type: only finiteness to check, then one copy (a memcpy between equal types).
+      const start = from * cols;
+      const end = start + count * cols;
+      for (let i = start; i < end; i++) {
+        const value = S[i];
+        if (value - value !== 0) badNumber(what, Math.floor(i / cols), i % cols, value);
+      }
+      D.set(S.subarray(start, end));
+      return;
+    }
     for (let r = 0; r < count; r++) {
       for (let c = 0; c < cols; c++) {
         const value = S[(from + r) * cols + c];
@@ -107,6 +118,11 @@ export function toMatrix(
   const m = backend.matrix(rows, rows > 0 ? actual : (cols ?? 0), dtype);
   copyRows(x, 0, rows, m, what);
   return m;
+}
+
+/** A zeroed array of `n` numbers in the precision `dtype`. */
+export function floatArray(dtype: DType, n: number): Float32Array | Float64Array {
+  return dtype === 'float32' ? new Float32Array(n) : new Float64Array(n);
 }
 
 /** A matrix as rows of plain numbers. */

@@ -6,7 +6,9 @@
  */
 
 import type { ActivationName } from '../../activations.js';
+import type { DType } from '../../backend/backend.js';
 import type { Table } from '../../data/csv.js';
+import type { NumericTable } from '../../data/csv-numeric.js';
 import {
   buildEncoding,
   type ColumnChoice,
@@ -35,6 +37,9 @@ import { type Encoded, encodeRows, type Scores, scoreEncoded } from '../run-mode
 import type { TrainArgs } from '../train.js';
 import { checkWeightColumn, weightsOf } from './weights.js';
 
+/** Raw rows kept for the pictures of a report. */
+export const SAMPLE_ROWS = 3000;
+
 /** The parts of a run that the final steps need, for in-memory and streamed data alike. */
 export interface Prepared {
   encoding: Encoding;
@@ -53,7 +58,7 @@ export interface Prepared {
     net: Network,
     options: TrainOptions & { loss: string; reduction: Reduction },
   ) => Promise<Record<string, Scores>>;
-  /** Up to a few thousand raw rows for pictures. */
+  /** Up to {@link SAMPLE_ROWS} raw rows for the report's pictures (none without --report). */
   sample: { columns: string[]; rows: string[][] };
   streamed: boolean;
   /** Whether the target holds classes or numbers, and why. */
@@ -66,6 +71,8 @@ export interface DataPlan {
   validationSplit: number;
   /** The output activation when known (given, or from --init/--resume): it decides whether targets are scaled. */
   outputActivation?: ActivationName;
+  /** The precision the network trains in: inputs are encoded in it. */
+  dtype: DType;
 }
 
 /** The encoding options of a run. */
@@ -148,11 +155,12 @@ export function prepareTable(table: Table, args: TrainArgs, plan: DataPlan): Pre
   const encoding = buildEncoding(all, fit, options);
   const encoder = rowEncoder(encoding, columns, file, true);
   const encode = (indices: Uint32Array): Encoded =>
-    numbers ? encodeNumbers(numbers, encoding, indices) : encodeRows(encoder, rows, lines, indices);
+    numbers
+      ? encodeNumbers(numbers, encoding, indices, plan.dtype)
+      : encodeRows(encoder, rows, lines, indices, plan.dtype);
   const train = encode(split.train);
   const validation = split.validation.length > 0 ? encode(split.validation) : undefined;
   const test = split.test.length > 0 ? encode(split.test) : undefined;
-  const sampleIdx = sampleIndices(n, 3000, args.seed);
   let weights: Prepared['weights'];
   if (weightColumn >= 0) {
     const width = columns.length;
@@ -176,10 +184,7 @@ export function prepareTable(table: Table, args: TrainArgs, plan: DataPlan): Pre
     test,
     weights,
     streamed: false,
-    sample: {
-      columns,
-      rows: numbers ? rowsAsText(numbers, sampleIdx) : Array.from(sampleIdx, (i) => rows[i]),
-    },
+    sample: { columns, rows: args.report ? sampleRows(numbers, rows, args.seed) : [] },
     task: taskOf(all, choice, args),
     finalScores: trainScores(encoding, train),
   };
@@ -196,8 +201,10 @@ function trainScores(encoding: Encoding, train: Encoded): Prepared['finalScores'
   });
 }
 
-function sampleIndices(n: number, k: number, seed: number): Uint32Array {
-  const all = Uint32Array.from({ length: n }, (_, i) => i);
-  if (n <= k) return all;
-  return new Random(seed ^ 0x51a7).shuffle(all).slice(0, k).sort();
+/** Up to {@link SAMPLE_ROWS} rows as text, drawn with the run's seed, for the report's pictures. */
+function sampleRows(numbers: NumericTable | undefined, rows: string[][], seed: number): string[][] {
+  const n = numbers ? numbers.rows : rows.length;
+  let idx = Uint32Array.from({ length: n }, (_, i) => i);
+  if (n > SAMPLE_ROWS) idx = new Random(seed ^ 0x51a7).shuffle(idx).slice(0, SAMPLE_ROWS).sort();
+  return numbers ? rowsAsText(numbers, idx) : Array.from(idx, (i) => rows[i]);
 }

@@ -9,13 +9,13 @@ import { DataError } from '../../data/errors.js';
 import { csvChunks } from '../../data/node/csv-stream.js';
 import { TableProfile } from '../../data/profile.js';
 import { streamPart } from '../../data/split.js';
-import type { ShapedArray } from '../../data/tensor.js';
+import { floatArray, type ShapedArray } from '../../data/tensor.js';
 import { BackpropError } from '../../errors.js';
 import { Random } from '../../random.js';
 import type { DataChunk } from '../../train/trainer.js';
 import { encodeRows, runNetwork, Scorer, type Scores } from '../run-model.js';
 import type { TrainArgs } from '../train.js';
-import { type DataPlan, encodingOptions, type Prepared, taskOf } from './prepare.js';
+import { type DataPlan, encodingOptions, type Prepared, SAMPLE_ROWS, taskOf } from './prepare.js';
 
 /** Validation rows kept in memory when streaming. */
 export const STREAM_VALIDATION_ROWS = 10_000;
@@ -49,7 +49,7 @@ export async function prepareStream(file: string, args: TrainArgs, plan: DataPla
         validationRaw.lines.push(chunk.lines[r]);
       } else if (part === 'train') {
         trainRows++;
-        if (sample.length < 3000) sample.push(chunk.rows[r]);
+        if (args.report && sample.length < SAMPLE_ROWS) sample.push(chunk.rows[r]);
       } else if (part === 'test') testRows++;
     }
   }
@@ -66,14 +66,16 @@ export async function prepareStream(file: string, args: TrainArgs, plan: DataPla
     );
   const encoder = rowEncoder(encoding, header, file, true);
   const validation =
-    validationRaw.rows.length > 0 ? encodeRows(encoder, validationRaw.rows, validationRaw.lines) : undefined;
+    validationRaw.rows.length > 0
+      ? encodeRows(encoder, validationRaw.rows, validationRaw.lines, undefined, plan.dtype)
+      : undefined;
   const m0 = encoder.inputs;
   const mN = encoder.outputs;
   const size = args.chunkSize;
   const stream = (epoch: number) => {
     const random = new Random((args.seed ^ Math.imul(epoch + 1, 0x9e3779b1)) >>> 0);
     return (async function* (): AsyncGenerator<DataChunk> {
-      const x = new Float64Array(size * m0);
+      const x = floatArray(plan.dtype, size * m0);
       const d = new Float64Array(size * mN);
       const order = new Uint32Array(size);
       let i = 0;
@@ -116,7 +118,7 @@ export async function prepareStream(file: string, args: TrainArgs, plan: DataPla
         for (const part of ['train', 'test'] as const) {
           const idx = parts.flatMap((p, r) => (p === part ? [r] : []));
           if (idx.length === 0) continue;
-          const enc = encodeRows(encoder, chunk.rows, chunk.lines, idx);
+          const enc = encodeRows(encoder, chunk.rows, chunk.lines, idx, net.dtype);
           const { outputs, lossSum } = runNetwork(net, enc.x, enc.d, o.loss as never);
           scorers[part].add(outputs, enc.d!.data, net.outputs, enc.rows, lossSum);
         }
