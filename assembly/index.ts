@@ -809,6 +809,18 @@ function rmspropLoop(w: usize, g: usize, s: usize, n: i32, params: usize, decay:
   }
 }
 
+// ---------------------------------------------------------------------------
+// Minibatches
+
+/** Row r of dst <- row idx[r] of src, for r < count (idx: u32 row numbers, checked by the caller). */
+export function gatherRows(src: usize, cols: i32, idx: usize, count: i32, dst: usize): void {
+  const bytes = <usize>cols << 2;
+  for (let r = 0; r < count; r++) {
+    const row = <usize>load<u32>(idx + (<usize>r << 2));
+    memory.copy(dst + <usize>r * bytes, src + row * bytes, bytes);
+  }
+}
+
 /** Where the memory the TypeScript side may allocate begins (above this module's static data). */
 export function heapBase(): usize {
   return __heap_base;

@@ -83,6 +83,8 @@ export interface KernelExports {
     cols: number,
   ): void;
   sumRows(alpha: number, a: number, beta: number, out: number, rows: number, cols: number): void;
+  /** Row r of dst <- row idx[r] of src (idx: `count` u32 row numbers in the memory). */
+  gatherRows(src: number, cols: number, idx: number, count: number, dst: number): void;
   /** params: lambda1. */
   l1(w: number, g: number, n: number, params: number): void;
   /** params: eta, lambda. */
@@ -192,6 +194,10 @@ export class WasmBackend implements Backend {
    */
   readonly #params: number;
   #param: Float64Array;
+  /** The row numbers of a gatherRows call, copied into the memory for the kernel: where, and room for how many. */
+  #rows = 0;
+  #rowsRoom = 0;
+  #u32: Uint32Array;
   readonly #smallProduct: number;
   readonly #smallElements: number;
 
@@ -210,6 +216,7 @@ export class WasmBackend implements Backend {
     this.#smallProduct = delegateSmall ? SMALL_PRODUCT : -1;
     this.#smallElements = delegateSmall ? SMALL_ELEMENTS : -1;
     this.heap = new Float32Array(memory.buffer);
+    this.#u32 = new Uint32Array(memory.buffer);
     this.#top = Math.ceil(kernels.heapBase() / ALIGN) * ALIGN;
     this.#scratch = this.#allocate(kernels.GEMM_SCRATCH_BYTES.value as number);
     this.#params = this.#allocate(64);
@@ -234,6 +241,7 @@ export class WasmBackend implements Backend {
       this.memory.grow(Math.ceil((want - have) / PAGE));
       this.generation++;
       this.heap = new Float32Array(this.memory.buffer);
+      this.#u32 = new Uint32Array(this.memory.buffer);
       if (this.#param) this.#param = new Float64Array(this.memory.buffer, this.#params, 8);
     }
     this.#top = end;
@@ -277,8 +285,12 @@ export class WasmBackend implements Backend {
       jsBackend.free(m);
       return;
     }
-    const ptr = this.#ptr(m);
-    const size = Math.max(ALIGN, Math.ceil((m as WasmMatrix).bytes / ALIGN) * ALIGN);
+    this.#release(this.#ptr(m), (m as WasmMatrix).bytes);
+  }
+
+  /** Puts `bytes` at `ptr`, allocated by {@link #allocate}, on the free list of its size. */
+  #release(ptr: number, bytes: number): void {
+    const size = Math.max(ALIGN, Math.ceil(bytes / ALIGN) * ALIGN);
     let list = this.#free.get(size);
     if (!list) this.#free.set(size, (list = []));
     list.push(ptr);
@@ -309,28 +321,26 @@ export class WasmBackend implements Backend {
       return;
     }
     const cols = src.cols;
-    const s = this.#ptr(src) >> 2;
-    const d = this.#ptr(dst) >> 2;
+    const s = this.#ptr(src);
+    const d = this.#ptr(dst);
     if (count > dst.rows || dst.cols !== cols) {
       throw new Error(`gatherRows: ${count} rows of ${cols} do not fit a ${dst.rows}x${dst.cols} matrix`);
     }
-    const heap = this.heap;
-    const rows = src.rows;
-    let r = 0;
-    while (r < count) {
-      // Consecutive source rows (unshuffled data, batch mode) move as one block.
-      const first = indices[start + r];
-      let run = 1;
-      while (r + run < count && indices[start + r + run] === first + run) run++;
-      if (!(first + run <= rows))
-        throw new Error(`gatherRows: row ${first + run - 1} of a ${rows}-row matrix`);
-      const from = s + first * cols;
-      const n = run * cols;
-      const to = d + r * cols;
-      if (n <= 16) for (let i = 0; i < n; i++) heap[to + i] = heap[from + i];
-      else heap.copyWithin(to, from, from + n);
-      r += run;
+    if (count > this.#rowsRoom) {
+      if (this.#rowsRoom > 0) this.#release(this.#rows, this.#rowsRoom * 4);
+      this.#rows = this.#allocate(count * 4);
+      this.#rowsRoom = count;
     }
+    // The row numbers, checked, where the kernel reads them: it copies each row in one memory.copy.
+    const u32 = this.#u32;
+    const at = (this.#rows >> 2) - start;
+    const rows = src.rows;
+    for (let r = start; r < start + count; r++) {
+      const row = indices[r];
+      if (!(row < rows)) throw new Error(`gatherRows: row ${row} of a ${rows}-row matrix`);
+      u32[at + r] = row;
+    }
+    this.kernels.gatherRows(s, cols, this.#rows, count, d);
   }
 
   gemm(transA: boolean, transB: boolean, alpha: number, a: Matrix, b: Matrix, beta: number, c: Matrix): void {

@@ -139,8 +139,8 @@ const RECENT = 3;
 
 /**
  * Calls of a shape between tries of the option not chosen, at first and at
- * most: the interval doubles while the tries confirm the choice, so that a
- * loaded machine pays for few slow splits.
+ * most: the interval doubles at every try and halves when the choice changes,
+ * so that a loaded machine pays for few slow splits.
  */
 const FIRST_PROBE = 16;
 const LAST_PROBE = 1024;
@@ -187,9 +187,10 @@ export class SplitChoice {
     }
     const faster = this.#split.median * MIN_GAIN < this.#alone.median;
     if (faster !== this.splitting) {
+      // Halved, not reset: on a loaded machine a lucky try must not bring back frequent slow ones.
       this.splitting = faster;
-      this.#interval = FIRST_PROBE;
-      this.#wait = FIRST_PROBE;
+      this.#interval = Math.max(FIRST_PROBE, this.#interval >> 1);
+      this.#wait = this.#interval;
     } else if (--this.#wait <= 0) {
       this.#interval = Math.min(2 * this.#interval, LAST_PROBE);
       this.#wait = this.#interval;
