@@ -145,6 +145,9 @@ const RECENT = 3;
 const FIRST_PROBE = 16;
 const LAST_PROBE = 1024;
 
+/** Shapes of product whose choices the pool keeps. */
+const MAX_SHAPES = 64;
+
 /** The last {@link RECENT} times of one option. */
 class Recent {
   readonly #times = new Float64Array(RECENT);
@@ -223,8 +226,8 @@ export class GemmPool implements WorkerPool {
   secondsPerMac = 1e-10;
   /** Set by {@link assume}: the estimates stay as given and decide alone. */
   #pinned = false;
-  /** What each shape of product large enough to split has taught, by shape. */
-  readonly #shapes = new Map<string, SplitChoice>();
+  /** What each shape of product large enough to split has taught, the latest first found. */
+  readonly #shapes: { shape: readonly number[]; choice: SplitChoice }[] = [];
 
   private constructor(
     readonly threads: number,
@@ -293,12 +296,22 @@ export class GemmPool implements WorkerPool {
     this.secondsPerMac = secondsPerMac;
   }
 
-  /** The record of a product's shape, made on its first call. */
-  #shape(transA: boolean, transB: boolean, m: number, n: number, k: number): SplitChoice {
-    const key = `${transA ? 'T' : 'N'}${transB ? 'T' : 'N'}${m}x${n}x${k}`;
-    let shape = this.#shapes.get(key);
-    if (!shape) this.#shapes.set(key, (shape = new SplitChoice()));
-    return shape;
+  /**
+   * The choice for a product's shape, made on its first call. A network has a
+   * few shapes: a search of a short list costs nothing and allocates nothing,
+   * and the oldest of too many is forgotten.
+   */
+  #choice(transA: boolean, transB: boolean, m: number, n: number, k: number): SplitChoice {
+    const kind = (transA ? 2 : 0) + (transB ? 1 : 0);
+    const shapes = this.#shapes;
+    for (let i = shapes.length - 1; i >= 0; i--) {
+      const s = shapes[i].shape;
+      if (s[0] === m && s[1] === n && s[2] === k && s[3] === kind) return shapes[i].choice;
+    }
+    if (shapes.length === MAX_SHAPES) shapes.shift();
+    const choice = new SplitChoice();
+    shapes.push({ shape: [m, n, k, kind], choice });
+    return choice;
   }
 
   #post(
@@ -371,12 +384,12 @@ export class GemmPool implements WorkerPool {
     const byRows = rowBlocks >= colBlocks;
     const parts = Math.min(ready, byRows ? rowBlocks : colBlocks);
     const worth = parts > 1 && this.worthSplitting(macs, parts);
-    const shape = worth && !this.#pinned ? this.#shape(transA, transB, m, n, k) : undefined;
-    if (!worth || (shape !== undefined && !shape.choose())) {
+    const choice = worth && !this.#pinned ? this.#choice(transA, transB, m, n, k) : undefined;
+    if (!worth || (choice !== undefined && !choice.choose())) {
       const t0 = now();
       this.kernels.gemm(transA, transB, m, n, k, alpha, a, b, beta, c, 0, m, 0, n, scratch);
       const seconds = now() - t0;
-      shape?.record(false, seconds);
+      choice?.record(false, seconds);
       // The best speed seen, drifting slowly towards slower ones: a product that
       // the system interrupted says nothing about the kernel's speed.
       if (!this.#pinned && macs >= 1 << 16 && seconds > 0) {
@@ -394,7 +407,7 @@ export class GemmPool implements WorkerPool {
     const j1 = byRows ? n : edges[1];
     this.kernels.gemm(transA, transB, m, n, k, alpha, a, b, beta, c, 0, i1, 0, j1, scratch);
     this.#join();
-    shape?.record(true, now() - t0);
+    choice?.record(true, now() - t0);
     return true;
   }
 
