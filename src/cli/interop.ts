@@ -11,11 +11,7 @@ import { mkdir, readFile } from 'node:fs/promises';
 import { basename, dirname, extname, join } from 'node:path';
 import { type Command, Option } from 'commander';
 import { BackpropError } from '../errors.js';
-import { toOnnx } from '../interop/onnx.js';
-import { fromOnnx } from '../interop/onnx-import.js';
-import { toPytorch } from '../interop/pytorch.js';
-import { fromSafetensors, toSafetensors } from '../interop/safetensors.js';
-import { fromTfjs, type TfjsModelJson, toTfjs } from '../interop/tfjs.js';
+import type { TfjsModelJson } from '../interop/tfjs.js';
 import { type ModelFile, validateModel } from '../model/format.js';
 import { CliError, fileReason } from './errors.js';
 import { readJsonFile, writeFileAtomic } from './files.js';
@@ -123,6 +119,7 @@ async function exportCommand(modelPath: string, opts: ExportOptions, dtypeGiven:
   if (opts.to === 'pytorch') {
     if (opts.rawInputs)
       throw new CliError('option --raw-inputs: the training script reads raw columns already');
+    const { toPytorch } = await import('../interop/pytorch.js');
     const script = await convert(modelPath, () =>
       toPytorch(model, {
         dtype: dtypeGiven ? opts.dtype : undefined,
@@ -133,6 +130,8 @@ async function exportCommand(modelPath: string, opts: ExportOptions, dtypeGiven:
     await writeFileAtomic(opts.out, script);
     written.push(opts.out);
   } else if (opts.to === 'onnx') {
+    // Each converter is loaded when it is used (ONNX brings protobufjs).
+    const { toOnnx } = await import('../interop/onnx.js');
     const bytes = await convert(modelPath, () =>
       toOnnx(model, { dtype, opset: opts.opset, rawInputs: opts.rawInputs }),
     );
@@ -147,6 +146,7 @@ async function exportCommand(modelPath: string, opts: ExportOptions, dtypeGiven:
       jsonPath = join(opts.out, 'model.json');
     }
     const weightsName = `${basename(jsonPath, extname(jsonPath))}.weights.bin`;
+    const { toTfjs } = await import('../interop/tfjs.js');
     const { modelJson, weightsBin } = await convert(modelPath, () =>
       toTfjs(model, { weightsPath: weightsName }),
     );
@@ -158,6 +158,7 @@ async function exportCommand(modelPath: string, opts: ExportOptions, dtypeGiven:
   } else {
     if (opts.rawInputs)
       throw new CliError('option --raw-inputs: only an ONNX graph can hold the preprocessing');
+    const { toSafetensors } = await import('../interop/safetensors.js');
     const result = await convert(modelPath, () =>
       toSafetensors(model, { dtype, fileName: basename(opts.out) }),
     );
@@ -225,6 +226,7 @@ async function readTfjs(path: string, bytes: Uint8Array, weights: string[] | und
     data = {};
     for (const p of paths) data[p] = await readBytes(join(dirname(path), p));
   }
+  const { fromTfjs } = await import('../interop/tfjs.js');
   return convert(path, () => fromTfjs(modelJson, data));
 }
 
@@ -242,9 +244,13 @@ async function importCommand(file: string, opts: ImportOptions): Promise<void> {
     );
   }
   let model: ModelFile;
-  if (format === 'onnx') model = await convert(file, () => fromOnnx(bytes));
-  else if (format === 'safetensors') model = await convert(file, () => fromSafetensors(bytes, opts.layers));
-  else model = await readTfjs(file, bytes, opts.weights);
+  if (format === 'onnx') {
+    const { fromOnnx } = await import('../interop/onnx-import.js');
+    model = await convert(file, () => fromOnnx(bytes));
+  } else if (format === 'safetensors') {
+    const { fromSafetensors } = await import('../interop/safetensors.js');
+    model = await convert(file, () => fromSafetensors(bytes, opts.layers));
+  } else model = await readTfjs(file, bytes, opts.weights);
   await writeFileAtomic(opts.out, `${JSON.stringify(model)}\n`);
   const shape = [model.inputs, ...model.layers.map((l) => `${l.units} ${l.activation}`)].join(' -> ');
   if (opts.json)

@@ -7,10 +7,9 @@
 
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { MAX_CLASS_VALUES } from '../data/encoding.js';
-import { datasetsExport, datasetsList } from './datasets.js';
+import type { datasetsExport } from './datasets.js';
 import { describeError } from './errors.js';
-import { evaluate } from './evaluate.js';
-import { explainCommand } from './explain.js';
+import type { explainCommand } from './explain.js';
 import { addGradcheckCommand } from './gradcheck.js';
 import { addInteropCommands } from './interop.js';
 import {
@@ -33,7 +32,6 @@ import {
   TASKS,
   tableOptions,
 } from './options.js';
-import { predict } from './predict.js';
 import {
   AUTO_EPOCHS,
   AUTO_MAX_EPOCHS,
@@ -42,10 +40,11 @@ import {
   AUTO_UPDATES,
   AUTO_VALIDATION_SPLIT,
   AUTO_WEIGHT_DECAY,
-  type TrainArgs,
-  type TrainResult,
-  train,
-} from './train.js';
+} from './train/defaults.js';
+import type { TrainArgs, TrainResult } from './train.js';
+
+// Each command's module is loaded when the command runs: `backprop --help` and
+// `backprop predict` do not pay for loading what training or ONNX need.
 
 const TRAIN_HELP = `
 Defaults (chosen to match or beat scikit-learn's MLPClassifier/MLPRegressor):
@@ -210,6 +209,7 @@ export function buildProgram(
         quiet: Boolean(o.quiet),
         stream: o.stream ? true : undefined,
       };
+      const { train } = await import('./train.js');
       done(await train(data, args, hooks.onTrainResult));
     });
 
@@ -223,6 +223,7 @@ export function buildProgram(
     .argument('<data.csv>', "CSV file with the model's input and target columns")
     .option('--json', 'print the scores as one JSON document on stdout')
     .action(async (model: string, data: string, opts: { json?: boolean }) => {
+      const { evaluate } = await import('./evaluate.js');
       done(await evaluate(model, data, { json: Boolean(opts.json) }));
     });
 
@@ -237,6 +238,7 @@ export function buildProgram(
     .option('--out <preds.csv>', 'write the predictions here (default: stdout)')
     .option('--json', 'print the predictions as one JSON document on stdout')
     .action(async (model: string, data: string, opts: { out?: string; json?: boolean }) => {
+      const { predict } = await import('./predict.js');
       done(await predict(model, data, { out: opts.out, json: Boolean(opts.json) }));
     });
 
@@ -278,6 +280,7 @@ export function buildProgram(
       '\nExample:\n  backprop explain --model net.json --data xor.csv --target label --loss half-squared --reduction sum --learning-rate 0.5',
     )
     .action(async (opts: Parameters<typeof explainCommand>[0]) => {
+      const { explainCommand } = await import('./explain.js');
       done(await explainCommand(opts));
     });
 
@@ -288,7 +291,8 @@ export function buildProgram(
       'List the bundled data sets (iris, digits) and the generators (line, xor, circles, moons, spirals, blobs).',
     )
     .option('--json', 'print the list as JSON')
-    .action((opts: { json?: boolean }) => {
+    .action(async (opts: { json?: boolean }) => {
+      const { datasetsList } = await import('./datasets.js');
       done(datasetsList(Boolean(opts.json)));
     });
   datasets
@@ -305,6 +309,7 @@ export function buildProgram(
     )
     .option('--centers <k>', 'blobs: number of classes', positiveInteger)
     .action(async (name: string, opts: Parameters<typeof datasetsExport>[1]) => {
+      const { datasetsExport } = await import('./datasets.js');
       done(await datasetsExport(name, opts));
     });
 
