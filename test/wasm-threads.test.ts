@@ -1,6 +1,7 @@
 // The multi-core wasm backend: large products split over worker threads give
-// bit-for-bit the answers of one thread, whatever the number of threads, and
-// products whose split would cost more than it saves never reach the workers.
+// bit-for-bit the answers of one thread, whatever the number of threads and
+// whichever thread takes which chunk, and products whose split would cost more
+// than it saves never reach the workers.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Backend, Matrix } from '../src/backend/backend.js';
 import { jsBackend } from '../src/backend/js.js';
@@ -12,7 +13,6 @@ import {
   type WasmMatrix,
   wasmFeatures,
 } from '../src/backend/wasm/index.js';
-import { SplitChoice } from '../src/backend/wasm/pool.js';
 import { Network, Random, Trainer } from '../src/index.js';
 
 const rng = new Random(11);
@@ -136,34 +136,26 @@ describe('wasm backend on several threads', () => {
     expect(pool.worthSplitting(64 * 784 * 128, 2)).toBe(false);
   });
 
-  it('times each shape both ways and keeps the faster, trying the other now and then', () => {
-    /** Runs `calls` calls of a shape that takes `alone` seconds alone and `split` split; returns the choices. */
-    const run = (choice: SplitChoice, calls: number, alone: number, split: number): boolean[] =>
-      Array.from({ length: calls }, () => {
-        const splitting = choice.choose();
-        choice.record(splitting, splitting ? split : alone);
-        return splitting;
+  it('finishes a split product on the calling thread alone when no worker takes a chunk', async () => {
+    const lone = (await createWasmBackend({ threads: 2, relaxedSimd: false })) as WasmBackend;
+    try {
+      const pool = lone.pool as GemmPool;
+      // The worker stops, but the pool is not told: every chunk is left to the calling thread.
+      pool.workers[0].terminate();
+      await new Promise((r) => setTimeout(r, 200));
+      pool.assume(0, 1e-10);
+      const [m, n, k] = [64, 128, 300];
+      const av = random(m * k);
+      const bv = random(k * n);
+      const results = [one, lone].map((backend) => {
+        const c = backend.matrix(m, n, 'float32');
+        backend.gemm(false, false, 1, filled(backend, m, k, av), filled(backend, k, n, bv), 0, c);
+        return Float32Array.from(c.data);
       });
-    const choice = new SplitChoice();
-    // Three calls alone, then three split, in a row; the split is faster: it stays.
-    const first = run(choice, 40, 3e-4, 1.8e-4);
-    expect(first.slice(0, 6)).toEqual([false, false, false, true, true, true]);
-    expect(choice.splitting).toBe(true);
-    // Every so often three calls alone in a row, to notice a change.
-    expect(first.slice(6).filter((s) => !s).length).toBe(3);
-    // The other core gets busy: splits now take longer, and the shape goes back to one thread...
-    const busy = run(choice, 200, 3e-4, 1e-3);
-    expect(choice.splitting).toBe(false);
-    // ...paying for few slow splits: the tries space out.
-    expect(busy.filter((s) => s).length).toBeLessThan(30);
-    const quiet = run(choice, 2000, 3e-4, 1.8e-4);
-    expect(choice.splitting).toBe(true);
-    // Quiet again: found at the next try, and then split nearly always.
-    expect(quiet.filter((s) => !s).length).toBeLessThan(200);
-    // A split that saves less than the margin is not worth the other core.
-    const marginal = new SplitChoice();
-    run(marginal, 50, 3e-4, 2.9e-4);
-    expect(marginal.splitting).toBe(false);
+      expect(firstDifference(results[1], results[0])).toBe(-1);
+    } finally {
+      lone.dispose();
+    }
   });
 
   it('hands off no more parts than a product has blocks: a thin product stays on the calling thread', () => {

@@ -16,7 +16,7 @@
 import type { Backend } from '../backend.js';
 import { type KernelExports, WasmBackend } from './backend.js';
 import { moduleBytes, type WasmFeatures, wasmFeatures } from './features.js';
-import { CONTROL_BYTES, canSpawn, GemmPool } from './pool.js';
+import { canSpawn, controlBytes, GemmPool } from './pool.js';
 
 export { WasmBackend, WasmMatrix } from './backend.js';
 export { GemmPool } from './pool.js';
@@ -117,7 +117,7 @@ export function createWasmBackendSync(options: WasmBackendOptions = {}): WasmBac
     );
     if (threads > 1) {
       const workers = threads - 1;
-      const ctrl = backend.allocateBytes(CONTROL_BYTES * workers);
+      const ctrl = backend.allocateBytes(controlBytes(workers));
       const scratch = Array.from({ length: workers }, () =>
         backend.allocateBytes(kernels.GEMM_SCRATCH_BYTES.value as number),
       );
