@@ -108,7 +108,8 @@ function round2<T>(x: v128): v128 {
 function psi(act: i32, v: f64): f64 {
   switch (act) {
     case SIGMOID:
-      return sigmoid(v);
+      // The two-lane form in one lane: the same bits as sigmoid(v), in fewer instructions.
+      return f64x2.extract_lane(sigmoid2(f64x2.splat(v)), 0);
     case TANH:
       return tanh(v);
     case RELU:
@@ -256,6 +257,188 @@ function correct<T>(y: usize, d: usize, n: i32): bool {
   return bestY == bestD;
 }
 
+// A layer's words in the plan, from its first (see the memory layout above).
+const FAN_IN = 0;
+const UNITS = 4;
+const ACT = 8;
+const W_AT = 12;
+const B_AT = 16;
+const V_AT = 20;
+const OUT_AT = 24;
+const DELTA_AT = 28;
+const LAYER_BYTES: usize = 32;
+
+// The passes over one layer are functions of their own, not inlined into the
+// loop over examples: each is small enough for the engine to keep its values in
+// registers, which a single function holding every pass does not manage.
+
+/**
+ * The forward pass of one layer on `input`: per node j, v_j = sum_p x_p w_pj
+ * accumulated over p in order (rows with x_p = 0 skipped, as the plain product
+ * does), then + b_j; out_j = psi(v_j). Returns the softmax sum (0 for other activations).
+ */
+function forward<T>(layer: usize, input: usize): f64 {
+  const k = load<i32>(layer, FAN_IN);
+  const units = load<i32>(layer, UNITS);
+  const act = load<i32>(layer, ACT);
+  const W = <usize>load<i32>(layer, W_AT);
+  const b = <usize>load<i32>(layer, B_AT);
+  const V = <usize>load<i32>(layer, V_AT);
+  const O = <usize>load<i32>(layer, OUT_AT);
+  const rowBytes = <usize>units * E;
+  const inEnd = input + <usize>k * E;
+  // Two nodes at a time in the two lanes of a vector: each lane does what the
+  // scalar loop below does for its node.
+  let j = 0;
+  for (; j + 2 <= units; j += 2) {
+    let acc = f64x2.splat(0);
+    let wp = W + <usize>j * E;
+    for (let ip = input; ip < inEnd; ip += E) {
+      const s = load<f64>(ip);
+      if (s != 0) acc = round2<T>(f64x2.add(acc, f64x2.mul(f64x2.splat(s), load2<T>(wp))));
+      wp += rowBytes;
+    }
+    const v = round2<T>(f64x2.add(acc, load2<T>(b + <usize>j * E)));
+    v128.store(V + <usize>j * E, v);
+    if (act == SIGMOID) store2<T>(O + <usize>j * E, sigmoid2(v));
+    else if (act != SOFTMAX) {
+      put<T>(O, j, psi(act, f64x2.extract_lane(v, 0)));
+      put<T>(O, j + 1, psi(act, f64x2.extract_lane(v, 1)));
+    }
+  }
+  for (; j < units; j++) {
+    let acc: f64 = 0;
+    let wp = W + <usize>j * E;
+    for (let ip = input; ip < inEnd; ip += E) {
+      const s = load<f64>(ip);
+      if (s != 0) acc = round<T>(acc + s * load<f64>(wp));
+      wp += rowBytes;
+    }
+    const v = round<T>(acc + get<T>(b, j));
+    put<T>(V, j, v);
+    if (act != SOFTMAX) put<T>(O, j, psi(act, v));
+  }
+  return act == SOFTMAX ? softmaxRow<T>(V, O, units) : 0;
+}
+
+/**
+ * The delta of the layer below `layer` (whose delta is known) from this layer's
+ * weights, before they change: delta_p = psi'(v_p) sum_j w_pj delta_j, the sum over j in order.
+ */
+function deltaBelow<T>(layer: usize): void {
+  const units = load<i32>(layer, UNITS);
+  const k = load<i32>(layer, FAN_IN);
+  const W = <usize>load<i32>(layer, W_AT);
+  const Dl = <usize>load<i32>(layer, DELTA_AT);
+  const lower = layer - LAYER_BYTES;
+  const actBelow = load<i32>(lower, ACT);
+  const Vb = <usize>load<i32>(lower, V_AT);
+  const below = <usize>load<i32>(lower, OUT_AT);
+  const Db = <usize>load<i32>(lower, DELTA_AT);
+  const dEnd = Dl + <usize>units * E;
+  const rowBytes = <usize>units * E;
+  let wr = W;
+  let j = 0;
+  // Two nodes below at a time, each lane summing over p in order as the scalar loop does.
+  const d0 = f64x2.splat(load<f64>(Dl));
+  for (; j + 2 <= k; j += 2) {
+    let sum = f64x2.splat(0);
+    if (units == 1) {
+      // One delta above: the two weights side by side.
+      sum = f64x2.add(sum, f64x2.mul(d0, v128.load(wr)));
+      wr += 2 * E;
+    } else {
+      let w1 = wr + rowBytes;
+      for (let dp = Dl; dp < dEnd; dp += E) {
+        const wv = f64x2.replace_lane(f64x2.splat(load<f64>(wr)), 1, load<f64>(w1));
+        sum = f64x2.add(sum, f64x2.mul(f64x2.splat(load<f64>(dp)), wv));
+        wr += E;
+        w1 += E;
+      }
+      wr += rowBytes;
+    }
+    const upstream = round2<T>(f64x2.add(f64x2.splat(0), sum));
+    const at = <usize>j * E;
+    if (actBelow == SIGMOID) {
+      const y = load2<T>(below + at);
+      store2<T>(Db + at, f64x2.mul(f64x2.mul(y, f64x2.sub(f64x2.splat(1), y)), upstream));
+    } else if (actBelow == SOFTMAX) store2<T>(Db + at, upstream);
+    else {
+      put<T>(Db, j, derivative(actBelow, get<T>(Vb, j), get<T>(below, j)) * f64x2.extract_lane(upstream, 0));
+      put<T>(Db, j + 1, derivative(actBelow, get<T>(Vb, j + 1), get<T>(below, j + 1)) * f64x2.extract_lane(upstream, 1));
+    }
+  }
+  for (; j < k; j++) {
+    let sum: f64 = 0;
+    for (let dp = Dl; dp < dEnd; dp += E) {
+      sum += load<f64>(dp) * load<f64>(wr);
+      wr += E;
+    }
+    const upstream = round<T>(0 + 1 * sum);
+    if (actBelow == SOFTMAX) put<T>(Db, j, upstream);
+    else put<T>(Db, j, derivative(actBelow, get<T>(Vb, j), get<T>(below, j)) * upstream);
+  }
+  if (actBelow == SOFTMAX) softmaxBackwardRow<T>(below, Db, Db, k);
+}
+
+/**
+ * w <- w - eta dJ/dw for one layer with dJ/dw_ij = -x_i delta_j rounded to T (the
+ * gradient buffer's type), x the layer's input `below`; then the biases, whose
+ * gradient is -delta_j: the same update on a row of x_i = 1, and they are stored
+ * right after the weights (see planLayout in src/train/small-wasm.ts), so they are
+ * row k. Rows with x_i = 0 are left alone, as the plain kernels leave them.
+ */
+function update<T>(layer: usize, below: usize, eta: f64): void {
+  const k = load<i32>(layer, FAN_IN);
+  const units = load<i32>(layer, UNITS);
+  const W = <usize>load<i32>(layer, W_AT);
+  const Dl = <usize>load<i32>(layer, DELTA_AT);
+  const eta2 = f64x2.splat(eta);
+  if (units == 1) {
+    // One column: two rows at a time, a row with x_i = 0 keeping its weight.
+    const zero = f64x2.splat(0);
+    const d2 = f64x2.splat(load<f64>(Dl));
+    let i = 0;
+    for (; i + 2 <= k; i += 2) {
+      const s2 = f64x2.mul(f64x2.splat(-1), load2<T>(below + <usize>i * E));
+      const g = round2<T>(f64x2.add(zero, f64x2.mul(s2, d2)));
+      const p = W + <usize>i * E;
+      const w = load2<T>(p);
+      v128.store(p, v128.bitselect(w, round2<T>(f64x2.sub(w, f64x2.mul(eta2, g))), f64x2.eq(s2, zero)));
+    }
+    const d = f64x2.extract_lane(d2, 0);
+    for (; i <= k; i++) {
+      const s = i < k ? -1 * get<T>(below, i) : -1;
+      if (s != 0) {
+        const g = round<T>(0 + s * d);
+        put<T>(W, i, get<T>(W, i) - eta * g);
+      }
+    }
+    return;
+  }
+  const dEnd = Dl + <usize>units * E;
+  let w = W;
+  for (let i = 0; i <= k; i++) {
+    const s = i < k ? -1 * get<T>(below, i) : -1;
+    if (s == 0) {
+      w += <usize>units * E;
+      continue;
+    }
+    const s2 = f64x2.splat(s);
+    let dp = Dl;
+    for (; dp + 2 * E <= dEnd; dp += 2 * E) {
+      const g = round2<T>(f64x2.add(f64x2.splat(0), f64x2.mul(s2, load2<T>(dp))));
+      store2<T>(w, f64x2.sub(load2<T>(w), f64x2.mul(eta2, g)));
+      w += 2 * E;
+    }
+    for (; dp < dEnd; dp += E) {
+      const g = round<T>(0 + s * load<f64>(dp));
+      store<f64>(w, round<T>(load<f64>(w) - eta * g));
+      w += E;
+    }
+  }
+}
+
 /**
  * Trains on examples order[start .. start + count - 1] (rows of X and D), one
  * update each. Returns how many it used: count, or fewer when an example's
@@ -268,65 +451,23 @@ function trainWith<T>(loss: i32, plan: usize, rates: usize, res: usize, X: usize
   const m0 = word(plan, 1);
   const outputs = word(plan, 2);
   const counting = word(plan, 4) != 0;
-  const last = N - 1;
-  const lastAct = word(plan, 8 + 8 * last + 2);
-  const yLast = <usize>word(plan, 8 + 8 * last + 6);
-  const vLast = <usize>word(plan, 8 + 8 * last + 5);
-  const dLast = <usize>word(plan, 8 + 8 * last + 7);
+  const first = plan + 8 * 4;
+  const top = first + <usize>(N - 1) * LAYER_BYTES;
+  const lastAct = load<i32>(top, ACT);
+  const yLast = <usize>load<i32>(top, OUT_AT);
+  const vLast = <usize>load<i32>(top, V_AT);
+  const dLast = <usize>load<i32>(top, DELTA_AT);
   let running = load<f64>(res);
   let right = 0;
   for (let e = 0; e < count; e++) {
     const r = load<u32>(order + (<usize>(start + e) << 2));
     const x = at<T>(X, <i32>r * m0);
     const d = at<T>(D, <i32>r * outputs);
-    // Forward. Per node j, v_j = sum_p x_p w_pj accumulated over p in order
-    // (rows with x_p = 0 skipped, as the plain product does), then + b_j.
     let input = x;
     let expSum: f64 = 0;
-    for (let n = 0; n < N; n++) {
-      const l = 8 + 8 * n;
-      const k = word(plan, l);
-      const units = word(plan, l + 1);
-      const act = word(plan, l + 2);
-      const W = <usize>word(plan, l + 3);
-      const b = <usize>word(plan, l + 4);
-      const V = <usize>word(plan, l + 5);
-      const O = <usize>word(plan, l + 6);
-      const rowBytes = <usize>units * E;
-      const inEnd = input + <usize>k * E;
-      // Two nodes at a time in the two lanes of a vector: each lane does what the
-      // scalar loop below does for its node.
-      let j = 0;
-      for (; j + 2 <= units; j += 2) {
-        let acc = f64x2.splat(0);
-        let wp = W + <usize>j * E;
-        for (let ip = input; ip < inEnd; ip += E) {
-          const s = load<f64>(ip);
-          if (s != 0) acc = round2<T>(f64x2.add(acc, f64x2.mul(f64x2.splat(s), load2<T>(wp))));
-          wp += rowBytes;
-        }
-        const v = round2<T>(f64x2.add(acc, load2<T>(b + <usize>j * E)));
-        v128.store(V + <usize>j * E, v);
-        if (act == SIGMOID) store2<T>(O + <usize>j * E, sigmoid2(v));
-        else if (act != SOFTMAX) {
-          put<T>(O, j, psi(act, f64x2.extract_lane(v, 0)));
-          put<T>(O, j + 1, psi(act, f64x2.extract_lane(v, 1)));
-        }
-      }
-      for (; j < units; j++) {
-        let acc: f64 = 0;
-        let wp = W + <usize>j * E;
-        for (let ip = input; ip < inEnd; ip += E) {
-          const s = load<f64>(ip);
-          if (s != 0) acc = round<T>(acc + s * load<f64>(wp));
-          wp += rowBytes;
-        }
-        const v = round<T>(acc + get<T>(b, j));
-        put<T>(V, j, v);
-        if (act != SOFTMAX) put<T>(O, j, psi(act, v));
-      }
-      if (act == SOFTMAX) expSum = softmaxRow<T>(V, O, units);
-      input = O;
+    for (let layer = first; layer <= top; layer += LAYER_BYTES) {
+      expSum = forward<T>(layer, input);
+      input = <usize>load<i32>(layer, OUT_AT);
     }
     const value = exampleLoss<T>(loss, lastAct, vLast, yLast, d, outputs, expSum);
     if (!isFinite(value)) {
@@ -338,87 +479,15 @@ function trainWith<T>(loss: i32, plan: usize, rates: usize, res: usize, X: usize
     running += value;
     if (counting && correct<T>(yLast, d, outputs)) right++;
     outputDelta<T>(loss, lastAct, vLast, yLast, d, dLast, outputs);
-    // Backward and update, from the output layer down: delta of the layer below
-    // from this layer's weights before they change, then w <- w - eta dJ/dw with
-    // dJ/dw_ij = -x_i delta_j rounded to T (the gradient buffer's type).
-    for (let n = last; n >= 0; n--) {
-      const l = 8 + 8 * n;
-      const k = word(plan, l);
-      const units = word(plan, l + 1);
-      const W = <usize>word(plan, l + 3);
-      const b = <usize>word(plan, l + 4);
-      const Dl = <usize>word(plan, l + 7);
-      const below = n == 0 ? x : <usize>word(plan, l - 8 + 6);
-      if (n > 0) {
-        const actBelow = word(plan, l - 8 + 2);
-        const Vb = <usize>word(plan, l - 8 + 5);
-        const Db = <usize>word(plan, l - 8 + 7);
-        const dEnd = Dl + <usize>units * E;
-        const rowBytes = <usize>units * E;
-        let wr = W;
-        let j = 0;
-        // Two nodes below at a time, each lane summing over p in order as the scalar loop does.
-        for (; j + 2 <= k; j += 2) {
-          let sum = f64x2.splat(0);
-          let w1 = wr + rowBytes;
-          for (let dp = Dl; dp < dEnd; dp += E) {
-            const wv = f64x2.replace_lane(f64x2.splat(load<f64>(wr)), 1, load<f64>(w1));
-            sum = f64x2.add(sum, f64x2.mul(f64x2.splat(load<f64>(dp)), wv));
-            wr += E;
-            w1 += E;
-          }
-          wr += rowBytes;
-          const upstream = round2<T>(f64x2.add(f64x2.splat(0), sum));
-          const at = <usize>j * E;
-          if (actBelow == SIGMOID) {
-            const y = load2<T>(below + at);
-            store2<T>(Db + at, f64x2.mul(f64x2.mul(y, f64x2.sub(f64x2.splat(1), y)), upstream));
-          } else if (actBelow == SOFTMAX) store2<T>(Db + at, upstream);
-          else {
-            put<T>(Db, j, derivative(actBelow, get<T>(Vb, j), get<T>(below, j)) * f64x2.extract_lane(upstream, 0));
-            put<T>(Db, j + 1, derivative(actBelow, get<T>(Vb, j + 1), get<T>(below, j + 1)) * f64x2.extract_lane(upstream, 1));
-          }
-        }
-        for (; j < k; j++) {
-          let sum: f64 = 0;
-          for (let dp = Dl; dp < dEnd; dp += E) {
-            sum += load<f64>(dp) * load<f64>(wr);
-            wr += E;
-          }
-          const upstream = round<T>(0 + 1 * sum);
-          if (actBelow == SOFTMAX) put<T>(Db, j, upstream);
-          else put<T>(Db, j, derivative(actBelow, get<T>(Vb, j), get<T>(below, j)) * upstream);
-        }
-        if (actBelow == SOFTMAX) softmaxBackwardRow<T>(below, Db, Db, k);
-      }
-      const eta = load<f64>(rates + (<usize>n << 3));
-      const eta2 = f64x2.splat(eta);
-      const dEnd = Dl + <usize>units * E;
-      let w = W;
-      for (let i = 0; i < k; i++) {
-        const s = -1 * get<T>(below, i);
-        if (s == 0) {
-          w += <usize>units * E;
-          continue;
-        }
-        const s2 = f64x2.splat(s);
-        let dp = Dl;
-        for (; dp + 2 * E <= dEnd; dp += 2 * E) {
-          const g = round2<T>(f64x2.add(f64x2.splat(0), f64x2.mul(s2, load2<T>(dp))));
-          store2<T>(w, f64x2.sub(load2<T>(w), f64x2.mul(eta2, g)));
-          w += 2 * E;
-        }
-        for (; dp < dEnd; dp += E) {
-          const g = round<T>(0 + s * load<f64>(dp));
-          store<f64>(w, round<T>(load<f64>(w) - eta * g));
-          w += E;
-        }
-      }
-      for (let j = 0; j < units; j++) {
-        const g = round<T>(0 + -1 * get<T>(Dl, j));
-        put<T>(b, j, get<T>(b, j) - eta * g);
-      }
+    // Backward and update, from the output layer down: the delta of the layer
+    // below from this layer's weights before they change, then the update.
+    let rate = rates + (<usize>(N - 1) << 3);
+    for (let layer = top; layer > first; layer -= LAYER_BYTES) {
+      deltaBelow<T>(layer);
+      update<T>(layer, <usize>load<i32>(layer - LAYER_BYTES, OUT_AT), load<f64>(rate));
+      rate -= 8;
     }
+    update<T>(first, x, load<f64>(rates));
   }
   store<f64>(res, running);
   store<i32>(res, right, 16);
@@ -460,35 +529,15 @@ const STATUS_TOLERANCE = 1;
 const STATUS_BAD_LOSS = 2;
 const STATUS_NOT_FINITE = 3;
 
-/** One draw of sfc32, as Random.uint32 (the state lives in ctl words 8..11). */
+/** Copies n float64 values from src to dst (two at a time: a call out of the module costs more for a few dozen). */
 // @ts-expect-error: decorator
 @inline
-function uint32(ctl: usize): u32 {
-  const a = load<i32>(ctl, 32);
-  const b = load<i32>(ctl, 36);
-  const c = load<i32>(ctl, 40);
-  const d = load<i32>(ctl, 44);
-  const t = a + b + d;
-  store<i32>(ctl, d + 1, 44);
-  store<i32>(ctl, b ^ (b >>> 9), 32);
-  store<i32>(ctl, c + (c << 3), 36);
-  store<i32>(ctl, ((c << 21) | (c >>> 11)) + t, 40);
-  return <u32>t;
-}
-
-/** Random.shuffle: Fisher-Yates with Random.int(i + 1) = floor(next() (i + 1)). */
-function shuffle(ctl: usize, order: usize, n: i32): void {
-  for (let i = n - 1; i > 0; i--) {
-    const hi = <f64>(uint32(ctl) >>> 5);
-    const lo = <f64>(uint32(ctl) >>> 6);
-    const next = (hi * 67108864 + lo) / 9007199254740992;
-    const j = <i32>floor(next * <f64>(i + 1));
-    const pi = order + (<usize>i << 2);
-    const pj = order + (<usize>j << 2);
-    const t = load<u32>(pi);
-    store<u32>(pi, load<u32>(pj));
-    store<u32>(pj, t);
-  }
+function copy(dst: usize, src: usize, n: i32): void {
+  const end = src + (<usize>n << 3);
+  let s = src;
+  let d = dst;
+  for (; s + 16 <= end; s += 16, d += 16) v128.store(d, v128.load(s));
+  if (s < end) store<f64>(d, load<f64>(s));
 }
 
 /**
@@ -507,37 +556,73 @@ function epochs<T>(plan: usize, rates: usize, res: usize, X: usize, D: usize, or
   const snapshot = <usize>load<i32>(ctl, 20);
   const out = <usize>load<i32>(ctl, 24);
   const tolerance = load<f64>(ctl, 48);
-  const bytes = <usize>count * E;
-  for (let e = 0; e < epochs; e++) {
-    memory.copy(snapshot, params, bytes);
+  // The generator's state in locals for the whole call, stored back at every return.
+  let a = load<i32>(ctl, 32);
+  let b = load<i32>(ctl, 36);
+  let c = load<i32>(ctl, 40);
+  let d = load<i32>(ctl, 44);
+  let status = STATUS_DONE;
+  let e = 0;
+  for (; e < epochs; e++) {
+    copy(snapshot, params, count);
     for (let i = 0; i < n; i++) store<u32>(order + (<usize>i << 2), i);
-    if (shuffling) shuffle(ctl, order, n);
+    // Random.shuffle: Fisher-Yates with Random.int(i + 1) = floor(next() (i + 1)),
+    // next() from two draws of sfc32 (Random.uint32), written out here so that the
+    // state stays in locals.
+    if (shuffling) {
+      for (let i = n - 1; i > 0; i--) {
+        let t = a + b + d;
+        d++;
+        a = b ^ (b >>> 9);
+        b = c + (c << 3);
+        c = ((c << 21) | (c >>> 11)) + t;
+        const hi = <f64>(<u32>t >>> 5);
+        t = a + b + d;
+        d++;
+        a = b ^ (b >>> 9);
+        b = c + (c << 3);
+        c = ((c << 21) | (c >>> 11)) + t;
+        const lo = <f64>(<u32>t >>> 6);
+        const next = (hi * 67108864 + lo) / 9007199254740992;
+        const j = <i32>floor(next * <f64>(i + 1));
+        const pi = order + (<usize>i << 2);
+        const pj = order + (<usize>j << 2);
+        const x = load<u32>(pi);
+        store<u32>(pi, load<u32>(pj));
+        store<u32>(pj, x);
+      }
+    }
     store<f64>(res, 0);
     const used = train<T>(plan, rates, res, X, D, order, 0, n);
     if (used < n) {
-      memory.copy(params, snapshot, bytes);
-      store<i32>(ctl, STATUS_BAD_LOSS, 28);
+      copy(params, snapshot, count);
+      status = STATUS_BAD_LOSS;
       store<f64>(ctl, load<f64>(res, 8), 56);
-      return e;
+      break;
     }
     const sum = load<f64>(res);
     const cost = mean ? sum / <f64>n : sum;
     if (!isFinite(cost) || !finite(params, count)) {
-      memory.copy(params, snapshot, bytes);
-      store<i32>(ctl, STATUS_NOT_FINITE, 28);
+      copy(params, snapshot, count);
+      status = STATUS_NOT_FINITE;
       store<f64>(ctl, cost, 56);
-      return e;
+      break;
     }
     const o = out + (<usize>e << 4);
     store<f64>(o, sum);
     store<i32>(o, load<i32>(res, 16), 8);
     if (cost <= tolerance) {
-      store<i32>(ctl, STATUS_TOLERANCE, 28);
-      return e + 1;
+      status = STATUS_TOLERANCE;
+      e++;
+      break;
     }
   }
-  store<i32>(ctl, STATUS_DONE, 28);
-  return epochs;
+  store<i32>(ctl, status, 28);
+  store<i32>(ctl, a, 32);
+  store<i32>(ctl, b, 36);
+  store<i32>(ctl, c, 40);
+  store<i32>(ctl, d, 44);
+  return e;
 }
 
 export function epochsF32(plan: usize, rates: usize, res: usize, X: usize, D: usize, order: usize, ctl: usize, count: i32): i32 {
@@ -549,9 +634,23 @@ export function epochsF64(plan: usize, rates: usize, res: usize, X: usize, D: us
 }
 
 /** Whether all n values from p on are finite. */
+// @ts-expect-error: decorator
+@inline
 export function finite(p: usize, n: i32): bool {
-  for (let i = 0; i < n; i++) if (!isFinite(load<f64>(p + (<usize>i << 3)))) return false;
-  return true;
+  // x - x is 0 for a finite x and NaN otherwise, so the sum is 0 exactly when all are finite.
+  const end = p + (<usize>n << 3);
+  let acc = f64x2.splat(0);
+  let q = p;
+  for (; q + 16 <= end; q += 16) {
+    const x = v128.load(q);
+    acc = f64x2.add(acc, f64x2.sub(x, x));
+  }
+  let rest: f64 = 0;
+  if (q < end) {
+    const x = load<f64>(q);
+    rest = x - x;
+  }
+  return f64x2.extract_lane(acc, 0) + f64x2.extract_lane(acc, 1) + rest == 0;
 }
 
 /**

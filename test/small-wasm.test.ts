@@ -140,6 +140,36 @@ describe.runIf(smallKernelAvailable())('WebAssembly small-network kernel', () =>
     }
   }
 
+  // Layers of one unit take their own loops (a column of weights two rows at a
+  // time, the delta below from one delta): odd and even fan-ins, a one-unit
+  // hidden layer, inputs with exact zeros.
+  for (const dtype of ['float32', 'float64'] as const) {
+    for (const sizes of [
+      [2, 4, 1],
+      [3, 5, 1],
+      [3, 1, 2],
+      [4, 3, 1, 1],
+    ]) {
+      for (const act of ['sigmoid', 'tanh', 'relu'] as const) {
+        it(`${dtype}: ${sizes.join('-')}, ${act} hidden: the same bits as the inline and general paths`, () => {
+          const { X, D: D2 } = data(10, sizes[0]);
+          const outputs = sizes[sizes.length - 1];
+          const D = D2.map((d) => d.slice(0, outputs));
+          const options: TrainOptions = { mode: 'sequential', loss: 'squared', learningRate: 0.4, epochs: 7 };
+          const make = () => net(act, 'sigmoid', dtype, sizes);
+          const wasm = train(make, X, D, options, 'wasm');
+          const js = train(make, X, D, options, 'js');
+          const general = train(make, X, D, options, false);
+          expect(wasm.error).toBeNull();
+          expect(wasm.history).toEqual(js.history);
+          expect(wasm.weights).toEqual(js.weights);
+          expect(wasm.weights).toEqual(general.weights);
+          expect(wasm.weights).not.toEqual(make().getWeights());
+        });
+      }
+    }
+  }
+
   it('whole epochs per call, epochs one at a time, and single steps agree', () => {
     const { X, D } = data(12, 3);
     const options: TrainOptions = { mode: 'sequential', learningRate: 0.3, epochs: 40, seed: 9 };
