@@ -222,7 +222,25 @@ describe('numeric CSV into a Float64Array', () => {
       expect(chunks.every((c) => c.rows <= size)).toBe(true);
       expect(Float64Array.from(chunks.flatMap((c) => Array.from(c.values)))).toEqual(whole.values);
       expect(Uint32Array.from(chunks.flatMap((c) => Array.from(c.lines)))).toEqual(whole.lines);
+      // Reusing the buffers, each chunk read before asking for the next: the same numbers.
+      const values: number[] = [];
+      const lines: number[] = [];
+      for await (const c of numericCsvChunks(path, size, true)) {
+        values.push(...numeric(c).values);
+        lines.push(...numeric(c).lines);
+      }
+      expect(Float64Array.from(values)).toEqual(whole.values);
+      expect(Uint32Array.from(lines)).toEqual(whole.lines);
     }
+    // Lines longer than a block of the file (1 MiB) grow the buffer.
+    const wide = Array.from({ length: 3 }, (_, r) => Array.from({ length: 150_000 }, (_, c) => (r * c) % 97));
+    writeFileSync(
+      path,
+      `${wide[0].map((_, c) => `c${c}`).join(',')}\n${wide.map((r) => r.join(',')).join('\n')}\n`,
+    );
+    const read = (await collect(numericCsvChunks(path, 2, true))).map(numeric);
+    expect(read.map((c) => c.rows)).toEqual([2, 1]);
+    expect(Array.from(read[1].values)).toEqual(wide[2]);
     // A text cell deep in the file: the stream says where, after the rows before it.
     writeFileSync(
       path,

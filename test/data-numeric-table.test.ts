@@ -6,7 +6,13 @@ import { encodeRows } from '../src/cli/run-model.js';
 import { parseCsv } from '../src/data/csv.js';
 import { NotNumeric, type NumericTable, parseNumericCsv } from '../src/data/csv-numeric.js';
 import { buildEncoding, rowEncoder } from '../src/data/encoding.js';
-import { encodeNumbers, groupsOf, numericView, profileNumbers } from '../src/data/numeric-table.js';
+import {
+  encodeNumbers,
+  encodesFromNumbers,
+  groupsOf,
+  numericView,
+  profileNumbers,
+} from '../src/data/numeric-table.js';
 import { profileRows } from '../src/data/profile.js';
 import { Random } from '../src/random.js';
 
@@ -78,15 +84,16 @@ describe('a numeric table read from its numbers', () => {
       const encoding = buildEncoding(profile, profile, options);
       const encoder = rowEncoder(encoding, strings.columns, 'n.csv', true);
       const viaText = encodeRows(encoder, binaryRows, strings.lines, indices, 'float64');
-      const viaNumbers = encodeNumbers(table, encoding, indices, 'float64');
+      expect(encodesFromNumbers(table, encoding, true)).toBe(true);
+      const viaNumbers = encodeNumbers(table, encoding, indices, 'float64')!;
       expect(viaNumbers.x.data).toEqual(viaText.x.data);
-      expect(viaNumbers.d.data).toEqual(viaText.d!.data);
+      expect(viaNumbers.d!.data).toEqual(viaText.d!.data);
       expect(viaNumbers.x.shape).toEqual(viaText.x.shape);
       // float32 inputs are the float64 ones rounded once, by either reader; targets stay float64.
       const rounded = Float32Array.from(viaText.x.data);
       for (const enc of [
         encodeRows(encoder, binaryRows, strings.lines, indices, 'float32'),
-        encodeNumbers(table, encoding, indices, 'float32'),
+        encodeNumbers(table, encoding, indices, 'float32')!,
       ]) {
         expect(enc.x.data).toBeInstanceOf(Float32Array);
         expect(enc.x.data).toEqual(rounded);

@@ -6,11 +6,9 @@
  * @module
  */
 
-import { rowEncoder } from '../data/encoding.js';
-import { csvChunks } from '../data/node/csv-stream.js';
 import { modelEncoding, readModel } from './files.js';
 import { fmt } from './progress.js';
-import { encodeRows, modelLoss, runNetwork, Scorer, type Scores } from './run-model.js';
+import { encodedChunks, modelLoss, runNetwork, Scorer, type Scores } from './run-model.js';
 
 /** Runs `evaluate`; resolves to the exit status. */
 export async function evaluate(
@@ -22,16 +20,15 @@ export async function evaluate(
   const { net } = model;
   const { loss, reduction } = modelLoss(net);
   let scorer: Scorer | undefined;
-  let encoder: ReturnType<typeof rowEncoder> | undefined;
-  for await (const chunk of csvChunks(dataFile, 4096)) {
-    if (!scorer) {
-      const encoding = modelEncoding(model, modelPath, chunk.columns, dataFile);
-      encoder = rowEncoder(encoding, chunk.columns, dataFile, true);
-      scorer = new Scorer(encoding.target);
-    }
-    const enc = encodeRows(encoder!, chunk.rows, chunk.lines, undefined, net.dtype);
+  let unknown: ReadonlyMap<string, string> = new Map();
+  const chunks = encodedChunks(dataFile, 4096, net.dtype, true, (columns) =>
+    modelEncoding(model, modelPath, columns, dataFile),
+  );
+  for await (const enc of chunks) {
+    scorer ??= new Scorer(enc.encoding.target);
     const { outputs, lossSum } = runNetwork(net, enc.x, enc.d, loss);
     scorer.add(outputs, enc.d!.data, net.outputs, enc.rows, lossSum);
+    unknown = enc.unknown;
   }
   const result = scorer!.result(reduction);
   // Beside the plain accuracy, one weighted by the class weights the model was trained with.
@@ -41,8 +38,8 @@ export async function evaluate(
       ? weightedAccuracy(result.confusion, classWeights as 'balanced' | Record<string, number>)
       : undefined;
   const scores = weighted === undefined ? result : { ...result, weightedAccuracy: weighted };
-  if (encoder && encoder.unknown.size > 0) {
-    for (const [column, where] of encoder.unknown) {
+  if (unknown.size > 0) {
+    for (const [column, where] of unknown) {
       process.stderr.write(
         `warning: ${dataFile} ${where} in column '${column}' is a value the model never saw (encoded as all zeros)\n`,
       );

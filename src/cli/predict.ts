@@ -11,11 +11,10 @@ import { randomBytes } from 'node:crypto';
 import { type FileHandle, open, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { formatCsv, formatCsvRows } from '../data/csv.js';
-import { decodeOutput, type Encoding, rowEncoder } from '../data/encoding.js';
-import { csvChunks } from '../data/node/csv-stream.js';
+import { decodeOutput, type Encoding } from '../data/encoding.js';
 import { CliError, fileReason, RUNTIME_FAILURE } from './errors.js';
 import { modelEncoding, readModel } from './files.js';
-import { encodeRows, runNetwork } from './run-model.js';
+import { encodedChunks, runNetwork } from './run-model.js';
 
 /** Header of the predictions file. */
 export function predictionColumns(enc: Encoding): string[] {
@@ -42,11 +41,14 @@ export async function predict(
   };
   try {
     let encoding: Encoding | undefined;
-    let encoder: ReturnType<typeof rowEncoder> | undefined;
-    for await (const chunk of csvChunks(dataFile, 4096)) {
+    let unknown: ReadonlyMap<string, string> = new Map();
+    const chunks = encodedChunks(dataFile, 4096, net.dtype, false, (columns) =>
+      modelEncoding(model, modelPath, columns, dataFile),
+    );
+    for await (const enc of chunks) {
+      unknown = enc.unknown;
       if (!encoding) {
-        encoding = modelEncoding(model, modelPath, chunk.columns, dataFile);
-        encoder = rowEncoder(encoding, chunk.columns, dataFile, false);
+        encoding = enc.encoding;
         if (opts.out) {
           temp = join(
             dirname(opts.out),
@@ -61,7 +63,6 @@ export async function predict(
         }
         if (!opts.json) await write(formatCsv(predictionColumns(encoding), []));
       }
-      const enc = encodeRows(encoder!, chunk.rows, chunk.lines, undefined, net.dtype);
       const { outputs } = runNetwork(net, enc.x);
       const rows: (string | number)[][] = [];
       for (let r = 0; r < enc.rows; r++) {
@@ -91,7 +92,7 @@ export async function predict(
       await rename(temp!, opts.out!);
       temp = undefined;
     } else process.stdout.write(buffered.join(''));
-    for (const [column, where] of encoder?.unknown ?? []) {
+    for (const [column, where] of unknown) {
       process.stderr.write(
         `warning: ${dataFile} ${where} in column '${column}' is a value the model never saw (encoded as all zeros)\n`,
       );

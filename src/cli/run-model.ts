@@ -7,8 +7,17 @@
 
 import type { DType, LossName } from '../backend/backend.js';
 import { classIndex } from '../classification.js';
-import { decodeOutput, type Encoding, type RowEncoder, type TargetEncoding } from '../data/encoding.js';
+import { NotNumeric } from '../data/csv-numeric.js';
+import {
+  decodeOutput,
+  type Encoding,
+  type RowEncoder,
+  rowEncoder,
+  type TargetEncoding,
+} from '../data/encoding.js';
 import { ClassScorer, type ClassScores, NumberScorer, type NumberScores } from '../data/metrics.js';
+import { csvChunks, numericCsvChunks } from '../data/node/csv-stream.js';
+import { encodeNumbers, encodesFromNumbers } from '../data/numeric-table.js';
 import { floatArray, type ShapedArray, toMatrix } from '../data/tensor.js';
 import { defaultLoss, type LossSpec, type Reduction, resolveLoss } from '../losses.js';
 import type { Network } from '../network.js';
@@ -47,6 +56,65 @@ export function encodeRows(
     d: d ? { data: d, shape: [n, encoder.outputs] } : undefined,
     rows: n,
   };
+}
+
+/** A chunk of a file's rows encoded for a model, with the encoding and the unseen category values so far. */
+export interface EncodedChunk extends Encoded {
+  encoding: Encoding;
+  /** Values of categorical inputs the model never saw, by column (see {@link RowEncoder.unknown}). */
+  unknown: ReadonlyMap<string, string>;
+}
+
+/**
+ * The rows of a CSV file in chunks of at most `size`, encoded with the
+ * encoding `encodingOf` gives for the file's header (inputs in `dtype`;
+ * targets too when `targets`). A file of plain numbers is read as numbers,
+ * with no string per cell; from the first chunk that cannot be (a line that
+ * is not plain numbers, a label the encoding lacks), the general reader goes
+ * on from the same row with its checks and messages. The chunks are the same
+ * either way, to the bit.
+ */
+export async function* encodedChunks(
+  file: string,
+  size: number,
+  dtype: DType,
+  targets: boolean,
+  encodingOf: (columns: string[]) => Encoding,
+): AsyncGenerator<EncodedChunk> {
+  let encoding: Encoding | undefined;
+  let encoder: RowEncoder | undefined;
+  const start = (columns: string[]): Encoding => {
+    encoding = encodingOf(columns);
+    encoder = rowEncoder(encoding, columns, file, targets);
+    return encoding;
+  };
+  let done = 0;
+  let whole = true;
+  for await (const part of numericCsvChunks(file, size, true)) {
+    const table = part instanceof NotNumeric ? undefined : part;
+    const e = table && (encoding ?? start(table.columns));
+    const enc =
+      table && e && encodesFromNumbers(table, e, targets)
+        ? encodeNumbers(table, e, undefined, dtype, targets)
+        : undefined;
+    if (!enc) {
+      whole = false;
+      break;
+    }
+    done += enc.rows;
+    yield { ...enc, encoding: e!, unknown: encoder!.unknown };
+  }
+  if (whole) return;
+  let skip = done;
+  for await (const chunk of csvChunks(file, size)) {
+    const e = encoding ?? start(chunk.columns);
+    const from = Math.min(skip, chunk.rows.length);
+    skip -= from;
+    if (from === chunk.rows.length) continue;
+    const rows = from > 0 ? chunk.rows.slice(from) : chunk.rows;
+    const lines = from > 0 ? chunk.lines.slice(from) : chunk.lines;
+    yield { ...encodeRows(encoder!, rows, lines, undefined, dtype), encoding: e, unknown: encoder!.unknown };
+  }
 }
 
 /** The outputs y of the network for every row of x, and sum_i L(i) when targets are given. */

@@ -78,9 +78,15 @@ export class NumericCsvParser {
   canonical = new Uint8Array(0);
   #failed: NotNumeric | undefined;
 
+  /**
+   * A `bounded` parser holds at most `capacityRows` rows: `feed` stops at the
+   * row that would not fit (take the rows, then feed on from there); else it
+   * grows its buffers.
+   */
   constructor(
     readonly file: string,
     capacityRows = 1024,
+    readonly bounded = false,
   ) {
     this.values = new Float32Array(0);
     this.lines = new Uint32Array(capacityRows);
@@ -108,8 +114,12 @@ export class NumericCsvParser {
     if (this.values instanceof Float32Array) this.values = Float64Array.from(this.values);
   }
 
-  /** Hands over the rows read so far (views of the buffers, not copies) and, unless `last`, starts new buffers. */
-  take(last = false): NumericTable {
+  /**
+   * Hands over the rows read so far (views of the buffers, not copies) and,
+   * unless `last` or `reuse`, starts new buffers; with `reuse` the next rows
+   * overwrite these.
+   */
+  take(last = false, reuse = false): NumericTable {
     const cols = this.columns?.length ?? 0;
     const out: NumericTable = {
       file: this.file,
@@ -119,7 +129,7 @@ export class NumericCsvParser {
       lines: this.lines.subarray(0, this.rows),
       canonical: this.canonical.slice(),
     };
-    if (!last) {
+    if (!last && !reuse) {
       this.values = new (this.values instanceof Float32Array ? Float32Array : Float64Array)(
         this.values.length,
       );
@@ -129,22 +139,11 @@ export class NumericCsvParser {
     return out;
   }
 
-  /** Puts rows `from..` of a table this parser handed over back in front of its buffer. */
-  keep(table: NumericTable, from: number): void {
-    const cols = table.columns.length;
-    const rows = table.rows - from;
-    if (rows === 0) return;
-    if (table.values instanceof Float64Array) this.#widen();
-    this.#grow(rows);
-    this.values.set(table.values.subarray(from * cols, table.rows * cols));
-    this.lines.set(table.lines.subarray(from, table.rows));
-    this.rows = rows;
-  }
-
   /**
    * Reads every line of `bytes[start, end)` that is complete: all of them when
    * `final`, else up to the last line end. Returns the offset where it stopped
-   * (the start of an incomplete line), or -1 once it has given up.
+   * (the start of an incomplete line, or of the first row a full bounded parser
+   * has no room for), or -1 once it has given up.
    */
   feed(bytes: Uint8Array, start: number, end: number, final: boolean): number {
     if (this.#failed) return -1;
@@ -165,7 +164,7 @@ export class NumericCsvParser {
       if (pos < 0) return -1;
       columns = this.columns as string[] | undefined;
       if (columns === undefined) return pos;
-      if (this.lines.length < 16) this.lines = new Uint32Array(16);
+      if (!this.bounded && this.lines.length < 16) this.lines = new Uint32Array(16);
       this.values = new Float32Array(this.lines.length * columns.length);
       this.canonical = new Uint8Array(columns.length).fill(1);
     }
@@ -184,6 +183,11 @@ export class NumericCsvParser {
         continue;
       }
       if (this.rows === lines.length) {
+        // Full: a bounded parser stops before this row (the caller takes the rows and feeds on from here).
+        if (this.bounded) {
+          this.line = line - 1;
+          return pos;
+        }
         this.#grow(this.rows + 1);
         values = this.values;
         lines = this.lines;

@@ -120,47 +120,75 @@ export function rowsAsText(table: NumericTable, indices: ArrayLike<number>): str
 }
 
 /**
- * The inputs x and targets d of the rows at `indices`, as the row encoder of
- * encoding.ts writes them: (x - offset) / scale per numeric input; a class
- * one-hot (or its index, for one sigmoid output); numeric targets scaled.
- * The table must come from {@link numericView}, the encoding from its profile.
+ * Whether rows of `table` encode from their numbers exactly as the row encoder
+ * of encoding.ts encodes their text: every input is a number and, for classes,
+ * the target column and the class names are spelled as numbers print
+ * (`String(x)`), so that a label's number names its class.
+ */
+export function encodesFromNumbers(table: NumericTable, encoding: Encoding, targets: boolean): boolean {
+  if (!encoding.inputs.every((c) => c.kind === 'number')) return false;
+  const t = encoding.target;
+  if (!targets || t.kind !== 'classes') return true;
+  return (
+    table.canonical[table.columns.indexOf(t.column)] === 1 && t.classes.every((k) => String(Number(k)) === k)
+  );
+}
+
+/**
+ * The inputs x (in `dtype`) and, with `targets`, the targets d of the rows at
+ * `indices` (all rows without), as the row encoder of encoding.ts writes them:
+ * (x - offset) / scale per numeric input; a class one-hot (or its index, for
+ * one sigmoid output); numeric targets scaled. The table and encoding must
+ * pass {@link encodesFromNumbers}. Undefined when a row's label is none of the
+ * encoding's classes (a file scored by a model that never saw that class):
+ * the row encoder of its text then says where.
  */
 export function encodeNumbers(
   table: NumericTable,
   encoding: Encoding,
-  indices: ArrayLike<number>,
+  indices: ArrayLike<number> | undefined,
   dtype: DType,
-): {
-  x: { data: Float32Array | Float64Array; shape: [number, number] };
-  d: { data: Float64Array; shape: [number, number] };
-  rows: number;
-} {
+  targets = true,
+):
+  | {
+      x: { data: Float32Array | Float64Array; shape: [number, number] };
+      d?: { data: Float64Array; shape: [number, number] };
+      rows: number;
+    }
+  | undefined {
   const cols = table.columns.length;
-  const n = indices.length;
+  const n = indices ? indices.length : table.rows;
   const values = table.values;
   const inputCols = encoding.inputs.map((c) => table.columns.indexOf(c.column));
   const offsets = encoding.inputs.map((c) => (c.kind === 'number' ? c.offset : 0));
   const scales = encoding.inputs.map((c) => (c.kind === 'number' ? c.scale : 1));
   const m0 = inputCols.length;
+  const x = floatArray(dtype, n * m0);
+  for (let k = 0; k < n; k++) {
+    const row = (indices ? indices[k] : k) * cols;
+    const at = k * m0;
+    for (let i = 0; i < m0; i++) x[at + i] = (values[row + inputCols[i]] - offsets[i]) / scales[i];
+  }
+  const shapedX = { data: x, shape: [n, m0] as [number, number] };
+  if (!targets) return { x: shapedX, rows: n };
   const t = encoding.target;
   const mN = t.kind === 'classes' ? (t.binary ? 1 : t.classes.length) : t.columns.length;
-  const x = floatArray(dtype, n * m0);
   const d = new Float64Array(n * mN);
-  const classOf =
-    t.kind === 'classes' ? new Map(t.classes.map((k, i) => [Number(k), i] as const)) : undefined;
-  const targetCols =
-    t.kind === 'classes' ? [table.columns.indexOf(t.column)] : t.columns.map((c) => table.columns.indexOf(c));
-  for (let k = 0; k < n; k++) {
-    const row = indices[k] * cols;
-    for (let i = 0; i < m0; i++) x[k * m0 + i] = (values[row + inputCols[i]] - offsets[i]) / scales[i];
-    if (t.kind === 'classes') {
-      // Every label was seen when the classes were listed: the lookup cannot miss.
-      const at = classOf!.get(values[row + targetCols[0]])!;
+  if (t.kind === 'classes') {
+    const classOf = new Map(t.classes.map((k, i) => [Number(k), i] as const));
+    const col = table.columns.indexOf(t.column);
+    for (let k = 0; k < n; k++) {
+      const at = classOf.get(values[(indices ? indices[k] : k) * cols + col]);
+      if (at === undefined) return undefined;
       if (t.binary) d[k] = at;
       else d[k * mN + at] = 1;
-    } else {
+    }
+  } else {
+    const targetCols = t.columns.map((c) => table.columns.indexOf(c));
+    for (let k = 0; k < n; k++) {
+      const row = (indices ? indices[k] : k) * cols;
       for (let i = 0; i < mN; i++) d[k * mN + i] = (values[row + targetCols[i]] - t.offset[i]) / t.scale[i];
     }
   }
-  return { x: { data: x, shape: [n, m0] }, d: { data: d, shape: [n, mN] }, rows: n };
+  return { x: shapedX, d: { data: d, shape: [n, mN] }, rows: n };
 }

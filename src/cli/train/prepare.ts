@@ -22,6 +22,7 @@ import {
 import { readCsvFile } from '../../data/node/csv-stream.js';
 import {
   encodeNumbers,
+  encodesFromNumbers,
   groupsOf,
   numericView,
   profileNumbers,
@@ -154,10 +155,12 @@ export function prepareTable(table: Table, args: TrainArgs, plan: DataPlan): Pre
       : all;
   const encoding = buildEncoding(all, fit, options);
   const encoder = rowEncoder(encoding, columns, file, true);
+  // The labels were listed from these very rows: encoding them from their numbers cannot miss one.
+  const fromNumbers = numbers && encodesFromNumbers(numbers, encoding, true) ? numbers : undefined;
   const encode = (indices: Uint32Array): Encoded =>
-    numbers
-      ? encodeNumbers(numbers, encoding, indices, plan.dtype)
-      : encodeRows(encoder, rows, lines, indices, plan.dtype);
+    fromNumbers
+      ? encodeNumbers(fromNumbers, encoding, indices, plan.dtype)!
+      : encodeRows(encoder, table.rows, table.lines, indices, plan.dtype);
   const train = encode(split.train);
   const validation = split.validation.length > 0 ? encode(split.validation) : undefined;
   const test = split.test.length > 0 ? encode(split.test) : undefined;

@@ -7,7 +7,7 @@
  */
 
 import { createReadStream } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { type FileHandle, open, readFile } from 'node:fs/promises';
 import { Parser } from 'csv-parse';
 import { csvOptions, csvParseError, parseCsv, RecordChecker, splitPlainCsv, type Table } from '../csv.js';
 import { NotNumeric, NumericCsvParser, type NumericTable, parseNumericCsv } from '../csv-numeric.js';
@@ -80,80 +80,77 @@ export async function readNumericCsvFile(path: string): Promise<NumericTable | N
   return parseNumericCsv(await readBytes(path), path);
 }
 
+/** Bytes read from a file at a time; a line longer than this grows the buffer. */
+const BLOCK = 1 << 20;
+
 /**
- * Streams a CSV file of numbers as chunks of at most `size` rows in
- * Float64Arrays, one block of the file in memory at a time. When a line is not
+ * Streams a CSV file of numbers as chunks of at most `size` rows in typed
+ * arrays, one block of the file in memory at a time. When a line is not
  * plain numbers it yields {@link NotNumeric} (that line) and stops: the caller
  * reads the file with {@link csvChunks} then, which checks it. (Chunks before
  * that line have been yielded: a caller that must not act on a file that may
- * be bad keeps them until the end.)
+ * be bad keeps them until the end.) With `reuse`, each chunk's arrays are
+ * overwritten by the next ones (for a caller that is done with a chunk when
+ * it asks for the next): no new memory per chunk.
  */
 export async function* numericCsvChunks(
   path: string,
   size = 4096,
+  reuse = false,
 ): AsyncGenerator<NumericTable | NotNumeric> {
-  const parser = new NumericCsvParser(path, size);
-  let carry = new Uint8Array(0);
-  let total = 0;
-  const input = createReadStream(path, { highWaterMark: 1 << 20 });
+  // Bounded to one chunk: it stops when full, and the chunk is handed over before it reads on.
+  size = Math.max(1, Math.floor(size));
+  const parser = new NumericCsvParser(path, size, true);
+  let handle: FileHandle;
   try {
-    try {
-      for await (const block of input as AsyncIterable<Uint8Array>) {
-        const bytes = carry.length > 0 ? concat(carry, block) : block;
-        const stop = parser.feed(bytes, 0, bytes.length, false);
-        if (stop < 0) break;
-        carry = bytes.slice(stop);
-        if (parser.rows >= size) {
-          const table = parser.take();
-          const whole = table.rows - (table.rows % size);
-          total += whole;
-          yield* pieces(table, 0, whole, size);
-          // The rows past the last whole chunk go back to the parser.
-          parser.keep(table, whole);
-        }
+    handle = await open(path, 'r');
+  } catch (err) {
+    throw fileError(err, path);
+  }
+  // The bytes after the last whole line stay at the front of the one buffer, the next block is read after them.
+  let buffer = new Uint8Array(BLOCK);
+  let filled = 0;
+  let total = 0;
+  let final = false;
+  try {
+    while (!final) {
+      if (filled === buffer.length) {
+        const grown = new Uint8Array(buffer.length * 2);
+        grown.set(buffer);
+        buffer = grown;
       }
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException)?.syscall !== undefined) throw fileError(err, path);
-      throw err;
+      let read: number;
+      try {
+        ({ bytesRead: read } = await handle.read(buffer, filled, buffer.length - filled, null));
+      } catch (err) {
+        throw fileError(err, path);
+      }
+      final = read === 0;
+      filled += read;
+      let pos = 0;
+      for (;;) {
+        pos = parser.feed(buffer, pos, filled, final);
+        if (pos < 0 || parser.rows < size) break;
+        const table = parser.take(false, reuse);
+        total += table.rows;
+        yield table;
+      }
+      if (pos < 0) break;
+      buffer.copyWithin(0, pos, filled);
+      filled -= pos;
     }
   } finally {
-    input.destroy();
+    await handle.close();
   }
-  if (!parser.failed) parser.feed(carry, 0, carry.length, true);
   if (parser.failed) {
     yield parser.failed;
     return;
   }
-  total += parser.rows;
-  if (parser.columns === undefined || total === 0) {
+  if (parser.columns === undefined || total + parser.rows === 0) {
     yield new NotNumeric(parser.line);
     return;
   }
-  if (parser.rows > 0) {
-    const table = parser.take();
-    yield* pieces(table, 0, table.rows, size);
-  }
-}
-
-/** Rows [from, to) of `table` in chunks of `size` (views, not copies). */
-function* pieces(table: NumericTable, from: number, to: number, size: number): Generator<NumericTable> {
-  const cols = table.columns.length;
-  for (let r = from; r < to; r += size) {
-    const end = Math.min(to, r + size);
-    yield {
-      ...table,
-      rows: end - r,
-      values: table.values.subarray(r * cols, end * cols),
-      lines: table.lines.subarray(r, end),
-    };
-  }
-}
-
-function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
-  const out = new Uint8Array(a.length + b.length);
-  out.set(a);
-  out.set(b, a.length);
-  return out;
+  if (parser.rows > 0) yield parser.take(true);
 }
 
 /**
