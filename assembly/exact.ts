@@ -293,11 +293,9 @@ export function exp2(x: v128): v128 {
   return f64x2.replace_lane(f64x2.splat(exp(f64x2.extract_lane(x, 0))), 1, exp(f64x2.extract_lane(x, 1)));
 }
 
-/**
- * The logistic function of both lanes, each exactly as {@link sigmoid} computes it.
- * Not inlined: on its own, the engine keeps its constants and temporaries in
- * registers, which it does not manage inside a caller's loops.
- */
+/** The logistic function of both lanes, each exactly as {@link sigmoid} computes it. */
+// @ts-expect-error: decorator
+@inline
 export function sigmoid2(v: v128): v128 {
   // sigmoid(v) is 1 / (1 + e^-v) for v >= 0 and e^v / (1 + e^v) otherwise: both are
   // e = e^(-|v|) over 1 + e, with 1 or e above.

@@ -108,8 +108,7 @@ function round2<T>(x: v128): v128 {
 function psi(act: i32, v: f64): f64 {
   switch (act) {
     case SIGMOID:
-      // The two-lane form in one lane: the same bits as sigmoid(v), in fewer instructions.
-      return f64x2.extract_lane(sigmoid2(f64x2.splat(v)), 0);
+      return sigmoid(v);
     case TANH:
       return tanh(v);
     case RELU:
@@ -275,16 +274,14 @@ const LAYER_BYTES: usize = 32;
 /**
  * The forward pass of one layer on `input`: per node j, v_j = sum_p x_p w_pj
  * accumulated over p in order (rows with x_p = 0 skipped, as the plain product
- * does), then + b_j; out_j = psi(v_j). Returns the softmax sum (0 for other activations).
+ * does), then + b_j; then out = psi(v) by {@link activate}, whose result it returns.
  */
 function forward<T>(layer: usize, input: usize): f64 {
   const k = load<i32>(layer, FAN_IN);
   const units = load<i32>(layer, UNITS);
-  const act = load<i32>(layer, ACT);
   const W = <usize>load<i32>(layer, W_AT);
   const b = <usize>load<i32>(layer, B_AT);
   const V = <usize>load<i32>(layer, V_AT);
-  const O = <usize>load<i32>(layer, OUT_AT);
   const rowBytes = <usize>units * E;
   const inEnd = input + <usize>k * E;
   // Two nodes at a time in the two lanes of a vector: each lane does what the
@@ -298,13 +295,7 @@ function forward<T>(layer: usize, input: usize): f64 {
       if (s != 0) acc = round2<T>(f64x2.add(acc, f64x2.mul(f64x2.splat(s), load2<T>(wp))));
       wp += rowBytes;
     }
-    const v = round2<T>(f64x2.add(acc, load2<T>(b + <usize>j * E)));
-    v128.store(V + <usize>j * E, v);
-    if (act == SIGMOID) store2<T>(O + <usize>j * E, sigmoid2(v));
-    else if (act != SOFTMAX) {
-      put<T>(O, j, psi(act, f64x2.extract_lane(v, 0)));
-      put<T>(O, j + 1, psi(act, f64x2.extract_lane(v, 1)));
-    }
+    v128.store(V + <usize>j * E, round2<T>(f64x2.add(acc, load2<T>(b + <usize>j * E))));
   }
   for (; j < units; j++) {
     let acc: f64 = 0;
@@ -314,11 +305,30 @@ function forward<T>(layer: usize, input: usize): f64 {
       if (s != 0) acc = round<T>(acc + s * load<f64>(wp));
       wp += rowBytes;
     }
-    const v = round<T>(acc + get<T>(b, j));
-    put<T>(V, j, v);
-    if (act != SOFTMAX) put<T>(O, j, psi(act, v));
+    put<T>(V, j, acc + get<T>(b, j));
   }
-  return act == SOFTMAX ? softmaxRow<T>(V, O, units) : 0;
+  return activate<T>(load<i32>(layer, ACT), V, <usize>load<i32>(layer, OUT_AT), units);
+}
+
+/**
+ * out <- psi(v) over a layer's units; returns the softmax sum (0 for other
+ * activations). The logistic function two nodes at a time in the two-lane form
+ * (an odd last node in both lanes), whose lanes give sigmoid's bits.
+ */
+function activate<T>(act: i32, V: usize, O: usize, units: i32): f64 {
+  if (act == SIGMOID) {
+    for (let j = 0; j < units; j += 2) {
+      const at = <usize>j * E;
+      const pair = j + 1 < units;
+      const y = round2<T>(sigmoid2(pair ? v128.load(V + at) : f64x2.splat(load<f64>(V + at))));
+      if (pair) v128.store(O + at, y);
+      else store<f64>(O + at, f64x2.extract_lane(y, 0));
+    }
+    return 0;
+  }
+  if (act == SOFTMAX) return softmaxRow<T>(V, O, units);
+  for (let j = 0; j < units; j++) put<T>(O, j, psi(act, get<T>(V, j)));
+  return 0;
 }
 
 /**
