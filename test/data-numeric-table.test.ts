@@ -85,7 +85,7 @@ describe('a numeric table read from its numbers', () => {
       const encoder = rowEncoder(encoding, strings.columns, 'n.csv', true);
       const viaText = encodeRows(encoder, binaryRows, strings.lines, indices, 'float64');
       expect(encodesFromNumbers(table, encoding, true)).toBe(true);
-      const viaNumbers = encodeNumbers(table, encoding, indices, 'float64')!;
+      const viaNumbers = encodeNumbers(table, encoding, 'float64', { indices })!;
       expect(viaNumbers.x.data).toEqual(viaText.x.data);
       expect(viaNumbers.d!.data).toEqual(viaText.d!.data);
       expect(viaNumbers.x.shape).toEqual(viaText.x.shape);
@@ -93,12 +93,19 @@ describe('a numeric table read from its numbers', () => {
       const rounded = Float32Array.from(viaText.x.data);
       for (const enc of [
         encodeRows(encoder, binaryRows, strings.lines, indices, 'float32'),
-        encodeNumbers(table, encoding, indices, 'float32')!,
+        encodeNumbers(table, encoding, 'float32', { indices })!,
       ]) {
         expect(enc.x.data).toBeInstanceOf(Float32Array);
         expect(enc.x.data).toEqual(rounded);
         expect(enc.d!.data).toEqual(viaText.d!.data);
       }
+      // Into arrays that held other rows before (a stream's reused buffers): the same numbers.
+      const size = viaText.x.data.length + viaText.d!.data.length;
+      const into = { x: new Float32Array(size).fill(7), d: new Float64Array(size).fill(7) };
+      const reused = encodeNumbers(table, encoding, 'float32', { indices, into })!;
+      expect(reused.x.data).toEqual(rounded);
+      expect(reused.d!.data).toEqual(viaText.d!.data);
+      expect(reused.x.data.buffer).toBe(into.x.buffer);
     }
     const index = new Map(['0', '1', '2', '3', '4', '5', '6'].map((k, i) => [k, i] as const));
     expect(Array.from(groupsOf(numbers, 0, index).subarray(0, 8))).toEqual([0, 1, 2, 3, 4, 5, 6, 0]);

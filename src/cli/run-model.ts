@@ -95,7 +95,7 @@ export async function* encodedChunks(
     const e = table && (encoding ?? start(table.columns));
     const enc =
       table && e && encodesFromNumbers(table, e, targets)
-        ? encodeNumbers(table, e, undefined, dtype, targets)
+        ? encodeNumbers(table, e, dtype, { targets })
         : undefined;
     if (!enc) {
       whole = false;

@@ -17,75 +17,120 @@ import { floatArray } from './tensor.js';
 /** Whole numbers in [-SMALL, SMALL] are counted in an array rather than a map. */
 const SMALL = 1024;
 
-/** The profile of every column over all rows, or the rows at `indices`, in that order. */
-export function profileNumbers(table: NumericTable, indices?: ArrayLike<number>): TableProfile {
-  const profile = new TableProfile(table.columns);
-  const cols = table.columns.length;
-  const n = indices ? indices.length : table.rows;
-  const values = table.values;
-  profile.rows = n;
-  // Row by row (the memory's order), every column's running state side by side.
+/**
+ * The profile of numeric rows added a table (or a chunk of a stream) at a
+ * time: the same running statistics and distinct values as
+ * `ColumnProfile.add` accumulates from the rows' text.
+ */
+export class NumberProfiler {
+  readonly #cols: number;
+  #rows = 0;
   // Counts of whole numbers near zero are laid out value-major (value v of column j
   // at (v + SMALL) * cols + j): a row of pixels then touches neighbouring counters,
   // where column-major rows of counters 8 KB apart would all fall in the same cache sets.
-  const small = new Int32Array(cols * (2 * SMALL + 1));
-  const other = Array.from({ length: cols }, () => new Map<number, number>());
-  const order = Array.from({ length: cols }, (): number[] => []);
-  const open = new Uint8Array(cols).fill(1);
-  let openCount = cols;
-  const mean = new Float64Array(cols);
-  const m2 = new Float64Array(cols);
-  const min = new Float64Array(cols).fill(Number.POSITIVE_INFINITY);
-  const max = new Float64Array(cols).fill(Number.NEGATIVE_INFINITY);
-  for (let k = 0; k < n; k++) {
-    const row = (indices ? indices[k] : k) * cols;
-    const count = k + 1;
-    for (let j = 0; j < cols; j++) {
-      const x = values[row + j];
-      // Welford's running mean and squared deviations, as ColumnProfile.add computes them.
-      const d = x - mean[j];
-      mean[j] += d / count;
-      m2[j] += d * (x - mean[j]);
-      if (x < min[j]) min[j] = x;
-      if (x > max[j]) max[j] = x;
-    }
-    if (openCount === 0) continue;
-    // Distinct values counted by number, in the order first seen, named as their text at
-    // the end: whole numbers near zero (pixels, labels) in an array, others in a map.
-    for (let j = 0; j < cols; j++) {
-      if (open[j] === 0) continue;
-      const x = values[row + j];
-      if (x === (x | 0) && x >= -SMALL && x <= SMALL) {
-        if (small[(x + SMALL) * cols + j]++ === 0) order[j].push(x);
-      } else {
-        const c = other[j].get(x);
-        if (c === undefined) order[j].push(x);
-        other[j].set(x, (c ?? 0) + 1);
-      }
-      if (order[j].length > MAX_CATEGORIES) {
-        open[j] = 0;
-        openCount--;
-      }
-    }
+  readonly #small: Int32Array;
+  readonly #other: Map<number, number>[];
+  readonly #order: number[][];
+  readonly #open: Uint8Array;
+  #openCount: number;
+  readonly #mean: Float64Array;
+  readonly #m2: Float64Array;
+  readonly #min: Float64Array;
+  readonly #max: Float64Array;
+
+  constructor(readonly columns: string[]) {
+    const cols = columns.length;
+    this.#cols = cols;
+    this.#small = new Int32Array(cols * (2 * SMALL + 1));
+    this.#other = Array.from({ length: cols }, () => new Map<number, number>());
+    this.#order = Array.from({ length: cols }, (): number[] => []);
+    this.#open = new Uint8Array(cols).fill(1);
+    this.#openCount = cols;
+    this.#mean = new Float64Array(cols);
+    this.#m2 = new Float64Array(cols);
+    this.#min = new Float64Array(cols).fill(Number.POSITIVE_INFINITY);
+    this.#max = new Float64Array(cols).fill(Number.NEGATIVE_INFINITY);
   }
-  for (let j = 0; j < cols; j++) {
-    const p = profile.columns[j];
-    p.count = n;
-    p.numbers = n;
-    p.mean = mean[j];
-    p.m2 = m2[j];
-    p.min = min[j];
-    p.max = max[j];
+
+  /** Adds every row of `table`, or the rows at `indices`, in that order. */
+  add(table: NumericTable, indices?: ArrayLike<number>): this {
+    const cols = this.#cols;
+    const n = indices ? indices.length : table.rows;
+    const values = table.values;
+    const [small, other, order, open] = [this.#small, this.#other, this.#order, this.#open];
+    const [mean, m2, min, max] = [this.#mean, this.#m2, this.#min, this.#max];
+    const before = this.#rows;
+    let openCount = this.#openCount;
+    for (let k = 0; k < n; k++) {
+      const row = (indices ? indices[k] : k) * cols;
+      const count = before + k + 1;
+      // Row by row (the memory's order), every column's running state side by side.
+      for (let j = 0; j < cols; j++) {
+        const x = values[row + j];
+        // Welford's running mean and squared deviations, as ColumnProfile.add computes them.
+        const d = x - mean[j];
+        mean[j] += d / count;
+        m2[j] += d * (x - mean[j]);
+        if (x < min[j]) min[j] = x;
+        if (x > max[j]) max[j] = x;
+      }
+      if (openCount === 0) continue;
+      // Distinct values counted by number, in the order first seen, named as their text at
+      // the end: whole numbers near zero (pixels, labels) in an array, others in a map.
+      for (let j = 0; j < cols; j++) {
+        if (open[j] === 0) continue;
+        const x = values[row + j];
+        if (x === (x | 0) && x >= -SMALL && x <= SMALL) {
+          if (small[(x + SMALL) * cols + j]++ === 0) order[j].push(x);
+        } else {
+          const c = other[j].get(x);
+          if (c === undefined) order[j].push(x);
+          other[j].set(x, (c ?? 0) + 1);
+        }
+        if (order[j].length > MAX_CATEGORIES) {
+          open[j] = 0;
+          openCount--;
+        }
+      }
+    }
+    this.#rows = before + n;
+    this.#openCount = openCount;
+    return this;
+  }
+
+  /** The profile of the rows added so far. */
+  profile(): TableProfile {
+    const cols = this.#cols;
+    const profile = new TableProfile(this.columns);
+    profile.rows = this.#rows;
     const isSmall = (x: number) => x === (x | 0) && x >= -SMALL && x <= SMALL;
-    p.values = !open[j]
-      ? undefined
-      : new Map(
-          order[j].map(
-            (x) => [String(x), isSmall(x) ? small[(x + SMALL) * cols + j] : other[j].get(x)!] as const,
-          ),
-        );
+    for (let j = 0; j < cols; j++) {
+      const p = profile.columns[j];
+      p.count = this.#rows;
+      p.numbers = this.#rows;
+      p.mean = this.#mean[j];
+      p.m2 = this.#m2[j];
+      p.min = this.#min[j];
+      p.max = this.#max[j];
+      p.values = !this.#open[j]
+        ? undefined
+        : new Map(
+            this.#order[j].map(
+              (x) =>
+                [
+                  String(x),
+                  isSmall(x) ? this.#small[(x + SMALL) * cols + j] : this.#other[j].get(x)!,
+                ] as const,
+            ),
+          );
+    }
+    return profile;
   }
-  return profile;
+}
+
+/** The profile of every column over all rows, or the rows at `indices`, in that order. */
+export function profileNumbers(table: NumericTable, indices?: ArrayLike<number>): TableProfile {
+  return new NumberProfiler(table.columns).add(table, indices).profile();
 }
 
 /**
@@ -134,9 +179,19 @@ export function encodesFromNumbers(table: NumericTable, encoding: Encoding, targ
   );
 }
 
+/** Which rows {@link encodeNumbers} encodes, and where to. */
+export interface EncodeOptions {
+  /** The rows to encode, in this order (default: all). */
+  indices?: ArrayLike<number>;
+  /** Whether to encode the targets too (default: true). */
+  targets?: boolean;
+  /** Arrays to write into (from their start, for as many rows as are encoded), else new ones. */
+  into?: { x: Float32Array | Float64Array; d: Float64Array };
+}
+
 /**
- * The inputs x (in `dtype`) and, with `targets`, the targets d of the rows at
- * `indices` (all rows without), as the row encoder of encoding.ts writes them:
+ * The inputs x (in `dtype`) and, unless told not to, the targets d of the
+ * rows (all, or those at `indices`), as the row encoder of encoding.ts writes them:
  * (x - offset) / scale per numeric input; a class one-hot (or its index, for
  * one sigmoid output); numeric targets scaled. The table and encoding must
  * pass {@link encodesFromNumbers}. Undefined when a row's label is none of the
@@ -146,9 +201,8 @@ export function encodesFromNumbers(table: NumericTable, encoding: Encoding, targ
 export function encodeNumbers(
   table: NumericTable,
   encoding: Encoding,
-  indices: ArrayLike<number> | undefined,
   dtype: DType,
-  targets = true,
+  { indices, targets = true, into }: EncodeOptions = {},
 ):
   | {
       x: { data: Float32Array | Float64Array; shape: [number, number] };
@@ -163,7 +217,7 @@ export function encodeNumbers(
   const offsets = encoding.inputs.map((c) => (c.kind === 'number' ? c.offset : 0));
   const scales = encoding.inputs.map((c) => (c.kind === 'number' ? c.scale : 1));
   const m0 = inputCols.length;
-  const x = floatArray(dtype, n * m0);
+  const x = into ? into.x.subarray(0, n * m0) : floatArray(dtype, n * m0);
   for (let k = 0; k < n; k++) {
     const row = (indices ? indices[k] : k) * cols;
     const at = k * m0;
@@ -173,7 +227,7 @@ export function encodeNumbers(
   if (!targets) return { x: shapedX, rows: n };
   const t = encoding.target;
   const mN = t.kind === 'classes' ? (t.binary ? 1 : t.classes.length) : t.columns.length;
-  const d = new Float64Array(n * mN);
+  const d = into ? into.d.subarray(0, n * mN).fill(0) : new Float64Array(n * mN);
   if (t.kind === 'classes') {
     const classOf = new Map(t.classes.map((k, i) => [Number(k), i] as const));
     const col = table.columns.indexOf(t.column);

@@ -159,7 +159,7 @@ export function prepareTable(table: Table, args: TrainArgs, plan: DataPlan): Pre
   const fromNumbers = numbers && encodesFromNumbers(numbers, encoding, true) ? numbers : undefined;
   const encode = (indices: Uint32Array): Encoded =>
     fromNumbers
-      ? encodeNumbers(fromNumbers, encoding, indices, plan.dtype)!
+      ? encodeNumbers(fromNumbers, encoding, plan.dtype, { indices })!
       : encodeRows(encoder, table.rows, table.lines, indices, plan.dtype);
   const train = encode(split.train);
   const validation = split.validation.length > 0 ? encode(split.validation) : undefined;
