@@ -170,7 +170,11 @@ export function rowsAsText(table: NumericTable, indices: ArrayLike<number>): str
  * the target column and the class names are spelled as numbers print
  * (`String(x)`), so that a label's number names its class.
  */
-export function encodesFromNumbers(table: NumericTable, encoding: Encoding, targets: boolean): boolean {
+export function encodesFromNumbers(
+  table: Pick<NumericTable, 'columns' | 'canonical'>,
+  encoding: Encoding,
+  targets: boolean,
+): boolean {
   if (!encoding.inputs.every((c) => c.kind === 'number')) return false;
   const t = encoding.target;
   if (!targets || t.kind !== 'classes') return true;

@@ -16,6 +16,7 @@ import type { DataChunk } from '../../train/trainer.js';
 import { encodeRows, runNetwork, Scorer, type Scores } from '../run-model.js';
 import type { TrainArgs } from '../train.js';
 import { type DataPlan, encodingOptions, type Prepared, SAMPLE_ROWS, taskOf } from './prepare.js';
+import { prepareNumberStream } from './stream-numbers.js';
 
 /** Validation rows kept in memory when streaming. */
 export const STREAM_VALIDATION_ROWS = 10_000;
@@ -27,6 +28,18 @@ export const STREAM_VALIDATION_ROWS = 10_000;
  * index; at most {@link STREAM_VALIDATION_ROWS} validation rows are kept.
  */
 export async function prepareStream(file: string, args: TrainArgs, plan: DataPlan): Promise<Prepared> {
+  const numbers = await prepareNumberStream(file, args, plan, noTrainingRows, STREAM_VALIDATION_ROWS);
+  return numbers ?? prepareTextStream(file, args, plan);
+}
+
+function noTrainingRows(): Error {
+  return new BackpropError(
+    'the splits leave no training rows; expected smaller --validation-split/--test-split',
+  );
+}
+
+/** The stream read as rows of text, with the general reader's checks. */
+async function prepareTextStream(file: string, args: TrainArgs, plan: DataPlan): Promise<Prepared> {
   let profile: TableProfile | undefined;
   let header: string[] = [];
   let index = 0;
@@ -60,10 +73,7 @@ export async function prepareStream(file: string, args: TrainArgs, plan: DataPla
     ignore: args.ignore,
   });
   const encoding = buildEncoding(profile, profile, encodingOptions(args, plan, file, choice));
-  if (trainRows === 0)
-    throw new BackpropError(
-      'the splits leave no training rows; expected smaller --validation-split/--test-split',
-    );
+  if (trainRows === 0) throw noTrainingRows();
   const encoder = rowEncoder(encoding, header, file, true);
   const validation =
     validationRaw.rows.length > 0
