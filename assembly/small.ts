@@ -291,8 +291,10 @@ function forward<T>(layer: usize, input: usize): f64 {
     let acc = f64x2.splat(0);
     let wp = W + <usize>j * E;
     for (let ip = input; ip < inEnd; ip += E) {
-      const s = load<f64>(ip);
-      if (s != 0) acc = round2<T>(f64x2.add(acc, f64x2.mul(f64x2.splat(s), load2<T>(wp))));
+      // Without a branch on x_p = 0, which the order of the examples makes unpredictable.
+      const s = f64x2.splat(load<f64>(ip));
+      const sum = round2<T>(f64x2.add(acc, f64x2.mul(s, load2<T>(wp))));
+      acc = v128.bitselect(acc, sum, f64x2.eq(s, f64x2.splat(0)));
       wp += rowBytes;
     }
     v128.store(V + <usize>j * E, round2<T>(f64x2.add(acc, load2<T>(b + <usize>j * E))));
@@ -430,16 +432,19 @@ function update<T>(layer: usize, below: usize, eta: f64): void {
   let w = W;
   for (let i = 0; i <= k; i++) {
     const s = i < k ? -1 * get<T>(below, i) : -1;
-    if (s == 0) {
-      w += <usize>units * E;
-      continue;
-    }
     const s2 = f64x2.splat(s);
+    // A row with x_i = 0 keeps its weights, without a branch on it.
+    const keep = f64x2.eq(s2, f64x2.splat(0));
     let dp = Dl;
     for (; dp + 2 * E <= dEnd; dp += 2 * E) {
       const g = round2<T>(f64x2.add(f64x2.splat(0), f64x2.mul(s2, load2<T>(dp))));
-      store2<T>(w, f64x2.sub(load2<T>(w), f64x2.mul(eta2, g)));
+      const old = load2<T>(w);
+      v128.store(w, v128.bitselect(old, round2<T>(f64x2.sub(old, f64x2.mul(eta2, g))), keep));
       w += 2 * E;
+    }
+    if (s == 0) {
+      w += <usize>(dEnd - dp);
+      continue;
     }
     for (; dp < dEnd; dp += E) {
       const g = round<T>(0 + s * load<f64>(dp));
