@@ -47,8 +47,9 @@ export interface WasmBackendOptions {
    * isolated page), else 1. Default 1. With `'auto'` or more than one thread
    * the backend uses the plain-SIMD build on a shared memory, whatever the
    * thread count, so results are bit for bit the same for any number of
-   * threads. A product is split only when the measured hand-off to the workers
-   * costs less than the time they save. Call {@link WasmBackend.dispose} (or
+   * threads. A product large enough for a hand-off to pay is cut into chunks
+   * that the calling thread and the workers claim as they come free, so a busy
+   * core costs little. Call {@link WasmBackend.dispose} (or
    * let the process exit: idle workers do not keep it alive) to stop them.
    */
   threads?: number | 'auto';
