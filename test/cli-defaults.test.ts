@@ -79,6 +79,8 @@ describe('classes or numbers', () => {
       '1',
       '--hidden',
       '2',
+      '--out',
+      join(dir, 'numbers.json'),
       '--json',
     ]);
     expect(numbers.code).toBe(0);
@@ -223,7 +225,17 @@ describe('when a run stops', () => {
   });
 
   it('without --epochs: early stopping on 10% held out, the rule printed', async () => {
-    const run = await runCli(['train', file, '--target', 'y', '--hidden', '4', '--json']);
+    const run = await runCli([
+      'train',
+      file,
+      '--target',
+      'y',
+      '--hidden',
+      '4',
+      '--out',
+      join(dir, 'auto.json'),
+      '--json',
+    ]);
     expect(run.code).toBe(0);
     const doc = JSON.parse(run.stdout);
     expect(doc.rows).toEqual({ train: 180, validation: 20, test: 0 });
@@ -245,6 +257,8 @@ describe('when a run stops', () => {
       '4',
       '--validation-split',
       '0',
+      '--out',
+      join(dir, 'no-split.json'),
       '--json',
     ]);
     expect(run.code).toBe(0);
@@ -257,7 +271,19 @@ describe('when a run stops', () => {
   });
 
   it('--epochs n runs exactly n epochs', async () => {
-    const run = await runCli(['train', file, '--target', 'y', '--hidden', '4', '--epochs', '7', '--json']);
+    const run = await runCli([
+      'train',
+      file,
+      '--target',
+      'y',
+      '--hidden',
+      '4',
+      '--epochs',
+      '7',
+      '--out',
+      join(dir, 'seven.json'),
+      '--json',
+    ]);
     expect(run.code).toBe(0);
     const doc = JSON.parse(run.stdout);
     expect(doc.history.epochs).toHaveLength(7);
