@@ -1,9 +1,9 @@
 /**
- * The record of every epoch of a training run, kept as rows of numbers in one
- * growing typed array and turned into {@link EpochInfo} objects when read. An
- * object per epoch kept alive for the whole run costs a garbage-collected
- * allocation that is dear next to an epoch of XOR (four updates, about a
- * microsecond); a row of numbers costs nothing to the collector.
+ * The record of every epoch of a training run, kept as rows of numbers in
+ * typed arrays of a fixed number of rows each and turned into {@link EpochInfo}
+ * objects when read. An object per epoch kept alive for the whole run costs a
+ * garbage-collected allocation that is dear next to an epoch of XOR (four
+ * updates, about a microsecond); a row of numbers costs nothing to the collector.
  *
  * @module
  */
@@ -37,12 +37,17 @@ export interface EpochInfo {
 // Row layout: cost, accuracy, validation cost, validation accuracy, updates,
 // examples, seconds, elapsed seconds.
 const WIDTH = 8;
+// Rows per block. Blocks are added, never grown: a grown array copies every row
+// into fresh memory, and on a run of XOR's four-update epochs writing fresh
+// memory (the system's page faults) costs as much as the updates.
+const BLOCK_SHIFT = 9;
+const BLOCK_ROWS = 1 << BLOCK_SHIFT;
 
 /** Per-epoch records of one trainer; every row has the same fields. */
 export class EpochLog {
   /** Epochs recorded. */
   length = 0;
-  private rows = new Float64Array(WIDTH * 64);
+  private readonly blocks: Float64Array[] = [];
   /** The rows made into objects so far (the first `records.length` rows). */
   private readonly records: EpochInfo[] = [];
   /**
@@ -97,13 +102,10 @@ export class EpochLog {
     seconds: number,
     elapsedSeconds: number,
   ): void {
-    if ((this.length + 1) * WIDTH > this.rows.length) {
-      const grown = new Float64Array(this.rows.length * 2);
-      grown.set(this.rows);
-      this.rows = grown;
-    }
-    const r = this.rows;
-    const o = this.length * WIDTH;
+    const b = this.length >> BLOCK_SHIFT;
+    if (b === this.blocks.length) this.blocks.push(new Float64Array(WIDTH * BLOCK_ROWS));
+    const r = this.blocks[b];
+    const o = (this.length & (BLOCK_ROWS - 1)) * WIDTH;
     r[o] = cost;
     r[o + 1] = accuracy;
     r[o + 2] = validationCost;
@@ -135,8 +137,8 @@ export class EpochLog {
 
   /** Record `i` (from 0) as a new object. */
   record(i: number): EpochInfo {
-    const r = this.rows;
-    const o = i * WIDTH;
+    const r = this.blocks[i >> BLOCK_SHIFT];
+    const o = (i & (BLOCK_ROWS - 1)) * WIDTH;
     const epoch = i + 1;
     const cost = r[o];
     const updates = r[o + 4];
