@@ -236,10 +236,11 @@ function outputDelta<T>(loss: i32, act: i32, v: usize, y: usize, d: usize, delta
     else if (loss == HALF_SQUARED) gradient = -(dk - yk);
     else if (loss == BINARY_CROSS_ENTROPY) gradient = -(dk / yk) + (1 - dk) / (1 - yk);
     else gradient = dk == 0 ? 0 : -dk / yk;
-    put<T>(delta, k, -1 * gradient);
+    // -dL/dy as stored (rounded to T), then times psi'(v) unless softmax's Jacobian follows.
+    const u = round<T>(-1 * gradient);
+    put<T>(delta, k, act == SOFTMAX ? u : derivative(act, get<T>(v, k), yk) * u);
   }
   if (act == SOFTMAX) softmaxBackwardRow<T>(y, delta, delta, n);
-  else for (let k = 0; k < n; k++) put<T>(delta, k, derivative(act, get<T>(v, k), get<T>(y, k)) * get<T>(delta, k));
 }
 
 /** Whether the outputs y classify the example right (argmax, or y >= 0.5 for one output). */
