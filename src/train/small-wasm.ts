@@ -362,7 +362,8 @@ function planLayout(net: Network, rows: number, maxEpochs: number, base: number)
   const rates = take(8 * net.layers.length);
   const result = take(24);
   const ctl = take(64);
-  // Weights and biases back to back, so that one view holds all of them.
+  // Weights and biases back to back, so that one view holds all of them; the kernel
+  // updates each layer's biases as the last row of its weights.
   const params = net.layers.map((l) => {
     const w = at;
     at += size * l.fanIn * l.units;
