@@ -34,13 +34,18 @@ export interface EpochInfo {
   elapsedSeconds: number;
 }
 
-// Row layout: cost, accuracy, validation cost, validation accuracy, updates,
-// examples, seconds, elapsed seconds.
-const WIDTH = 8;
-// Rows per block. Blocks are added, never grown: a grown array copies every row
-// into fresh memory, and on a run of XOR's four-update epochs writing fresh
-// memory (the system's page faults) costs as much as the updates.
-const BLOCK_SHIFT = 9;
+// Row layout: cost, accuracy. The other fields are kept once per run of rows in
+// which they stay the same and the elapsed seconds grow by `seconds` from row to
+// row, as over the epochs of one call of the small-network kernel: a run holds
+// them with the elapsed seconds of its first row (RUN_WIDTH numbers, below). On
+// XOR's four-update epochs, every byte a row takes is memory written for the
+// first time, whose page faults cost about as much as the updates.
+const WIDTH = 2;
+// A run: validation cost, validation accuracy, updates, examples, seconds,
+// elapsed seconds of its first row.
+const RUN_WIDTH = 6;
+// Rows per block. Blocks are added, never grown: a grown array copies every row.
+const BLOCK_SHIFT = 10;
 const BLOCK_ROWS = 1 << BLOCK_SHIFT;
 
 /** Per-epoch records of one trainer; every row has the same fields. */
@@ -48,6 +53,14 @@ export class EpochLog {
   /** Epochs recorded. */
   length = 0;
   private readonly blocks: Float64Array[] = [];
+  /** Runs of rows (see RUN_WIDTH): the first row of each, and its fields. */
+  private readonly runFrom: number[] = [];
+  private readonly runs: number[] = [];
+  /** The elapsed seconds of the last row added. */
+  private lastElapsed = 0;
+  /** The last row whose elapsed seconds {@link record} worked out, and those seconds. */
+  private replayRow = -1;
+  private replayElapsed = 0;
   /** The rows made into objects so far (the first `records.length` rows). */
   private readonly records: EpochInfo[] = [];
   /**
@@ -108,12 +121,21 @@ export class EpochLog {
     const o = (this.length & (BLOCK_ROWS - 1)) * WIDTH;
     r[o] = cost;
     r[o + 1] = accuracy;
-    r[o + 2] = validationCost;
-    r[o + 3] = validationAccuracy;
-    r[o + 4] = updates;
-    r[o + 5] = examples;
-    r[o + 6] = seconds;
-    r[o + 7] = elapsedSeconds;
+    const runs = this.runs;
+    const q = runs.length - RUN_WIDTH;
+    const continues =
+      q >= 0 &&
+      Object.is(runs[q], validationCost) &&
+      Object.is(runs[q + 1], validationAccuracy) &&
+      Object.is(runs[q + 2], updates) &&
+      Object.is(runs[q + 3], examples) &&
+      Object.is(runs[q + 4], seconds) &&
+      Object.is(this.lastElapsed + seconds, elapsedSeconds);
+    if (!continues) {
+      this.runFrom.push(this.length);
+      runs.push(validationCost, validationAccuracy, updates, examples, seconds, elapsedSeconds);
+    }
+    this.lastElapsed = elapsedSeconds;
     this.length++;
   }
 
@@ -141,10 +163,24 @@ export class EpochLog {
     const o = (i & (BLOCK_ROWS - 1)) * WIDTH;
     const epoch = i + 1;
     const cost = r[o];
-    const updates = r[o + 4];
-    const examples = r[o + 5];
-    const seconds = r[o + 6];
-    const elapsedSeconds = r[o + 7];
+    const k = this.runOf(i);
+    const q = k * RUN_WIDTH;
+    const runs = this.runs;
+    const updates = runs[q + 2];
+    const examples = runs[q + 3];
+    const seconds = runs[q + 4];
+    // The elapsed seconds added up as they were when the rows were added, from
+    // the run's first row or from the last row worked out in this run.
+    const from = this.runFrom[k];
+    let row = from;
+    let elapsedSeconds = runs[q + 5];
+    if (this.replayRow >= from && this.replayRow <= i) {
+      row = this.replayRow;
+      elapsedSeconds = this.replayElapsed;
+    }
+    for (; row < i; row++) elapsedSeconds += seconds;
+    this.replayRow = i;
+    this.replayElapsed = elapsedSeconds;
     const learningRate = this.ratesOf(i);
     // One literal per shape, fields in the order the trainer has always given them.
     if (this.validation) {
@@ -158,8 +194,8 @@ export class EpochLog {
             seconds,
             elapsedSeconds,
             learningRate,
-            validationCost: r[o + 2],
-            validationAccuracy: r[o + 3],
+            validationCost: runs[q],
+            validationAccuracy: runs[q + 1],
           }
         : {
             epoch,
@@ -169,12 +205,25 @@ export class EpochLog {
             seconds,
             elapsedSeconds,
             learningRate,
-            validationCost: r[o + 2],
+            validationCost: runs[q],
           };
     }
     return this.accuracy
       ? { epoch, cost, accuracy: r[o + 1], updates, examples, seconds, elapsedSeconds, learningRate }
       : { epoch, cost, updates, examples, seconds, elapsedSeconds, learningRate };
+  }
+
+  /** The run that row `i` belongs to: the last whose first row is at or before it. */
+  private runOf(i: number): number {
+    const from = this.runFrom;
+    let lo = 0;
+    let hi = from.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (from[mid] <= i) lo = mid;
+      else hi = mid - 1;
+    }
+    return lo;
   }
 
   /** The last record as a new object, or null before the first epoch. */
@@ -192,6 +241,10 @@ export class EpochLog {
   /** Forgets every record. */
   clear(): void {
     this.length = 0;
+    this.runFrom.length = 0;
+    this.runs.length = 0;
+    this.lastElapsed = 0;
+    this.replayRow = -1;
     this.records.length = 0;
     this.rateFrom.length = 0;
     this.rates.length = 0;

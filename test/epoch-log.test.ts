@@ -1,0 +1,85 @@
+import { describe, expect, it } from 'vitest';
+import { Random } from '../src/random.js';
+import { type EpochInfo, EpochLog } from '../src/train/epoch-log.js';
+
+type Row = [number, number, number, number, number, number, number, number];
+
+/** What a record of `row` (epoch i + 1) must hold, as the log's own literal shapes give it. */
+function expected(row: Row, i: number, accuracy: boolean, validation: boolean, rates: number[]): EpochInfo {
+  const [cost, acc, vCost, vAcc, updates, examples, seconds, elapsedSeconds] = row;
+  const base = { epoch: i + 1, cost, updates, examples, seconds, elapsedSeconds, learningRate: rates };
+  return {
+    ...base,
+    ...(accuracy ? { accuracy: acc } : {}),
+    ...(validation ? { validationCost: vCost } : {}),
+    ...(validation && accuracy ? { validationAccuracy: vAcc } : {}),
+  };
+}
+
+describe('EpochLog', () => {
+  // Rows as the trainer adds them: runs of epochs of one kernel call (the same
+  // seconds, elapsed seconds summed), epochs one at a time, a change of
+  // updates, validation values and NaN, elapsed seconds that do not follow.
+  function rows(): Row[] {
+    const random = new Random(3);
+    const out: Row[] = [];
+    let elapsed = 0;
+    const push = (r: Omit<Row, 7>) => out.push([...r, elapsed] as Row);
+    for (let call = 0; call < 5; call++) {
+      const seconds = random.uniform(0, 1e-5);
+      for (let e = 0; e < 1500 + call * 700; e++) {
+        elapsed += seconds;
+        push([random.uniform(0, 1), e % 4 === 0 ? 1 : 0.75, Number.NaN, Number.NaN, 4, 4, seconds] as Row);
+      }
+      for (let e = 0; e < 3; e++) {
+        const s = random.uniform(0, 1e-3);
+        elapsed += s;
+        push([random.uniform(0, 1), 0.5, random.uniform(0, 2), 0.25, 4 + e, 4, s] as Row);
+      }
+    }
+    // Elapsed seconds that are not the running sum (a resumed run's), and -0.
+    elapsed = 7;
+    push([0.1, 0.5, 0.2, 0.5, 4, 4, 0.5] as Row);
+    elapsed = 7.25;
+    push([0.1, 0.5, 0.2, 0.5, 4, 4, 0.5] as Row);
+    push([-0, -0, -0, 0, 4, 4, 0.5] as Row);
+    return out;
+  }
+
+  for (const [accuracy, validation] of [
+    [true, false],
+    [false, true],
+    [true, true],
+  ] as const) {
+    it(`gives back every field as added (accuracy ${accuracy}, validation ${validation}), in any order of reading`, () => {
+      const given = rows();
+      const log = new EpochLog(accuracy, validation, [0.5]);
+      for (const r of given) log.add(...r);
+      expect(log.length).toBe(given.length);
+      const want = given.map((r, i) => expected(r, i, accuracy, validation, [0.5]));
+      expect(log.last()).toEqual(want.at(-1));
+      // Backwards and by leaps, then all in order: each the same, to the bit.
+      for (let i = given.length - 1; i >= 0; i -= 97) expect(log.record(i)).toEqual(want[i]);
+      for (const i of [1236, 1235, 1234, 1236]) expect(log.record(i)).toEqual(want[i]);
+      expect(log.record(3)).toEqual(want[3]);
+      const all = log.all();
+      expect(all).toEqual(want);
+      for (let i = 0; i < all.length; i++)
+        expect(Object.is(all[i].elapsedSeconds, want[i].elapsedSeconds)).toBe(true);
+      expect(Object.is(all.at(-1)?.cost, -0)).toBe(true);
+    });
+  }
+
+  it('starts afresh after clear', () => {
+    const log = new EpochLog(true, false);
+    for (const r of rows().slice(0, 50)) log.add(...r);
+    log.clear();
+    expect(log.last()).toBeNull();
+    log.add(0.5, 1, Number.NaN, Number.NaN, 4, 4, 0.25, 3);
+    log.add(0.25, 1, Number.NaN, Number.NaN, 4, 4, 0.25, 3.25);
+    expect(log.all().map((r) => [r.cost, r.elapsedSeconds])).toEqual([
+      [0.5, 3],
+      [0.25, 3.25],
+    ]);
+  });
+});
