@@ -3,6 +3,8 @@ import { Random } from '../src/random.js';
 import { type EpochInfo, EpochLog } from '../src/train/epoch-log.js';
 
 type Row = [number, number, number, number, number, number, number, number];
+/** A row without its elapsed seconds, which {@link rows} adds. */
+type Head = [number, number, number, number, number, number, number];
 
 /** What a record of `row` (epoch i + 1) must hold, as the log's own literal shapes give it. */
 function expected(row: Row, i: number, accuracy: boolean, validation: boolean, rates: number[]): EpochInfo {
@@ -24,25 +26,25 @@ describe('EpochLog', () => {
     const random = new Random(3);
     const out: Row[] = [];
     let elapsed = 0;
-    const push = (r: Omit<Row, 7>) => out.push([...r, elapsed] as Row);
+    const push = (r: Head) => out.push([...r, elapsed]);
     for (let call = 0; call < 5; call++) {
       const seconds = random.uniform(0, 1e-5);
       for (let e = 0; e < 1500 + call * 700; e++) {
         elapsed += seconds;
-        push([random.uniform(0, 1), e % 4 === 0 ? 1 : 0.75, Number.NaN, Number.NaN, 4, 4, seconds] as Row);
+        push([random.uniform(0, 1), e % 4 === 0 ? 1 : 0.75, Number.NaN, Number.NaN, 4, 4, seconds]);
       }
       for (let e = 0; e < 3; e++) {
         const s = random.uniform(0, 1e-3);
         elapsed += s;
-        push([random.uniform(0, 1), 0.5, random.uniform(0, 2), 0.25, 4 + e, 4, s] as Row);
+        push([random.uniform(0, 1), 0.5, random.uniform(0, 2), 0.25, 4 + e, 4, s]);
       }
     }
     // Elapsed seconds that are not the running sum (a resumed run's), and -0.
     elapsed = 7;
-    push([0.1, 0.5, 0.2, 0.5, 4, 4, 0.5] as Row);
+    push([0.1, 0.5, 0.2, 0.5, 4, 4, 0.5]);
     elapsed = 7.25;
-    push([0.1, 0.5, 0.2, 0.5, 4, 4, 0.5] as Row);
-    push([-0, -0, -0, 0, 4, 4, 0.5] as Row);
+    push([0.1, 0.5, 0.2, 0.5, 4, 4, 0.5]);
+    push([-0, -0, -0, 0, 4, 4, 0.5]);
     return out;
   }
 
