@@ -292,10 +292,12 @@ function forward<T>(layer: usize, input: usize): f64 {
     let acc = f64x2.splat(0);
     let wp = W + <usize>j * E;
     for (let ip = input; ip < inEnd; ip += E) {
-      // Without a branch on x_p = 0, which the order of the examples makes unpredictable.
+      // Without a branch on x_p = 0, which the order of the examples makes
+      // unpredictable: the product is made +0 there, and acc + 0 is acc (acc,
+      // rounded to T already, is never -0).
       const s = f64x2.splat(load<f64>(ip));
-      const sum = round2<T>(f64x2.add(acc, f64x2.mul(s, load2<T>(wp))));
-      acc = v128.bitselect(acc, sum, f64x2.eq(s, f64x2.splat(0)));
+      const product = v128.andnot(f64x2.mul(s, load2<T>(wp)), f64x2.eq(s, f64x2.splat(0)));
+      acc = round2<T>(f64x2.add(acc, product));
       wp += rowBytes;
     }
     v128.store(V + <usize>j * E, round2<T>(f64x2.add(acc, load2<T>(b + <usize>j * E))));
@@ -416,8 +418,7 @@ function update<T>(layer: usize, below: usize, eta: f64): void {
       const s2 = f64x2.mul(f64x2.splat(-1), load2<T>(below + <usize>i * E));
       const g = round2<T>(f64x2.add(zero, f64x2.mul(s2, d2)));
       const p = W + <usize>i * E;
-      const w = load2<T>(p);
-      v128.store(p, v128.bitselect(w, round2<T>(f64x2.sub(w, f64x2.mul(eta2, g))), f64x2.eq(s2, zero)));
+      store2<T>(p, f64x2.sub(load2<T>(p), f64x2.mul(eta2, v128.andnot(g, f64x2.eq(s2, zero)))));
     }
     const d = f64x2.extract_lane(d2, 0);
     for (; i <= k; i++) {
@@ -434,13 +435,13 @@ function update<T>(layer: usize, below: usize, eta: f64): void {
   for (let i = 0; i <= k; i++) {
     const s = i < k ? -1 * get<T>(below, i) : -1;
     const s2 = f64x2.splat(s);
-    // A row with x_i = 0 keeps its weights, without a branch on it.
+    // A row with x_i = 0 keeps its weights, without a branch on it: its gradient
+    // is made +0, and w - eta 0 is w (w rounded to T already).
     const keep = f64x2.eq(s2, f64x2.splat(0));
     let dp = Dl;
     for (; dp + 2 * E <= dEnd; dp += 2 * E) {
       const g = round2<T>(f64x2.add(f64x2.splat(0), f64x2.mul(s2, load2<T>(dp))));
-      const old = load2<T>(w);
-      v128.store(w, v128.bitselect(old, round2<T>(f64x2.sub(old, f64x2.mul(eta2, g))), keep));
+      store2<T>(w, f64x2.sub(load2<T>(w), f64x2.mul(eta2, v128.andnot(g, keep))));
       w += 2 * E;
     }
     if (s == 0) {
