@@ -59,6 +59,17 @@ function random(n: number): Float32Array {
   return Float32Array.from({ length: n }, () => rng.uniform(-1, 1));
 }
 
+/** A B, A m x k and B k x n of the same random values, into a zeroed C on each backend. */
+function productOn(backends: Backend[], m: number, n: number, k: number): Float32Array[] {
+  const av = random(m * k);
+  const bv = random(k * n);
+  return backends.map((backend) => {
+    const c = filled(backend, m, n, new Float32Array(m * n));
+    backend.gemm(false, false, 1, filled(backend, m, k, av), filled(backend, k, n, bv), 0, c);
+    return Float32Array.from(c.data);
+  });
+}
+
 describe('wasm backend on several threads', () => {
   it('has shared memory here, and names its thread count', () => {
     expect(wasmFeatures().threads).toBe(true);
@@ -144,15 +155,8 @@ describe('wasm backend on several threads', () => {
       pool.workers[0].terminate();
       await new Promise((r) => setTimeout(r, 200));
       pool.assume(0, 1e-10);
-      const [m, n, k] = [64, 128, 300];
-      const av = random(m * k);
-      const bv = random(k * n);
-      const results = [one, lone].map((backend) => {
-        const c = backend.matrix(m, n, 'float32');
-        backend.gemm(false, false, 1, filled(backend, m, k, av), filled(backend, k, n, bv), 0, c);
-        return Float32Array.from(c.data);
-      });
-      expect(firstDifference(results[1], results[0])).toBe(-1);
+      const [single, alone] = productOn([one, lone], 64, 128, 300);
+      expect(firstDifference(alone, single)).toBe(-1);
     } finally {
       lone.dispose();
     }
@@ -172,15 +176,8 @@ describe('wasm backend on several threads', () => {
     // Two row blocks on three threads: two parts, the third thread gets an empty range, same bits.
     const big = three.pool! as GemmPool;
     big.assume(0, 1e-10);
-    const [m, n, k] = [6, 3, 300];
-    const av = random(m * k);
-    const bv = random(k * n);
-    const results = [one, three].map((backend) => {
-      const c = filled(backend, m, n, new Float32Array(m * n));
-      backend.gemm(false, false, 1, filled(backend, m, k, av), filled(backend, k, n, bv), 0, c);
-      return Float32Array.from(c.data);
-    });
-    expect(firstDifference(results[1], results[0])).toBe(-1);
+    const [single, split] = productOn([one, three], 6, 3, 300);
+    expect(firstDifference(split, single)).toBe(-1);
   });
 
   it('starts without waiting: products run on the calling thread until the workers are ready', () => {
@@ -188,15 +185,8 @@ describe('wasm backend on several threads', () => {
     try {
       const pool = fresh.pool as GemmPool;
       expect(pool.handoffSeconds).toBe(Number.POSITIVE_INFINITY);
-      const [m, n, k] = [64, 256, 300];
-      const av = random(m * k);
-      const bv = random(k * n);
-      const results = [one, fresh].map((backend) => {
-        const c = backend.matrix(m, n, 'float32');
-        backend.gemm(false, false, 1, filled(backend, m, k, av), filled(backend, k, n, bv), 0, c);
-        return Float32Array.from(c.data);
-      });
-      expect(firstDifference(results[1], results[0])).toBe(-1);
+      const [single, early] = productOn([one, fresh], 64, 256, 300);
+      expect(firstDifference(early, single)).toBe(-1);
     } finally {
       fresh.dispose();
     }
