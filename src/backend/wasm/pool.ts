@@ -8,8 +8,10 @@
  * until none is left. A worker that is not running (the machine's other core
  * is busy, or the worker is still asleep) thus costs nothing but the chunks it
  * did not take: the calling thread takes them, and a split is never much slower
- * than the product on one thread; a free core takes half of them. No timing,
- * no guess of the load.
+ * than the product on one thread; a free core takes half of them. A worker
+ * descheduled in the middle of a chunk (a busy machine) holds the calling
+ * thread until it runs again: such a long wait pauses splitting, for longer
+ * each time it recurs (see {@link LONG_WAIT}).
  *
  * Every element of C is computed by exactly one thread, by the same kernel,
  * summing over k in the same order, and chunks are cut on the register-block
@@ -68,6 +70,19 @@ const MIN_CHUNK_MACS = 200_000;
 
 /** Loop turns a worker polls for its next job before it sleeps (about half a millisecond). */
 const SPIN = 100_000;
+
+/**
+ * The wait for the workers' last chunks that pauses splitting: at least
+ * LONG_WAIT and half the time the calling thread spent on its own chunks. A
+ * worker descheduled in the middle of a chunk (the machine's cores busy with
+ * other work) holds the calling thread for a time slice, milliseconds, and a
+ * spinning worker takes a core from the rest of the machine.
+ */
+const LONG_WAIT = 100e-6;
+
+/** Seconds splitting pauses after a long wait, at first and at most (doubled at each, halved at each split without). */
+const FIRST_PAUSE = 0.01;
+const LAST_PAUSE = 1;
 
 /** The worker's whole program, as source so that no bundler needs to find a file. */
 const WORKER_SOURCE = `
@@ -173,6 +188,9 @@ export class GemmPool implements WorkerPool {
   secondsPerMac = 1e-10;
   /** Set by {@link assume}: the estimates stay as given. */
   #pinned = false;
+  /** Seconds splitting pauses after the next long wait, and when it may resume. */
+  #pause = FIRST_PAUSE;
+  #resumeAt = 0;
 
   private constructor(
     readonly threads: number,
@@ -283,7 +301,12 @@ export class GemmPool implements WorkerPool {
       : colBlocks < want && rowBlocks > colBlocks;
     const blocks = byRows ? rowBlocks : colBlocks;
     const chunks = Math.min(want, blocks, MAX_CHUNKS);
-    if (chunks < 2 || !this.#anyReady() || !this.worthSplitting(macs, Math.min(chunks, this.threads))) {
+    if (
+      chunks < 2 ||
+      !this.#anyReady() ||
+      !this.worthSplitting(macs, Math.min(chunks, this.threads)) ||
+      (!this.#pinned && now() < this.#resumeAt)
+    ) {
       const t0 = now();
       this.kernels.gemm(transA, transB, m, n, k, alpha, a, b, beta, c, 0, m, 0, n, scratch);
       const seconds = now() - t0;
@@ -315,6 +338,7 @@ export class GemmPool implements WorkerPool {
     Atomics.store(i32, DONE, 0);
     this.#sequence = (this.#sequence + 1) & SEQUENCE_MASK;
     let claim = (this.#sequence << (2 * CHUNK_BITS)) | (total << CHUNK_BITS);
+    const posted = now();
     Atomics.store(i32, CLAIM, claim);
     Atomics.notify(i32, CLAIM);
     // The calling thread claims chunks like any worker, until none is left.
@@ -332,8 +356,20 @@ export class GemmPool implements WorkerPool {
       claim = Atomics.load(i32, CLAIM);
     }
     // The chunks the workers took: until they are done, the arguments must stay.
+    const waiting = now();
     waitFor(i32, DONE, total - mine);
+    if (!this.#pinned) this.#judge(now() - waiting, waiting - posted);
     return true;
+  }
+
+  /** After a split: a long wait for the workers pauses splitting, for longer each time; a short one shortens the next pause. */
+  #judge(waited: number, own: number): void {
+    if (waited > Math.max(LONG_WAIT, own / 2)) {
+      this.#resumeAt = now() + this.#pause;
+      this.#pause = Math.min(2 * this.#pause, LAST_PAUSE);
+    } else {
+      this.#pause = Math.max(FIRST_PAUSE, this.#pause / 2);
+    }
   }
 
   terminate(): void {
