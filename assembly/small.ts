@@ -38,7 +38,8 @@ import {
   SQUARED,
   TANH,
 } from './codes.generated';
-import { erf, exp, exp2, expm1, log, log1p, sigmoid, sigmoid2, softplus, tanh } from './exact';
+import { erf, exp, expm1, log, log1p, sigmoid, softplus, tanh } from './exact';
+import { exp2, sigmoid2 } from './exact2';
 
 const LEAKY_SLOPE: f64 = 0.01;
 const SQRT1_2: f64 = 0.7071067811865476;
