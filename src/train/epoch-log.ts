@@ -41,21 +41,50 @@ export interface EpochInfo {
 // XOR's four-update epochs, every byte a row takes is memory written for the
 // first time, whose page faults cost about as much as the updates.
 const WIDTH = 2;
-// A run: validation cost, validation accuracy, updates, examples, seconds,
-// elapsed seconds of its first row.
-const RUN_WIDTH = 6;
+// A run: its first row, validation cost, validation accuracy, updates, examples,
+// seconds, elapsed seconds of its first row.
+const RUN_WIDTH = 7;
 // Rows per block. Blocks are added, never grown: a grown array copies every row.
 const BLOCK_SHIFT = 10;
 const BLOCK_ROWS = 1 << BLOCK_SHIFT;
+
+/** Rows of `width` numbers, appended in blocks of typed arrays. */
+class Table {
+  /** Rows added. */
+  length = 0;
+  private readonly blocks: Float64Array[] = [];
+
+  constructor(private readonly width: number) {}
+
+  /** The block that holds row `i`, whose first number is at {@link Table.at}(i). */
+  block(i: number): Float64Array {
+    return this.blocks[i >> BLOCK_SHIFT];
+  }
+
+  at(i: number): number {
+    return (i & (BLOCK_ROWS - 1)) * this.width;
+  }
+
+  /** Adds a row (to fill through block and at) and returns its index. */
+  add(): number {
+    const i = this.length++;
+    if (i >> BLOCK_SHIFT === this.blocks.length) this.blocks.push(new Float64Array(this.width * BLOCK_ROWS));
+    return i;
+  }
+
+  /** Forgets the rows (their blocks are filled again from the first). */
+  clear(): void {
+    this.length = 0;
+  }
+}
 
 /** Per-epoch records of one trainer; every row has the same fields. */
 export class EpochLog {
   /** Epochs recorded. */
   length = 0;
-  private readonly blocks: Float64Array[] = [];
-  /** Runs of rows (see RUN_WIDTH): the first row of each, and its fields. */
-  private readonly runFrom: number[] = [];
-  private readonly runs: number[] = [];
+  private readonly rows = new Table(WIDTH);
+  /** Runs of rows (see RUN_WIDTH). */
+  private readonly runs = new Table(RUN_WIDTH);
   /** The elapsed seconds of the last row added. */
   private lastElapsed = 0;
   /** The last row whose elapsed seconds {@link record} worked out, and those seconds. */
@@ -115,25 +144,35 @@ export class EpochLog {
     seconds: number,
     elapsedSeconds: number,
   ): void {
-    const b = this.length >> BLOCK_SHIFT;
-    if (b === this.blocks.length) this.blocks.push(new Float64Array(WIDTH * BLOCK_ROWS));
-    const r = this.blocks[b];
-    const o = (this.length & (BLOCK_ROWS - 1)) * WIDTH;
+    const rows = this.rows;
+    const i = rows.add();
+    const r = rows.block(i);
+    const o = rows.at(i);
     r[o] = cost;
     r[o + 1] = accuracy;
     const runs = this.runs;
-    const q = runs.length - RUN_WIDTH;
+    let k = runs.length - 1;
+    let u = k >= 0 ? runs.block(k) : r;
+    let q = k >= 0 ? runs.at(k) : 0;
     const continues =
-      q >= 0 &&
-      Object.is(runs[q], validationCost) &&
-      Object.is(runs[q + 1], validationAccuracy) &&
-      Object.is(runs[q + 2], updates) &&
-      Object.is(runs[q + 3], examples) &&
-      Object.is(runs[q + 4], seconds) &&
+      k >= 0 &&
+      Object.is(u[q + 1], validationCost) &&
+      Object.is(u[q + 2], validationAccuracy) &&
+      Object.is(u[q + 3], updates) &&
+      Object.is(u[q + 4], examples) &&
+      Object.is(u[q + 5], seconds) &&
       Object.is(this.lastElapsed + seconds, elapsedSeconds);
     if (!continues) {
-      this.runFrom.push(this.length);
-      runs.push(validationCost, validationAccuracy, updates, examples, seconds, elapsedSeconds);
+      k = runs.add();
+      u = runs.block(k);
+      q = runs.at(k);
+      u[q] = i;
+      u[q + 1] = validationCost;
+      u[q + 2] = validationAccuracy;
+      u[q + 3] = updates;
+      u[q + 4] = examples;
+      u[q + 5] = seconds;
+      u[q + 6] = elapsedSeconds;
     }
     this.lastElapsed = elapsedSeconds;
     this.length++;
@@ -159,21 +198,21 @@ export class EpochLog {
 
   /** Record `i` (from 0) as a new object. */
   record(i: number): EpochInfo {
-    const r = this.blocks[i >> BLOCK_SHIFT];
-    const o = (i & (BLOCK_ROWS - 1)) * WIDTH;
+    const r = this.rows.block(i);
+    const o = this.rows.at(i);
     const epoch = i + 1;
     const cost = r[o];
     const k = this.runOf(i);
-    const q = k * RUN_WIDTH;
-    const runs = this.runs;
-    const updates = runs[q + 2];
-    const examples = runs[q + 3];
-    const seconds = runs[q + 4];
+    const runs = this.runs.block(k);
+    const q = this.runs.at(k);
+    const updates = runs[q + 3];
+    const examples = runs[q + 4];
+    const seconds = runs[q + 5];
     // The elapsed seconds added up as they were when the rows were added, from
     // the run's first row or from the last row worked out in this run.
-    const from = this.runFrom[k];
+    const from = runs[q];
     let row = from;
-    let elapsedSeconds = runs[q + 5];
+    let elapsedSeconds = runs[q + 6];
     if (this.replayRow >= from && this.replayRow <= i) {
       row = this.replayRow;
       elapsedSeconds = this.replayElapsed;
@@ -194,8 +233,8 @@ export class EpochLog {
             seconds,
             elapsedSeconds,
             learningRate,
-            validationCost: runs[q],
-            validationAccuracy: runs[q + 1],
+            validationCost: runs[q + 1],
+            validationAccuracy: runs[q + 2],
           }
         : {
             epoch,
@@ -205,7 +244,7 @@ export class EpochLog {
             seconds,
             elapsedSeconds,
             learningRate,
-            validationCost: runs[q],
+            validationCost: runs[q + 1],
           };
     }
     return this.accuracy
@@ -215,12 +254,12 @@ export class EpochLog {
 
   /** The run that row `i` belongs to: the last whose first row is at or before it. */
   private runOf(i: number): number {
-    const from = this.runFrom;
+    const runs = this.runs;
     let lo = 0;
-    let hi = from.length - 1;
+    let hi = runs.length - 1;
     while (lo < hi) {
       const mid = (lo + hi + 1) >> 1;
-      if (from[mid] <= i) lo = mid;
+      if (runs.block(mid)[runs.at(mid)] <= i) lo = mid;
       else hi = mid - 1;
     }
     return lo;
@@ -241,8 +280,8 @@ export class EpochLog {
   /** Forgets every record. */
   clear(): void {
     this.length = 0;
-    this.runFrom.length = 0;
-    this.runs.length = 0;
+    this.rows.clear();
+    this.runs.clear();
     this.lastElapsed = 0;
     this.replayRow = -1;
     this.records.length = 0;
