@@ -72,6 +72,40 @@ describe('EpochLog', () => {
     });
   }
 
+  it("adds a kernel call's epochs at once as add adds them one by one, to the bit", () => {
+    const random = new Random(9);
+    const one = new EpochLog(true, false);
+    const many = new EpochLog(true, false);
+    let elapsed = 0;
+    let elapsedMany = 0;
+    for (let call = 0; call < 6; call++) {
+      const count = [1, 3000, 0, 1023, 1025, 7][call];
+      const seconds = random.uniform(0, 1e-5);
+      const costs = Array.from({ length: count }, () => random.uniform(0, 1));
+      for (let e = 0; e < count; e++) {
+        elapsed += seconds;
+        one.add(costs[e], (e % 4) / 4, Number.NaN, Number.NaN, 4, 4, seconds, elapsed);
+      }
+      elapsedMany = many.addEpochs(
+        count,
+        (e) => costs[e],
+        (e) => (e % 4) / 4,
+        4,
+        4,
+        seconds,
+        elapsedMany,
+      );
+      expect(Object.is(elapsedMany, elapsed)).toBe(true);
+      // An epoch added alone between calls (a slice of an epoch run outside the kernel).
+      elapsed += 0.001;
+      elapsedMany += 0.001;
+      one.add(0.5, 0.5, Number.NaN, Number.NaN, 4, 4, 0.001, elapsed);
+      many.add(0.5, 0.5, Number.NaN, Number.NaN, 4, 4, 0.001, elapsedMany);
+    }
+    expect(many.length).toBe(one.length);
+    expect(many.all()).toEqual(one.all());
+  });
+
   it('starts afresh after clear', () => {
     const log = new EpochLog(true, false);
     for (const r of rows().slice(0, 50)) log.add(...r);

@@ -178,6 +178,40 @@ export class EpochLog {
     this.length++;
   }
 
+  /**
+   * Appends the `count` epochs of one call of the small-network kernel: epoch
+   * e's cost and accuracy from `cost(e)` and `accuracy(e)`, the other fields
+   * shared, the elapsed seconds growing by `seconds` from `elapsedBefore` as
+   * {@link add} would add them one by one (the same rows, to the bit). Returns
+   * the elapsed seconds of the last.
+   */
+  addEpochs(
+    count: number,
+    cost: (e: number) => number,
+    accuracy: (e: number) => number,
+    updates: number,
+    examples: number,
+    seconds: number,
+    elapsedBefore: number,
+  ): number {
+    if (count <= 0) return elapsedBefore;
+    let elapsed = elapsedBefore + seconds;
+    // The first goes through add, which starts a run or goes on with one; the rest go on with it.
+    this.add(cost(0), accuracy(0), Number.NaN, Number.NaN, updates, examples, seconds, elapsed);
+    const rows = this.rows;
+    for (let e = 1; e < count; e++) {
+      const i = rows.add();
+      const r = rows.block(i);
+      const o = rows.at(i);
+      r[o] = cost(e);
+      r[o + 1] = accuracy(e);
+      elapsed += seconds;
+    }
+    this.length += count - 1;
+    this.lastElapsed = elapsed;
+    return elapsed;
+  }
+
   /** Appends `info` (an epoch's record as an object), keeping the object itself when the log is read. */
   addRecord(given: EpochInfo): void {
     // Records of older checkpoints have no rates: those of the run then.

@@ -296,14 +296,21 @@ export class Trainer {
     );
     this.clock = now();
     const seconds = (this.clock - start) / 1000 / Math.max(1, r.completed);
-    for (let e = 0; e < r.completed; e++) {
-      const sum = whole.loss(e);
-      const cost = settings.reduction === 'mean' ? sum / n : sum;
-      this.epoch++;
-      this.elapsed += seconds;
-      this.log.add(cost, whole.correct(e) / n, Number.NaN, Number.NaN, n, n, seconds, this.elapsed);
-      this.applyStoppingRules(cost);
-    }
+    const mean = settings.reduction === 'mean';
+    const cost = (e: number) => (mean ? whole.loss(e) / n : whole.loss(e));
+    this.elapsed = this.log.addEpochs(
+      r.completed,
+      cost,
+      (e) => whole.correct(e) / n,
+      n,
+      n,
+      seconds,
+      this.elapsed,
+    );
+    this.epoch += r.completed;
+    // Only the last epoch of a call can stop the run: the kernel stops at the tolerance, the
+    // count keeps within the epochs, and there is no patience here (no best weights to keep).
+    if (r.completed > 0) this.applyStoppingRules(cost(r.completed - 1));
     if (r.status === 'diverged') {
       // The kernel put back the weights that epoch began with.
       this.snapshotTaken = false;
