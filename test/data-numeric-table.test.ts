@@ -32,7 +32,15 @@ describe('a numeric table read from its numbers', () => {
     expect(numbers).not.toBeInstanceOf(NotNumeric);
     expect(Array.from(numbers.canonical)).toEqual([1, 0, 1, 0]);
     expect(numericView({ numbers }, ['label'])).toBe(numbers);
-    expect(numericView({ numbers }, ['x'])).toBeUndefined();
+    // x is spelled 1.2340, not as 1.234 prints; but it is not whole: numbers, whatever the spelling.
+    expect(numericView({ numbers }, ['x'])).toBe(numbers);
+    expect(numericView({ numbers }, ['x'], { task: 'classes' })).toBeUndefined();
+    expect(numericView({ numbers }, ['x'], { loss: 'cross-entropy' })).toBeUndefined();
+    // Whole numbers spelled otherwise (3.0) could be classes, whose labels are their text.
+    const spelled = parseNumericCsv('a,b\n1,3.0\n2,4.0\n3,3.0\n', 's.csv') as NumericTable;
+    expect(numericView({ numbers: spelled }, ['b'])).toBeUndefined();
+    expect(numericView({ numbers: spelled }, ['b'], { task: 'numbers' })).toBe(spelled);
+    expect(numericView({ numbers: spelled }, ['a', 'b'])).toBe(spelled);
     expect(numericView({}, ['label'])).toBeUndefined();
   });
 

@@ -9,8 +9,9 @@
  */
 
 import type { DType } from '../backend/backend.js';
+import { classTargets } from '../classification.js';
 import type { NumericTable } from './csv-numeric.js';
-import type { Encoding } from './encoding.js';
+import type { Encoding, Task } from './encoding.js';
 import { MAX_CATEGORIES, TableProfile } from './profile.js';
 import { floatArray } from './tensor.js';
 
@@ -134,17 +135,41 @@ export function profileNumbers(table: NumericTable, indices?: ArrayLike<number>)
 }
 
 /**
- * The table's numbers when a reader took the fast path and every target column
- * is spelled as numbers print (so that class labels can be rebuilt from them),
- * else undefined: read the rows of text then.
+ * The table's numbers when a reader took the fast path and they stand for its
+ * text: every target column spelled as numbers print (so that class labels can
+ * be rebuilt from them), or targets that are numbers however they are spelled
+ * (see {@link targetsAreNumbers}). Else undefined: read the rows of text then.
  */
 export function numericView(
   table: { numbers?: NumericTable },
   targetColumns: readonly string[],
+  options: { task?: Task; loss?: string } = {},
 ): NumericTable | undefined {
   const t = table.numbers;
   if (t === undefined) return undefined;
-  return targetColumns.every((c) => t.canonical[t.columns.indexOf(c)] === 1) ? t : undefined;
+  if (targetColumns.every((c) => t.canonical[t.columns.indexOf(c)] === 1)) return t;
+  return targetsAreNumbers(t, targetColumns, options) ? t : undefined;
+}
+
+/**
+ * Whether the targets are numbers, not classes, whichever way they are spelled,
+ * as `chooseTask` decides it: `--task numbers`, several target columns, or a
+ * value that is not whole. (Classes' labels are their spellings: `1.0` is not `1`.)
+ */
+function targetsAreNumbers(
+  t: NumericTable,
+  targetColumns: readonly string[],
+  { task, loss }: { task?: Task; loss?: string },
+): boolean {
+  if (task === 'numbers') return true;
+  if (task === 'classes' || classTargets(loss)) return false;
+  if (targetColumns.length > 1) return true;
+  const cols = t.columns.length;
+  const values = t.values;
+  for (let i = t.columns.indexOf(targetColumns[0]); i < values.length; i += cols) {
+    if (!Number.isInteger(values[i])) return true;
+  }
+  return false;
 }
 
 /** Column `col` of the rows as group numbers, by the label each value spells (stratified splits). */

@@ -125,7 +125,7 @@ export function prepareTable(table: Table, args: TrainArgs, plan: DataPlan): Pre
     ignore: args.sampleWeight ? [...(args.ignore ?? []), args.sampleWeight] : args.ignore,
   });
   // A file of plain numbers is profiled and encoded from its numbers, with no string per cell.
-  const numbers = numericView(table, choice.targetColumns);
+  const numbers = numericView(table, choice.targetColumns, { task: args.task, loss: args.loss });
   const rows = numbers ? [] : table.rows;
   const lines = numbers ? [] : table.lines;
   const n = numbers ? numbers.rows : rows.length;
