@@ -1,6 +1,6 @@
 /**
- * `train` reads a file of plain numbers from its numbers when its target is
- * a number however it is spelled (`24.50`): the same task line, scaling and
+ * `train` reads a file of plain numbers from its numbers, whole or streamed,
+ * when its target is a number however it is spelled (`24.50`): the same task line, scaling and
  * model, to the bit, as reading the same file as text (which one quoted cell
  * forces).
  */
@@ -30,32 +30,36 @@ beforeAll(async () => {
 afterAll(async () => cleanup());
 
 describe('a numeric target spelled otherwise than numbers print', () => {
-  it('trains from the numbers exactly as from the text', async () => {
-    const train = (file: string) =>
-      runCli([
-        'train',
-        join(dir, file),
-        '--target',
-        'price',
-        '--hidden',
-        '5',
-        '--epochs',
-        '4',
-        '--test-split',
-        '0.2',
-        '--out',
-        join(dir, `${file}.json`),
-        '--json',
-      ]);
-    const [plain, quoted] = await Promise.all([train('plain.csv'), train('quoted.csv')]);
-    expect(plain.code).toBe(0);
-    expect(quoted.code).toBe(0);
-    const task = (stderr: string) => stderr.split('\n').find((l) => l.startsWith("target 'price'"));
-    expect(task(plain.stderr)).toMatch(/numbers, as its values are numbers, not all whole/);
-    expect(task(plain.stderr)).toBe(task(quoted.stderr));
-    expect(JSON.parse(plain.stdout).scores).toEqual(JSON.parse(quoted.stdout).scores);
-    const model = (file: string) => JSON.parse(readFileSync(join(dir, `${file}.json`), 'utf8'));
-    expect(model('plain.csv').layers).toEqual(model('quoted.csv').layers);
-    expect(model('plain.csv').preprocessing).toEqual(model('quoted.csv').preprocessing);
-  });
+  it.each([[[]], [['--stream', '--chunk-size', '128']]])(
+    'trains from the numbers exactly as from the text (%j)',
+    async (extra: string[]) => {
+      const train = (file: string) =>
+        runCli([
+          'train',
+          join(dir, file),
+          '--target',
+          'price',
+          '--hidden',
+          '5',
+          '--epochs',
+          '4',
+          '--test-split',
+          '0.2',
+          '--out',
+          join(dir, `${file}.json`),
+          '--json',
+          ...extra,
+        ]);
+      const [plain, quoted] = await Promise.all([train('plain.csv'), train('quoted.csv')]);
+      expect(plain.code).toBe(0);
+      expect(quoted.code).toBe(0);
+      const task = (stderr: string) => stderr.split('\n').find((l) => l.startsWith("target 'price'"));
+      expect(task(plain.stderr)).toMatch(/numbers, as its values are numbers, not all whole/);
+      expect(task(plain.stderr)).toBe(task(quoted.stderr));
+      expect(JSON.parse(plain.stdout).scores).toEqual(JSON.parse(quoted.stdout).scores);
+      const model = (file: string) => JSON.parse(readFileSync(join(dir, `${file}.json`), 'utf8'));
+      expect(model('plain.csv').layers).toEqual(model('quoted.csv').layers);
+      expect(model('plain.csv').preprocessing).toEqual(model('quoted.csv').preprocessing);
+    },
+  );
 });

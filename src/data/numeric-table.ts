@@ -148,25 +148,30 @@ export function numericView(
   const t = table.numbers;
   if (t === undefined) return undefined;
   if (targetColumns.every((c) => t.canonical[t.columns.indexOf(c)] === 1)) return t;
-  return targetsAreNumbers(t, targetColumns, options) ? t : undefined;
+  return targetsAreNumbers(targetColumns, options, () => notWhole(t, targetColumns[0])) ? t : undefined;
 }
 
 /**
  * Whether the targets are numbers, not classes, whichever way they are spelled,
  * as `chooseTask` decides it: `--task numbers`, several target columns, or a
- * value that is not whole. (Classes' labels are their spellings: `1.0` is not `1`.)
+ * single one with a value that is not whole (`someNotWhole()`, asked only then).
+ * (Classes' labels are their spellings: `1.0` is not `1`.)
  */
-function targetsAreNumbers(
-  t: NumericTable,
+export function targetsAreNumbers(
   targetColumns: readonly string[],
   { task, loss }: { task?: Task; loss?: string },
+  someNotWhole: () => boolean,
 ): boolean {
   if (task === 'numbers') return true;
   if (task === 'classes' || classTargets(loss)) return false;
-  if (targetColumns.length > 1) return true;
+  return targetColumns.length > 1 || someNotWhole();
+}
+
+/** Whether some value of `column` is not a whole number. */
+export function notWhole(t: NumericTable, column: string): boolean {
   const cols = t.columns.length;
   const values = t.values;
-  for (let i = t.columns.indexOf(targetColumns[0]); i < values.length; i += cols) {
+  for (let i = t.columns.indexOf(column); i < values.length; i += cols) {
     if (!Number.isInteger(values[i])) return true;
   }
   return false;

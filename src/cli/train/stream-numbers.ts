@@ -10,7 +10,14 @@ import { NotNumeric, type NumericTable } from '../../data/csv-numeric.js';
 import { buildEncoding, chooseColumns, type Encoding, inputWidth, targetWidth } from '../../data/encoding.js';
 import { DataError } from '../../data/errors.js';
 import { numericCsvChunks } from '../../data/node/csv-stream.js';
-import { encodeNumbers, encodesFromNumbers, NumberProfiler, rowsAsText } from '../../data/numeric-table.js';
+import {
+  encodeNumbers,
+  encodesFromNumbers,
+  NumberProfiler,
+  notWhole,
+  rowsAsText,
+  targetsAreNumbers,
+} from '../../data/numeric-table.js';
 import { streamPart } from '../../data/split.js';
 import { floatArray } from '../../data/tensor.js';
 import { Random } from '../../random.js';
@@ -49,7 +56,11 @@ export async function prepareNumberStream(
   const part = (i: number) => streamPart(i, args.seed, plan.validationSplit, args.testSplit);
   let profiler: NumberProfiler | undefined;
   let columns: string[] = [];
+  let targetColumns: string[] = [];
   let targets: number[] = [];
+  let someNotWhole = false;
+  const options = { task: args.task, loss: args.loss };
+  const spelled = (canonical: Uint8Array) => targets.every((t) => canonical[t] === 1);
   let canonical: Uint8Array = new Uint8Array(0);
   let index = 0;
   let trainRows = 0;
@@ -67,12 +78,15 @@ export async function prepareNumberStream(
         inputs: args.inputs,
         ignore: args.ignore,
       });
-      targets = choice.targetColumns.map((c) => columns.indexOf(c));
+      targetColumns = choice.targetColumns;
+      targets = targetColumns.map((c) => columns.indexOf(c));
       profiler = new NumberProfiler(columns);
       validation = new Float64Array(Math.min(validationRows, 1024) * columns.length);
     }
     canonical = table.canonical;
-    if (targets.some((t) => canonical[t] === 0)) return undefined;
+    if (targets.length === 1 && !someNotWhole) someNotWhole = notWhole(table, columns[targets[0]]);
+    // Targets that must be classes need their labels spelled as numbers print: stop at the first other spelling.
+    if (!spelled(canonical) && !targetsAreNumbers(targetColumns, options, () => true)) return undefined;
     profiler.add(table);
     const cols = columns.length;
     for (let r = 0; r < table.rows; r++, index++) {
@@ -92,6 +106,8 @@ export async function prepareNumberStream(
     }
   }
   if (!profiler) return undefined;
+  // Numbers however spelled, or labels spelled as numbers print (see numericView).
+  if (!spelled(canonical) && !targetsAreNumbers(targetColumns, options, () => someNotWhole)) return undefined;
   const profile = profiler.profile();
   const choice = chooseColumns(columns, file, {
     target: args.target,
