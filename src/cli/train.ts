@@ -49,16 +49,6 @@ import { classWeightsOption, weightedAccuracy } from './train/weights.js';
 /** Every option of `train`, after parsing: the settings table's rows and the command line's own. */
 export type { TrainArgs } from './options.js';
 
-export {
-  AUTO_EPOCHS,
-  AUTO_MAX_EPOCHS,
-  AUTO_MIN_DELTA,
-  AUTO_PATIENCE,
-  AUTO_UPDATES,
-  AUTO_VALIDATION_SPLIT,
-  AUTO_WEIGHT_DECAY,
-  autoEpochs,
-} from './train/defaults.js';
 /** Files larger than this are streamed in sequential/minibatch mode even without --stream. */
 export const STREAM_BYTES = 256 * 1024 * 1024;
 

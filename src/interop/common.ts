@@ -11,7 +11,7 @@
  */
 import { ACTIVATION_NAMES, LEAKY_RELU_SLOPE } from '../activations.js';
 import { BackpropError } from '../errors.js';
-import type { ModelFile } from '../model/format.js';
+import { type ModelFile, type ModelLayer, validateModel } from '../model/format.js';
 
 export type { ModelFile, ModelLayer } from '../model/format.js';
 export { validateModel } from '../model/format.js';
@@ -38,6 +38,17 @@ export const LEAKY_SLOPE = LEAKY_RELU_SLOPE;
 export function optionalFields(model: ModelFile): Record<string, unknown> {
   const { format: _f, version: _v, inputs: _i, layers: _l, ...rest } = model;
   return rest;
+}
+
+/** A model file of these layers and the optional fields an exporter kept, checked: what every importer returns. */
+export function modelOf(layers: ModelLayer[], optional: Record<string, unknown>): ModelFile {
+  return validateModel({
+    ...optional,
+    format: 'backprop-mlp',
+    version: 1,
+    inputs: layers[0].weights.length,
+    layers,
+  });
 }
 
 /** Row-major flat copy of `weights` (fan-in x units), or of its transpose (units x fan-in). */

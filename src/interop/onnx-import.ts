@@ -14,9 +14,9 @@ import {
   LEAKY_SLOPE,
   type ModelFile,
   type ModelLayer,
+  modelOf,
   type ReadableDType,
   unflatten,
-  validateModel,
 } from './common.js';
 import {
   decodeOnnx,
@@ -351,13 +351,7 @@ export function fromOnnx(bytes: Uint8Array): ModelFile {
     );
   }
 
-  return validateModel({
-    ...optional,
-    format: 'backprop-mlp',
-    version: 1,
-    inputs: layers[0].weights.length,
-    layers,
-  });
+  return modelOf(layers, optional);
 }
 
 /** The activation an element-wise node applies, if it is one the MLP knows with our parameters. */

@@ -24,6 +24,7 @@ import {
   InteropError,
   type ModelFile,
   type ModelLayer,
+  modelOf,
   optionalFields,
   type ReadableDType,
   type TensorDType,
@@ -367,11 +368,5 @@ export function fromSafetensors(bytes: Uint8Array, layers?: string | readonly st
       throw new InteropError(`the metadata entry '${SAFETENSORS_METADATA.fields}' is not JSON`);
     }
   }
-  return validateModel({
-    ...optional,
-    format: 'backprop-mlp',
-    version: 1,
-    inputs: result[0].weights.length,
-    layers: result,
-  });
+  return modelOf(result, optional);
 }

@@ -17,6 +17,7 @@ import {
   LEAKY_SLOPE,
   type ModelFile,
   type ModelLayer,
+  modelOf,
   optionalFields,
   type ReadableDType,
   unflatten,
@@ -372,13 +373,7 @@ export function fromTfjs(
   if (!layers.length) throw new InteropError('the model has no Dense layer');
   const optional = ((json.userDefinedMetadata as Record<string, unknown> | undefined)?.backprop ??
     {}) as Record<string, unknown>;
-  return validateModel({
-    ...optional,
-    format: 'backprop-mlp',
-    version: 1,
-    inputs: layers[0].weights.length,
-    layers,
-  });
+  return modelOf(layers, optional);
 }
 
 /** The weights of a manifest, looked up by layer name and kind, each used once. */
