@@ -3,13 +3,12 @@
  * generated file of a million rows is that of a run on a tenth of it. Checks
  * memory, not time.
  */
-import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Random } from '../src/random.js';
-import { COMMAND, ROOT, tempDir } from './fixtures/cli/run.js';
+import { COMMAND, ROOT, spawnCollect, tempDir } from './fixtures/cli/run.js';
 
 let dir: string;
 let cleanup: () => Promise<void>;
@@ -39,25 +38,10 @@ function peakMemory(
   const built = COMMAND.length === 1;
   const program = built ? join(ROOT, 'dist/cli/program.js') : join(ROOT, 'src/cli/program.ts');
   const node = [...(built ? [] : ['--import', 'tsx']), join(ROOT, 'test/fixtures/cli/measure.mjs'), program];
-  return new Promise((done, fail) => {
-    const child = spawn(process.execPath, [...node, ...args], {
-      cwd: ROOT,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (b) => {
-      stdout += b;
-    });
-    child.stderr.on('data', (b) => {
-      stderr += b;
-    });
-    child.on('error', fail);
-    child.on('close', (code) => {
-      const kb = Number(/peak-rss-kb (\d+)/.exec(stderr)?.[1] ?? Number.NaN);
-      done({ code, mb: kb / 1024, stdout, stderr });
-    });
-  });
+  return spawnCollect(process.execPath, [...node, ...args]).then((r) => ({
+    ...r,
+    mb: Number(/peak-rss-kb (\d+)/.exec(r.stderr)?.[1] ?? Number.NaN) / 1024,
+  }));
 }
 
 beforeAll(async () => {

@@ -8,45 +8,21 @@
  *
  * Needs the npm registry (or a warm npm cache) for the dependencies.
  */
-import { spawn } from 'node:child_process';
 import { lstatSync, readdirSync, readFileSync } from 'node:fs';
 import { cp, mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawnCollect } from './fixtures/cli/run.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const VERSION = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version as string;
 const TIMEOUT = 600_000;
 
-interface Result {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-  seconds: number;
-}
+type Result = Awaited<ReturnType<typeof spawnCollect>>;
 
 function run(command: string, args: string[], cwd: string): Promise<Result> {
-  const started = performance.now();
-  return new Promise((done, fail) => {
-    const child = spawn(command, args, {
-      cwd,
-      env: { ...process.env, NODE_OPTIONS: '', FORCE_COLOR: '0', npm_config_update_notifier: 'false' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (b) => {
-      stdout += b;
-    });
-    child.stderr.on('data', (b) => {
-      stderr += b;
-    });
-    child.on('error', fail);
-    child.on('close', (code) =>
-      done({ code, stdout, stderr, seconds: (performance.now() - started) / 1000 }),
-    );
-  });
+  return spawnCollect(command, args, { cwd, env: { npm_config_update_notifier: 'false' } });
 }
 
 /** Bytes of the files under `dir`, symbolic links not followed. */

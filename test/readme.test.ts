@@ -17,13 +17,12 @@
  *
  * Scratch folders live under .tmp/ (ignored by git), never in the source tree.
  */
-import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { ROOT, spawnCollect } from './fixtures/cli/run.js';
 
-const ROOT = resolve(import.meta.dirname, '..');
 const SCRATCH = join(ROOT, '.tmp', `readme-${process.pid}`);
 const BLOCK_TIMEOUT = 600_000;
 
@@ -68,33 +67,8 @@ const DOCS = [
     .map((f) => `docs/${f}`),
 ];
 
-function run(
-  command: string,
-  args: string[],
-  cwd: string,
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((done, fail) => {
-    const child = spawn(command, args, {
-      cwd,
-      env: {
-        ...process.env,
-        NODE_OPTIONS: '',
-        FORCE_COLOR: '0',
-        TSX_TSCONFIG_PATH: join(ROOT, 'tsconfig.json'),
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (b) => {
-      stdout += b;
-    });
-    child.stderr.on('data', (b) => {
-      stderr += b;
-    });
-    child.on('error', fail);
-    child.on('close', (code) => done({ code, stdout, stderr }));
-  });
+function run(command: string, args: string[], cwd: string) {
+  return spawnCollect(command, args, { cwd, env: { TSX_TSCONFIG_PATH: join(ROOT, 'tsconfig.json') } });
 }
 
 function tail(text: string, lines = 25): string {
