@@ -36,17 +36,23 @@ export interface Encoded {
   rows: number;
 }
 
-/** Encodes `rows` (or those at `indices`) with `encoder`, the inputs in `dtype`. */
+/** Encodes `rows` (or those at `indices`) with `encoder`, the inputs in `dtype`, into new arrays or `into` (from their start). */
 export function encodeRows(
   encoder: RowEncoder,
   rows: readonly (readonly string[])[],
   lines: readonly number[],
   indices: ArrayLike<number> | undefined,
   dtype: DType,
+  into?: { x: Float32Array | Float64Array; d: Float64Array },
 ): Encoded {
   const n = indices ? indices.length : rows.length;
-  const x = floatArray(dtype, n * encoder.inputs);
-  const d = encoder.outputs > 0 ? new Float64Array(n * encoder.outputs) : undefined;
+  const x = into ? into.x.subarray(0, n * encoder.inputs) : floatArray(dtype, n * encoder.inputs);
+  const d =
+    encoder.outputs === 0
+      ? undefined
+      : into
+        ? into.d.subarray(0, n * encoder.outputs)
+        : new Float64Array(n * encoder.outputs);
   for (let k = 0; k < n; k++) {
     const i = indices ? indices[k] : k;
     encoder.encode(rows[i], lines[i], x, k * encoder.inputs, d, k * encoder.outputs);

@@ -7,7 +7,7 @@
  */
 
 import { NotNumeric, type NumericTable } from '../../data/csv-numeric.js';
-import { buildEncoding, chooseColumns, type Encoding, inputWidth, targetWidth } from '../../data/encoding.js';
+import { buildEncoding, chooseColumns, type Encoding } from '../../data/encoding.js';
 import { DataError } from '../../data/errors.js';
 import { numericCsvChunks } from '../../data/node/csv-stream.js';
 import {
@@ -18,24 +18,24 @@ import {
   rowsAsText,
   targetsAreNumbers,
 } from '../../data/numeric-table.js';
-import { streamPart } from '../../data/split.js';
-import { floatArray } from '../../data/tensor.js';
-import { Random } from '../../random.js';
-import type { DataChunk } from '../../train/trainer.js';
-import { runNetwork, Scorer, type Scores } from '../run-model.js';
 import type { TrainArgs } from '../train.js';
 import { type DataPlan, encodingOptions, type Prepared, SAMPLE_ROWS, taskOf } from './prepare.js';
+import { epochChunks, type Pass, type PassChunk, partOf, passScores } from './stream-pass.js';
 
-/** The chunks of a file already read once as numbers; a later pass that is not means the file changed. */
-async function* numbers(file: string, size: number): AsyncGenerator<NumericTable> {
-  for await (const part of numericCsvChunks(file, size, true)) {
-    if (part instanceof NotNumeric) {
+/** A pass over a file already read once as numbers; one that is not plain numbers now has changed. */
+async function* numberPass(file: string, size: number, encoding: Encoding): AsyncGenerator<PassChunk> {
+  for await (const table of numericCsvChunks(file, size, true)) {
+    if (table instanceof NotNumeric) {
       throw new DataError(
-        { file, line: part.line },
+        { file, line: table.line },
         'the file changed while training; expected it to stay as it was read',
       );
     }
-    yield part;
+    yield {
+      rows: table.rows,
+      // The first pass checked every label against the classes: the encoding cannot miss one.
+      encode: (indices, dtype, into) => encodeNumbers(table, encoding, dtype, { indices, into })!,
+    };
   }
 }
 
@@ -53,7 +53,7 @@ export async function prepareNumberStream(
   validationRows: number,
 ): Promise<Prepared | undefined> {
   const size = args.chunkSize;
-  const part = (i: number) => streamPart(i, args.seed, plan.validationSplit, args.testSplit);
+  const part = partOf(args, plan.validationSplit);
   let profiler: NumberProfiler | undefined;
   let columns: string[] = [];
   let targetColumns: string[] = [];
@@ -125,59 +125,17 @@ export async function prepareNumberStream(
     values: validation.subarray(0, validationCount * columns.length),
     lines: new Uint32Array(validationCount),
   };
+  const pass: Pass = () => numberPass(file, size, encoding);
   return {
     encoding,
     rows: index,
-    train: (epoch) => epochChunks(file, size, encoding, plan, args, epoch, part),
+    train: (epoch) => epochChunks(pass, encoding, plan.dtype, args, part, epoch),
     trainRows,
     testRows,
     validation: validationCount > 0 ? encodeNumbers(held, encoding, plan.dtype) : undefined,
     streamed: true,
     sample: { columns, rows: sample },
     task: taskOf(profile, choice, args),
-    finalScores: async (net, o) => {
-      const scorers = { train: new Scorer(encoding.target), test: new Scorer(encoding.target) };
-      let i = 0;
-      for await (const table of numbers(file, size)) {
-        const parts = Array.from({ length: table.rows }, () => part(i++));
-        for (const which of ['train', 'test'] as const) {
-          const indices = parts.flatMap((p, r) => (p === which ? [r] : []));
-          if (indices.length === 0) continue;
-          const enc = encodeNumbers(table, encoding, net.dtype, { indices })!;
-          const { outputs, lossSum } = runNetwork(net, enc.x, enc.d, o.loss as never);
-          scorers[which].add(outputs, enc.d!.data, net.outputs, enc.rows, lossSum);
-        }
-      }
-      const result: Record<string, Scores> = { train: scorers.train.result(o.reduction) };
-      if (testRows > 0) result.test = scorers.test.result(o.reduction);
-      return result;
-    },
+    finalScores: passScores(pass, encoding, part, testRows),
   };
-}
-
-/** One epoch's training rows: shuffled within each chunk (seeded per epoch), encoded into reused arrays. */
-async function* epochChunks(
-  file: string,
-  size: number,
-  encoding: Encoding,
-  plan: DataPlan,
-  args: TrainArgs,
-  epoch: number,
-  part: (i: number) => string,
-): AsyncGenerator<DataChunk> {
-  const random = new Random((args.seed ^ Math.imul(epoch + 1, 0x9e3779b1)) >>> 0);
-  const m0 = inputWidth(encoding);
-  const mN = targetWidth(encoding.target);
-  const into = { x: floatArray(plan.dtype, size * m0), d: new Float64Array(size * mN) };
-  const order = new Uint32Array(size);
-  let i = 0;
-  for await (const table of numbers(file, size)) {
-    let n = 0;
-    for (let r = 0; r < table.rows; r++, i++) if (part(i) === 'train') order[n++] = r;
-    const indices = order.subarray(0, n);
-    if (args.shuffle) random.shuffle(indices);
-    if (n === 0) continue;
-    const enc = encodeNumbers(table, encoding, plan.dtype, { indices, into })!;
-    yield { inputs: enc.x, targets: enc.d! };
-  }
 }

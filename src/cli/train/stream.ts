@@ -4,19 +4,16 @@
  * @module
  */
 
-import { buildEncoding, chooseColumns, rowEncoder } from '../../data/encoding.js';
+import { buildEncoding, chooseColumns, type RowEncoder, rowEncoder } from '../../data/encoding.js';
 import { DataError } from '../../data/errors.js';
 import { csvChunks } from '../../data/node/csv-stream.js';
 import { TableProfile } from '../../data/profile.js';
-import { streamPart } from '../../data/split.js';
-import { floatArray, type ShapedArray } from '../../data/tensor.js';
 import { BackpropError } from '../../errors.js';
-import { Random } from '../../random.js';
-import type { DataChunk } from '../../train/trainer.js';
-import { encodeRows, runNetwork, Scorer, type Scores } from '../run-model.js';
+import { encodeRows } from '../run-model.js';
 import type { TrainArgs } from '../train.js';
 import { type DataPlan, encodingOptions, type Prepared, SAMPLE_ROWS, taskOf } from './prepare.js';
 import { prepareNumberStream } from './stream-numbers.js';
+import { epochChunks, type Pass, type PassChunk, partOf, passScores } from './stream-pass.js';
 
 /** Validation rows kept in memory when streaming. */
 export const STREAM_VALIDATION_ROWS = 10_000;
@@ -43,7 +40,7 @@ async function prepareTextStream(file: string, args: TrainArgs, plan: DataPlan):
   let profile: TableProfile | undefined;
   let header: string[] = [];
   let index = 0;
-  const validationFraction = plan.validationSplit;
+  const part = partOf(args, plan.validationSplit);
   const validationRaw: { rows: string[][]; lines: number[] } = { rows: [], lines: [] };
   const sample: string[][] = [];
   let trainRows = 0;
@@ -56,14 +53,14 @@ async function prepareTextStream(file: string, args: TrainArgs, plan: DataPlan):
     }
     for (let r = 0; r < chunk.rows.length; r++, index++) {
       profile.add(chunk.rows[r], chunk.lines[r]);
-      const part = streamPart(index, args.seed, validationFraction, args.testSplit);
-      if (part === 'validation' && validationRaw.rows.length < STREAM_VALIDATION_ROWS) {
+      const p = part(index);
+      if (p === 'validation' && validationRaw.rows.length < STREAM_VALIDATION_ROWS) {
         validationRaw.rows.push(chunk.rows[r]);
         validationRaw.lines.push(chunk.lines[r]);
-      } else if (part === 'train') {
+      } else if (p === 'train') {
         trainRows++;
         if (args.report && sample.length < SAMPLE_ROWS) sample.push(chunk.rows[r]);
-      } else if (part === 'test') testRows++;
+      } else if (p === 'test') testRows++;
     }
   }
   if (!profile) throw new DataError({ file }, 'the file is empty; expected a header line of column names');
@@ -79,63 +76,27 @@ async function prepareTextStream(file: string, args: TrainArgs, plan: DataPlan):
     validationRaw.rows.length > 0
       ? encodeRows(encoder, validationRaw.rows, validationRaw.lines, undefined, plan.dtype)
       : undefined;
-  const m0 = encoder.inputs;
-  const mN = encoder.outputs;
-  const size = args.chunkSize;
-  const stream = (epoch: number) => {
-    const random = new Random((args.seed ^ Math.imul(epoch + 1, 0x9e3779b1)) >>> 0);
-    return (async function* (): AsyncGenerator<DataChunk> {
-      const x = floatArray(plan.dtype, size * m0);
-      const d = new Float64Array(size * mN);
-      const order = new Uint32Array(size);
-      let i = 0;
-      for await (const chunk of csvChunks(file, size)) {
-        let n = 0;
-        for (let r = 0; r < chunk.rows.length; r++, i++) {
-          if (streamPart(i, args.seed, validationFraction, args.testSplit) !== 'train') continue;
-          order[n++] = r;
-        }
-        // Rows are shuffled within a chunk (seeded per epoch); the file's order between chunks stays.
-        const idx = order.subarray(0, n);
-        if (args.shuffle) random.shuffle(idx);
-        for (let k = 0; k < n; k++) {
-          encoder.encode(chunk.rows[idx[k]], chunk.lines[idx[k]], x, k * m0, d, k * mN);
-        }
-        if (n > 0) {
-          yield {
-            inputs: { data: x.subarray(0, n * m0), shape: [n, m0] } as ShapedArray,
-            targets: { data: d.subarray(0, n * mN), shape: [n, mN] } as ShapedArray,
-          };
-        }
-      }
-    })();
-  };
+  const pass: Pass = () => textPass(file, args.chunkSize, encoder);
   return {
     encoding,
     rows: index,
-    train: stream,
+    train: (epoch) => epochChunks(pass, encoding, plan.dtype, args, part, epoch),
     trainRows,
     testRows,
     validation,
     streamed: true,
     sample: { columns: header, rows: sample },
     task: taskOf(profile, choice, args),
-    finalScores: async (net, o) => {
-      const scorers = { train: new Scorer(encoding.target), test: new Scorer(encoding.target) };
-      let i = 0;
-      for await (const chunk of csvChunks(file, size)) {
-        const parts = chunk.rows.map(() => streamPart(i++, args.seed, validationFraction, args.testSplit));
-        for (const part of ['train', 'test'] as const) {
-          const idx = parts.flatMap((p, r) => (p === part ? [r] : []));
-          if (idx.length === 0) continue;
-          const enc = encodeRows(encoder, chunk.rows, chunk.lines, idx, net.dtype);
-          const { outputs, lossSum } = runNetwork(net, enc.x, enc.d, o.loss as never);
-          scorers[part].add(outputs, enc.d!.data, net.outputs, enc.rows, lossSum);
-        }
-      }
-      const result: Record<string, Scores> = { train: scorers.train.result(o.reduction) };
-      if (testRows > 0) result.test = scorers.test.result(o.reduction);
-      return result;
-    },
+    finalScores: passScores(pass, encoding, part, testRows),
   };
+}
+
+/** A pass over the file as rows of text, each chunk encoded by the row encoder. */
+async function* textPass(file: string, size: number, encoder: RowEncoder): AsyncGenerator<PassChunk> {
+  for await (const chunk of csvChunks(file, size)) {
+    yield {
+      rows: chunk.rows.length,
+      encode: (indices, dtype, into) => encodeRows(encoder, chunk.rows, chunk.lines, indices, dtype, into),
+    };
+  }
 }
