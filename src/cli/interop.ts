@@ -7,9 +7,11 @@
  *
  * @module
  */
+
 import { mkdir, readFile } from 'node:fs/promises';
 import { basename, dirname, extname, join } from 'node:path';
 import { type Command, Option } from 'commander';
+import { DEFAULT_DTYPE } from '../backend/backend.js';
 import { BackpropError } from '../errors.js';
 import type { TfjsModelJson } from '../interop/tfjs.js';
 import { type ModelFile, validateModel } from '../model/format.js';
@@ -113,7 +115,7 @@ async function exportCommand(modelPath: string, opts: ExportOptions, dtypeGiven:
   const json = await readJsonFile(modelPath);
   const model: ModelFile = await convert(modelPath, () => validateModel(json));
   // The model file's own dtype unless --dtype is given.
-  const dtype = opts.dtype ?? model.dtype ?? 'float32';
+  const dtype = opts.dtype ?? model.dtype ?? DEFAULT_DTYPE;
   const written: string[] = [];
   let python: string | undefined;
   if (opts.to === 'pytorch') {

@@ -12,6 +12,7 @@
  *
  * @module
  */
+import { DEFAULT_DTYPE } from '../backend/backend.js';
 import { BackpropError } from '../errors.js';
 import { Network } from '../network.js';
 import { checkOptimizerSettings, type OptimizerSettings } from '../optimizers.js';
@@ -117,7 +118,7 @@ export function pytorchSettings(model: ModelFile, options: PytorchExportOptions 
       throw new InteropError(`training record: ${key}: expected a fraction in [0, 1), got ${String(f)}`);
     return f;
   };
-  const dtype = options.dtype ?? given(record.dtype) ?? given(model.dtype) ?? 'float32';
+  const dtype = options.dtype ?? given(record.dtype) ?? given(model.dtype) ?? DEFAULT_DTYPE;
   if (dtype !== 'float32' && dtype !== 'float64')
     throw new InteropError(`dtype: expected float32 or float64, got ${String(dtype)}`);
   return {
