@@ -20,7 +20,8 @@
  *
  * A product is split only when the time the other threads could save exceeds a
  * hand-off (see {@link GemmPool.worthSplitting}): MNIST 784-128-10 in batches of
- * 64 splits; digits 64-64-10 in batches of 32 does not.
+ * 64 splits; digits 64-64-10 in batches of 32 does not. Whether a product
+ * only just worth it pays in the step around it is timed (see split-tuner.ts).
  *
  * Workers start without blocking the caller: until one has instantiated the
  * kernels (a few tens of milliseconds) products run on the calling thread
@@ -32,6 +33,7 @@
  * @module
  */
 import type { KernelExports, WorkerPool } from './backend.js';
+import { SplitTuner } from './split-tuner.js';
 
 // The control block, in int32 words. CLAIM (written with compare-and-swap by
 // every thread; -1 stops the workers) packs the job's sequence number (11 bits),
@@ -83,6 +85,14 @@ const LONG_WAIT = 100e-6;
 /** Seconds splitting pauses after a long wait, at first and at most (doubled at each, halved at each split without). */
 const FIRST_PAUSE = 0.01;
 const LAST_PAUSE = 1;
+
+/**
+ * Seconds on one thread below which a product's split is in doubt: it may pay
+ * alone and still lose in the step around it (the cores then trade the data
+ * the rest of the step touches), so the tuner times steps both ways. Above
+ * this the split's gain dwarfs such costs.
+ */
+const IN_DOUBT = 2e-3;
 
 /** The worker's whole program, as source so that no bundler needs to find a file. */
 const WORKER_SOURCE = `
@@ -191,6 +201,8 @@ export class GemmPool implements WorkerPool {
   /** Seconds splitting pauses after the next long wait, and when it may resume. */
   #pause = FIRST_PAUSE;
   #resumeAt = 0;
+  /** Decides, by timing whole steps, for the products in doubt (see {@link IN_DOUBT}). */
+  readonly #tuner = new SplitTuner();
 
   private constructor(
     readonly threads: number,
@@ -301,12 +313,16 @@ export class GemmPool implements WorkerPool {
       : colBlocks < want && rowBlocks > colBlocks;
     const blocks = byRows ? rowBlocks : colBlocks;
     const chunks = Math.min(want, blocks, MAX_CHUNKS);
-    if (
-      chunks < 2 ||
-      !this.#anyReady() ||
-      !this.worthSplitting(macs, Math.min(chunks, this.threads)) ||
-      (!this.#pinned && now() < this.#resumeAt)
-    ) {
+    let split =
+      chunks >= 2 &&
+      this.#anyReady() &&
+      this.worthSplitting(macs, Math.min(chunks, this.threads)) &&
+      (this.#pinned || now() >= this.#resumeAt);
+    if (split && !this.#pinned && macs * this.secondsPerMac < IN_DOUBT) {
+      this.#tuner.see(c, m, n, k, now());
+      split = this.#tuner.split;
+    }
+    if (!split) {
       const t0 = now();
       this.kernels.gemm(transA, transB, m, n, k, alpha, a, b, beta, c, 0, m, 0, n, scratch);
       const seconds = now() - t0;
