@@ -809,6 +809,34 @@ function rmspropLoop(w: usize, g: usize, s: usize, n: i32, params: usize, decay:
   }
 }
 
+/**
+ * One optimizer's update of rows [r0, r1) of a matrix of `cols` columns, as a
+ * thread that owns those rows runs it (see the pool). With r0 * cols a multiple
+ * of four (the caller's rule: rows in fours) every element takes the same loop,
+ * vector or scalar tail, as in the update of the whole matrix at once, so the
+ * bits are the same. code: 0 sgd, 1 momentum, 2 Nesterov momentum, 3 Adam,
+ * 4 RMSProp; b1, b2 the optimizer's state matrices.
+ */
+export function updateRows(
+  code: i32,
+  w: usize,
+  g: usize,
+  b1: usize,
+  b2: usize,
+  cols: i32,
+  r0: i32,
+  r1: i32,
+  params: usize,
+): void {
+  const o = (<usize>r0 * <usize>cols) << 2;
+  const n = (r1 - r0) * cols;
+  if (code == 0) sgd(w + o, g + o, n, params);
+  else if (code == 1) momentum(w + o, g + o, b1 + o, n, false, params);
+  else if (code == 2) momentum(w + o, g + o, b1 + o, n, true, params);
+  else if (code == 3) adam(w + o, g + o, b1 + o, b2 + o, n, params);
+  else rmsprop(w + o, g + o, b1 + o, n, params);
+}
+
 // ---------------------------------------------------------------------------
 // Minibatches
 

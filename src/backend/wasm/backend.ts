@@ -95,6 +95,18 @@ export interface KernelExports {
   adam(w: number, g: number, m: number, s: number, n: number, params: number): void;
   /** params: eta, lambda, rho, eps. */
   rmsprop(w: number, g: number, s: number, n: number, params: number): void;
+  /** One of the updates above on rows [r0, r1) of a matrix of `cols` columns (code: see the kernel). */
+  updateRows(
+    code: number,
+    w: number,
+    g: number,
+    b1: number,
+    b2: number,
+    cols: number,
+    r0: number,
+    r1: number,
+    params: number,
+  ): void;
 }
 
 /** Splits large products over worker threads; see pool.ts. */
@@ -112,6 +124,17 @@ export interface WorkerPool {
     beta: number,
     c: number,
     scratch: number,
+  ): boolean;
+  /** An optimizer's update (code: see the kernel's updateRows), split when that pays; returns whether it was. */
+  update(
+    code: number,
+    rows: number,
+    cols: number,
+    w: number,
+    g: number,
+    b1: number,
+    b2: number,
+    params: number,
   ): boolean;
   /** Stops the workers. */
   terminate(): void;
@@ -161,6 +184,12 @@ export class WasmMatrix implements Matrix {
 // kernels run on the same memory through the matrices' views instead, so tiny
 // networks (XOR, iris) pay for neither the call nor the generality.
 const SMALL_PRODUCT = 48;
+// The optimizers' codes of the kernel's updateRows.
+const SGD = 0;
+const MOMENTUM = 1;
+const NESTEROV = 2;
+const ADAM = 3;
+const RMSPROP = 4;
 const SMALL_ELEMENTS = 32;
 
 // The checks that run on every call keep their error messages out of line:
@@ -542,7 +571,9 @@ export class WasmBackend implements Backend {
       return;
     }
     sameShape(w, g, 'sgd');
-    this.kernels.sgd(this.#ptr(w), this.#ptr(g), w.rows * w.cols, this.#params);
+    const [pw, pg] = [this.#ptr(w), this.#ptr(g)];
+    if (this.pool?.update(SGD, w.rows, w.cols, pw, pg, 0, 0, this.#params)) return;
+    this.kernels.sgd(pw, pg, w.rows * w.cols, this.#params);
   }
 
   momentum(
@@ -568,7 +599,10 @@ export class WasmBackend implements Backend {
     }
     sameShape(w, g, 'momentum');
     sameShape(w, b, 'momentum');
-    this.kernels.momentum(this.#ptr(w), this.#ptr(g), this.#ptr(b), w.rows * w.cols, nesterov, this.#params);
+    const [pw, pg, pb] = [this.#ptr(w), this.#ptr(g), this.#ptr(b)];
+    const code = nesterov ? NESTEROV : MOMENTUM;
+    if (this.pool?.update(code, w.rows, w.cols, pw, pg, pb, 0, this.#params)) return;
+    this.kernels.momentum(pw, pg, pb, w.rows * w.cols, nesterov, this.#params);
   }
 
   adam(
@@ -608,7 +642,9 @@ export class WasmBackend implements Backend {
     const beta2 = param[3];
     param[0] = eta / (1 - beta1 ** t);
     param[5] = Math.sqrt(1 - beta2 ** t);
-    this.kernels.adam(this.#ptr(w), this.#ptr(g), this.#ptr(m), this.#ptr(s), w.rows * w.cols, this.#params);
+    const [pw, pg, pm, ps] = [this.#ptr(w), this.#ptr(g), this.#ptr(m), this.#ptr(s)];
+    if (this.pool?.update(ADAM, w.rows, w.cols, pw, pg, pm, ps, this.#params)) return;
+    this.kernels.adam(pw, pg, pm, ps, w.rows * w.cols, this.#params);
   }
 
   rmsprop(w: Matrix, g: Matrix, s: Matrix, eta: number, rho: number, eps: number, lambda: number): void {
@@ -627,6 +663,8 @@ export class WasmBackend implements Backend {
     }
     sameShape(w, g, 'rmsprop');
     sameShape(w, s, 'rmsprop');
-    this.kernels.rmsprop(this.#ptr(w), this.#ptr(g), this.#ptr(s), w.rows * w.cols, this.#params);
+    const [pw, pg, ps] = [this.#ptr(w), this.#ptr(g), this.#ptr(s)];
+    if (this.pool?.update(RMSPROP, w.rows, w.cols, pw, pg, ps, 0, this.#params)) return;
+    this.kernels.rmsprop(pw, pg, ps, w.rows * w.cols, this.#params);
   }
 }

@@ -45,6 +45,11 @@ const CLAIM = 0;
 const DONE = 16;
 const ARGS = 32;
 const READY = 48;
+// ARGS + KIND: the job, a product (GEMM) or an optimizer's update (UPDATE: ARGS holds
+// the optimizer's code, rows, cols, w, g, the two state matrices and the params).
+const KIND = 12;
+const GEMM = 0;
+const UPDATE = 1;
 const CHUNK_BITS = 10;
 const CHUNK_MASK = (1 << CHUNK_BITS) - 1;
 const SEQUENCE_MASK = 0x7ff;
@@ -69,6 +74,9 @@ const CHUNKS_PER_THREAD = 4;
 
 /** Multiply-adds below which a chunk costs more in its own overhead than it balances (about 10 us). */
 const MIN_CHUNK_MACS = 200_000;
+
+/** Elements below which an optimizer's update stays on the calling thread. */
+const MIN_UPDATE = 16_384;
 
 /** Loop turns a worker polls for its next job before it sleeps (about half a millisecond). */
 const SPIN = 100_000;
@@ -98,7 +106,7 @@ const IN_DOUBT = 2e-3;
 const WORKER_SOURCE = `
 'use strict';
 const start = ({ module, memory, ctrl, slot, scratch }) => {
-  const { gemm } = new WebAssembly.Instance(module, { env: { memory } }).exports;
+  const { gemm, updateRows } = new WebAssembly.Instance(module, { env: { memory } }).exports;
   const i32 = new Int32Array(memory.buffer, ctrl, ${READY} + slot + 1);
   const f32 = new Float32Array(memory.buffer, ctrl, ${READY});
   Atomics.store(i32, ${READY} + slot, 1);
@@ -115,9 +123,13 @@ const start = ({ module, memory, ctrl, slot, scratch }) => {
         const n = i32[${ARGS + 3}];
         const lo = next * i32[${ARGS + 9}];
         const hi = Math.min(lo + i32[${ARGS + 9}], byRows ? m : n);
-        gemm(i32[${ARGS}] === 1, i32[${ARGS + 1}] === 1, m, n, i32[${ARGS + 4}], f32[${ARGS + 10}],
-          i32[${ARGS + 5}], i32[${ARGS + 6}], f32[${ARGS + 11}], i32[${ARGS + 7}],
-          byRows ? lo : 0, byRows ? hi : m, byRows ? 0 : lo, byRows ? n : hi, scratch);
+        if (i32[${ARGS + KIND}] === ${UPDATE})
+          updateRows(i32[${ARGS}], i32[${ARGS + 5}], i32[${ARGS + 6}], i32[${ARGS + 7}], i32[${ARGS + 4}],
+            n, lo, hi, i32[${ARGS + 13}]);
+        else
+          gemm(i32[${ARGS}] === 1, i32[${ARGS + 1}] === 1, m, n, i32[${ARGS + 4}], f32[${ARGS + 10}],
+            i32[${ARGS + 5}], i32[${ARGS + 6}], f32[${ARGS + 11}], i32[${ARGS + 7}],
+            byRows ? lo : 0, byRows ? hi : m, byRows ? 0 : lo, byRows ? n : hi, scratch);
         Atomics.add(i32, ${DONE}, 1);
         Atomics.notify(i32, ${DONE});
       }
@@ -301,16 +313,24 @@ export class GemmPool implements WorkerPool {
     scratch: number,
   ): boolean {
     const macs = m * n * k;
-    // Cut where no chunk packs again what another packs: the kernel packs panels
-    // of B for every block of rows, and a transposed A for every block of
-    // columns. So columns (in eights) unless A is transposed, then rows (in
-    // fours); the other way when that dimension has too few blocks.
     const rowBlocks = Math.ceil(m / 4);
     const colBlocks = Math.ceil(n / 8);
-    const want = Math.min(CHUNKS_PER_THREAD * this.threads, Math.max(2, Math.floor(macs / MIN_CHUNK_MACS)));
-    const byRows = transA
-      ? rowBlocks >= want || rowBlocks >= colBlocks
-      : colBlocks < want && rowBlocks > colBlocks;
+    const inDoubt = !this.#pinned && macs * this.secondsPerMac < IN_DOUBT;
+    // A weight gradient in doubt (A^T B, C rows for the layer's inputs) is cut into
+    // one chunk of rows per thread, as the update of those weights is (see update):
+    // each thread then keeps its rows of the gradient and of the optimizer's state in
+    // its own cache, and no cache line holds both threads' rows but one.
+    const owned = inDoubt && transA && rowBlocks >= this.threads;
+    // Otherwise cut where no chunk packs again what another packs: the kernel packs
+    // panels of B for every block of rows, and a transposed A for every block of
+    // columns. So columns (in eights) unless A is transposed, then rows (in
+    // fours); the other way when that dimension has too few blocks.
+    const want = owned
+      ? this.threads
+      : Math.min(CHUNKS_PER_THREAD * this.threads, Math.max(2, Math.floor(macs / MIN_CHUNK_MACS)));
+    const byRows =
+      owned ||
+      (transA ? rowBlocks >= want || rowBlocks >= colBlocks : colBlocks < want && rowBlocks > colBlocks);
     const blocks = byRows ? rowBlocks : colBlocks;
     const chunks = Math.min(want, blocks, MAX_CHUNKS);
     let split =
@@ -318,7 +338,7 @@ export class GemmPool implements WorkerPool {
       this.#anyReady() &&
       this.worthSplitting(macs, Math.min(chunks, this.threads)) &&
       (this.#pinned || now() >= this.#resumeAt);
-    if (split && !this.#pinned && macs * this.secondsPerMac < IN_DOUBT) {
+    if (split && inDoubt) {
       this.#tuner.see(c, m, n, k, now());
       split = this.#tuner.split;
     }
@@ -336,7 +356,6 @@ export class GemmPool implements WorkerPool {
     // Chunks of whole register blocks, as even as that allows.
     const grain = byRows ? 4 : 8;
     const size = Math.ceil(blocks / chunks) * grain;
-    const total = Math.ceil((byRows ? m : n) / size);
     const i32 = this.#i32;
     const f32 = this.#f32;
     i32[ARGS] = transA ? 1 : 0;
@@ -351,22 +370,74 @@ export class GemmPool implements WorkerPool {
     i32[ARGS + 9] = size;
     f32[ARGS + 10] = alpha;
     f32[ARGS + 11] = beta;
+    i32[ARGS + KIND] = GEMM;
+    this.#share(Math.ceil((byRows ? m : n) / size), scratch);
+    return true;
+  }
+
+  /**
+   * An optimizer's update of a rows x cols matrix `w` (gradient `g`, state
+   * matrices `b1`, `b2`; `code` and `params` as the kernel's updateRows takes
+   * them), cut into one chunk of rows per thread as the weight gradients in
+   * doubt are, when those split now; returns whether it was. Rows go in fours,
+   * so every element takes the kernel's loop it takes in a whole update.
+   */
+  update(
+    code: number,
+    rows: number,
+    cols: number,
+    w: number,
+    g: number,
+    b1: number,
+    b2: number,
+    params: number,
+  ): boolean {
+    const rowBlocks = Math.ceil(rows / 4);
+    if (rowBlocks < this.threads || rows * cols < MIN_UPDATE || !this.#anyReady()) {
+      return false;
+    }
+    if (
+      this.#pinned
+        ? !this.worthSplitting(rows * cols, this.threads)
+        : !this.#tuner.split || now() < this.#resumeAt
+    ) {
+      return false;
+    }
+    const size = Math.ceil(rowBlocks / this.threads) * 4;
+    const i32 = this.#i32;
+    i32[ARGS] = code;
+    i32[ARGS + 2] = rows;
+    i32[ARGS + 3] = cols;
+    i32[ARGS + 4] = b2;
+    i32[ARGS + 5] = w;
+    i32[ARGS + 6] = g;
+    i32[ARGS + 7] = b1;
+    i32[ARGS + 8] = 1;
+    i32[ARGS + 9] = size;
+    i32[ARGS + 13] = params;
+    i32[ARGS + KIND] = UPDATE;
+    this.#share(Math.ceil(rows / size), 0);
+    return true;
+  }
+
+  /**
+   * Posts the job in ARGS as `total` chunks, claims chunks on the calling
+   * thread like any worker until none is left, and waits for the workers' last.
+   */
+  #share(total: number, scratch: number): void {
+    const i32 = this.#i32;
     Atomics.store(i32, DONE, 0);
     this.#sequence = (this.#sequence + 1) & SEQUENCE_MASK;
     let claim = (this.#sequence << (2 * CHUNK_BITS)) | (total << CHUNK_BITS);
     const posted = now();
     Atomics.store(i32, CLAIM, claim);
     Atomics.notify(i32, CLAIM);
-    // The calling thread claims chunks like any worker, until none is left.
     let mine = 0;
     for (;;) {
       const next = claim & CHUNK_MASK;
       if (next >= total) break;
       if (Atomics.compareExchange(i32, CLAIM, claim, claim + 1) === claim) {
-        const lo = next * size;
-        const hi = Math.min(lo + size, byRows ? m : n);
-        if (byRows) this.kernels.gemm(transA, transB, m, n, k, alpha, a, b, beta, c, lo, hi, 0, n, scratch);
-        else this.kernels.gemm(transA, transB, m, n, k, alpha, a, b, beta, c, 0, m, lo, hi, scratch);
+        this.#chunk(next, scratch);
         mine++;
       }
       claim = Atomics.load(i32, CLAIM);
@@ -375,7 +446,27 @@ export class GemmPool implements WorkerPool {
     const waiting = now();
     waitFor(i32, DONE, total - mine);
     if (!this.#pinned) this.#judge(now() - waiting, waiting - posted);
-    return true;
+  }
+
+  /** Runs chunk `next` of the job in ARGS, as the worker's program does. */
+  #chunk(next: number, scratch: number): void {
+    const i32 = this.#i32;
+    const f32 = this.#f32;
+    const byRows = i32[ARGS + 8] === 1;
+    const m = i32[ARGS + 2];
+    const n = i32[ARGS + 3];
+    const lo = next * i32[ARGS + 9];
+    const hi = Math.min(lo + i32[ARGS + 9], byRows ? m : n);
+    const [a, b, c] = [i32[ARGS + 5], i32[ARGS + 6], i32[ARGS + 7]];
+    if (i32[ARGS + KIND] === UPDATE) {
+      this.kernels.updateRows(i32[ARGS], a, b, c, i32[ARGS + 4], n, lo, hi, i32[ARGS + 13]);
+      return;
+    }
+    const transA = i32[ARGS] === 1;
+    const transB = i32[ARGS + 1] === 1;
+    const [k, alpha, beta] = [i32[ARGS + 4], f32[ARGS + 10], f32[ARGS + 11]];
+    if (byRows) this.kernels.gemm(transA, transB, m, n, k, alpha, a, b, beta, c, lo, hi, 0, n, scratch);
+    else this.kernels.gemm(transA, transB, m, n, k, alpha, a, b, beta, c, 0, m, lo, hi, scratch);
   }
 
   /** After a split: a long wait for the workers pauses splitting, for longer each time; a short one shortens the next pause. */
