@@ -13,7 +13,6 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
-import { build } from 'esbuild';
 import { parseCsv } from '../src/data/csv.js';
 import { parseNumericCsv } from '../src/data/csv-numeric.js';
 import { numericCsvChunks } from '../src/data/node/csv-stream.js';
@@ -43,22 +42,20 @@ function timed(command: string, args: string[]): Run {
   return { seconds, peakRssMiB: rss ? Number(rss[1]) / 1024 : undefined, stdout: r.stdout ?? '', error };
 }
 
-/** The command line as one file, as `npm install` would give it: no TypeScript compiler at start-up. */
-async function bundleCli(): Promise<string> {
-  const out = join(tmp, 'cli.mjs');
-  await build({
-    entryPoints: [join(root, 'src/cli/main.ts')],
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    outfile: out,
-    logLevel: 'error',
-    banner: {
-      js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);",
-    },
-  });
-  return out;
+/**
+ * The command line as the package ships it: the sources compiled by the
+ * package's own build (tsc) into a directory of their own, run by Node with no
+ * TypeScript compiler at start-up. Modules load as the command needs them.
+ */
+function buildCli(): string {
+  const out = join(tmp, 'dist');
+  rmSync(out, { recursive: true, force: true });
+  execFileSync(
+    process.execPath,
+    [join(root, 'node_modules/typescript/bin/tsc'), '-p', join(root, 'tsconfig.build.json'), '--outDir', out],
+    { stdio: 'inherit' },
+  );
+  return join(out, 'cli/main.js');
 }
 
 export interface EndToEnd {
@@ -109,7 +106,7 @@ export async function endToEnd(): Promise<EndToEnd> {
   );
 
   // The command line, start to exit.
-  const cli = await bundleCli();
+  const cli = buildCli();
   const model = join(tmp, 'e2e-model.json');
   rmSync(model, { force: true });
   const train = timed(process.execPath, [

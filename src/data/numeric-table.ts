@@ -32,7 +32,8 @@ export class NumberProfiler {
   readonly #small: Int32Array;
   readonly #other: Map<number, number>[];
   readonly #order: number[][];
-  readonly #open: Uint8Array;
+  /** The columns still counting distinct values (at most MAX_CATEGORIES seen), first #openCount of them. */
+  readonly #open: Int32Array;
   #openCount: number;
   readonly #mean: Float64Array;
   readonly #m2: Float64Array;
@@ -45,7 +46,7 @@ export class NumberProfiler {
     this.#small = new Int32Array(cols * (2 * SMALL + 1));
     this.#other = Array.from({ length: cols }, () => new Map<number, number>());
     this.#order = Array.from({ length: cols }, (): number[] => []);
-    this.#open = new Uint8Array(cols).fill(1);
+    this.#open = Int32Array.from({ length: cols }, (_, j) => j);
     this.#openCount = cols;
     this.#mean = new Float64Array(cols);
     this.#m2 = new Float64Array(cols);
@@ -75,11 +76,11 @@ export class NumberProfiler {
         if (x < min[j]) min[j] = x;
         if (x > max[j]) max[j] = x;
       }
-      if (openCount === 0) continue;
       // Distinct values counted by number, in the order first seen, named as their text at
       // the end: whole numbers near zero (pixels, labels) in an array, others in a map.
-      for (let j = 0; j < cols; j++) {
-        if (open[j] === 0) continue;
+      // Only the columns still open are visited: most close within a few rows.
+      for (let o = 0; o < openCount; o++) {
+        const j = open[o];
         const x = values[row + j];
         if (x === (x | 0) && x >= -SMALL && x <= SMALL) {
           if (small[(x + SMALL) * cols + j]++ === 0) order[j].push(x);
@@ -89,8 +90,8 @@ export class NumberProfiler {
           other[j].set(x, (c ?? 0) + 1);
         }
         if (order[j].length > MAX_CATEGORIES) {
-          open[j] = 0;
-          openCount--;
+          // Closed: the last open column takes its place, and is visited next.
+          open[o--] = open[--openCount];
         }
       }
     }
@@ -113,17 +114,18 @@ export class NumberProfiler {
       p.m2 = this.#m2[j];
       p.min = this.#min[j];
       p.max = this.#max[j];
-      p.values = !this.#open[j]
-        ? undefined
-        : new Map(
-            this.#order[j].map(
-              (x) =>
-                [
-                  String(x),
-                  isSmall(x) ? this.#small[(x + SMALL) * cols + j] : this.#other[j].get(x)!,
-                ] as const,
-            ),
-          );
+      p.values =
+        this.#order[j].length > MAX_CATEGORIES
+          ? undefined
+          : new Map(
+              this.#order[j].map(
+                (x) =>
+                  [
+                    String(x),
+                    isSmall(x) ? this.#small[(x + SMALL) * cols + j] : this.#other[j].get(x)!,
+                  ] as const,
+              ),
+            );
     }
     return profile;
   }
