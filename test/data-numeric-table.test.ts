@@ -118,4 +118,45 @@ describe('a numeric table read from its numbers', () => {
     const index = new Map(['0', '1', '2', '3', '4', '5', '6'].map((k, i) => [k, i] as const));
     expect(Array.from(groupsOf(numbers, 0, index).subarray(0, 8))).toEqual([0, 1, 2, 3, 4, 5, 6, 0]);
   });
+
+  it('encodes in place, over the table, to the same bits, only where that is safe', () => {
+    // The target in the middle: the inputs around it move down the row, and rows move up.
+    const options = {
+      file: 'n.csv',
+      inputColumns: ['label', 'x', 'z'],
+      targetColumns: ['y'],
+      scaling: 'standard' as const,
+      task: 'numbers' as const,
+      scaleTargets: true,
+    };
+    const fresh = () => parseNumericCsv(text, 'n.csv') as NumericTable;
+    const encoding = buildEncoding(profileNumbers(numbers), profileNumbers(numbers), options);
+    const ascending = Uint32Array.from({ length: 300 }, (_, i) => i + Math.floor(i / 3));
+    for (const indices of [undefined, ascending]) {
+      const expected = encodeNumbers(numbers, encoding, 'float64', { indices })!;
+      const table = fresh();
+      const inPlace = encodeNumbers(table, encoding, 'float64', { indices, inPlace: true })!;
+      expect(inPlace.x.data.buffer).toBe(table.values.buffer);
+      expect(inPlace.x.data).toEqual(expected.x.data);
+      expect(inPlace.d!.data).toEqual(expected.d!.data);
+    }
+    // Out of order rows, inputs in another order than the table's, or another dtype: a fresh array.
+    const shuffled = new Random(3).shuffle(Uint32Array.from({ length: 400 }, (_, i) => i));
+    const reordered = buildEncoding(profileNumbers(numbers), profileNumbers(numbers), {
+      ...options,
+      inputColumns: ['z', 'label', 'x'],
+    });
+    for (const [enc, dtype, indices] of [
+      [encoding, 'float64', shuffled],
+      [reordered, 'float64', undefined],
+      [encoding, 'float32', undefined],
+    ] as const) {
+      const table = fresh();
+      const before = Float64Array.from(table.values);
+      const out = encodeNumbers(table, enc, dtype, { indices, inPlace: true })!;
+      expect(out.x.data.buffer).not.toBe(table.values.buffer);
+      expect(out.x.data).toEqual(encodeNumbers(numbers, enc, dtype, { indices })!.x.data);
+      expect(Float64Array.from(table.values)).toEqual(before);
+    }
+  });
 });

@@ -223,6 +223,28 @@ export interface EncodeOptions {
   targets?: boolean;
   /** Arrays to write into (from their start, for as many rows as are encoded), else new ones. */
   into?: { x: Float32Array | Float64Array; d: Float64Array };
+  /**
+   * Write the inputs over the table's own values where that is safe (values
+   * already in `dtype`, rows in increasing order, input columns in the table's
+   * order): the table is spent then, so encode it last. Saves a copy of the
+   * data's size, which is most of the time a fresh array costs.
+   */
+  inPlace?: boolean;
+}
+
+/** Whether the inputs of rows `indices` can be written over the table's values (see EncodeOptions.inPlace). */
+function canEncodeInPlace(
+  table: NumericTable,
+  dtype: DType,
+  indices: ArrayLike<number> | undefined,
+  inputCols: number[],
+): boolean {
+  if (!(table.values instanceof (dtype === 'float32' ? Float32Array : Float64Array))) return false;
+  // Row k's inputs land at k * m0 + i, read from row indices[k] >= k at column inputCols[i] >= i:
+  // every write is at or before what it reads, and before all that is still to be read.
+  for (let i = 1; i < inputCols.length; i++) if (inputCols[i] <= inputCols[i - 1]) return false;
+  if (indices) for (let k = 1; k < indices.length; k++) if (indices[k] <= indices[k - 1]) return false;
+  return true;
 }
 
 /**
@@ -238,7 +260,7 @@ export function encodeNumbers(
   table: NumericTable,
   encoding: Encoding,
   dtype: DType,
-  { indices, targets = true, into }: EncodeOptions = {},
+  { indices, targets = true, into, inPlace = false }: EncodeOptions = {},
 ):
   | {
       x: { data: Float32Array | Float64Array; shape: [number, number] };
@@ -253,23 +275,41 @@ export function encodeNumbers(
   const offsets = encoding.inputs.map((c) => (c.kind === 'number' ? c.offset : 0));
   const scales = encoding.inputs.map((c) => (c.kind === 'number' ? c.scale : 1));
   const m0 = inputCols.length;
-  const x = into ? into.x.subarray(0, n * m0) : floatArray(dtype, n * m0);
+  // The targets first: encoding the inputs in place overwrites what they are read from.
+  const d = targets ? encodeTargets(table, encoding, indices, n, into?.d) : undefined;
+  if (d === null) return undefined;
+  const x = into
+    ? into.x.subarray(0, n * m0)
+    : inPlace && canEncodeInPlace(table, dtype, indices, inputCols)
+      ? values.subarray(0, n * m0)
+      : floatArray(dtype, n * m0);
   for (let k = 0; k < n; k++) {
     const row = (indices ? indices[k] : k) * cols;
     const at = k * m0;
     for (let i = 0; i < m0; i++) x[at + i] = (values[row + inputCols[i]] - offsets[i]) / scales[i];
   }
-  const shapedX = { data: x, shape: [n, m0] as [number, number] };
-  if (!targets) return { x: shapedX, rows: n };
+  return { x: { data: x, shape: [n, m0] }, d, rows: n };
+}
+
+/** The encoded targets of the rows (see encodeNumbers), or null when a label is none of the classes. */
+function encodeTargets(
+  table: NumericTable,
+  encoding: Encoding,
+  indices: ArrayLike<number> | undefined,
+  n: number,
+  into: Float64Array | undefined,
+): { data: Float64Array; shape: [number, number] } | null {
+  const cols = table.columns.length;
+  const values = table.values;
   const t = encoding.target;
   const mN = t.kind === 'classes' ? (t.binary ? 1 : t.classes.length) : t.columns.length;
-  const d = into ? into.d.subarray(0, n * mN).fill(0) : new Float64Array(n * mN);
+  const d = into ? into.subarray(0, n * mN).fill(0) : new Float64Array(n * mN);
   if (t.kind === 'classes') {
     const classOf = new Map(t.classes.map((k, i) => [Number(k), i] as const));
     const col = table.columns.indexOf(t.column);
     for (let k = 0; k < n; k++) {
       const at = classOf.get(values[(indices ? indices[k] : k) * cols + col]);
-      if (at === undefined) return undefined;
+      if (at === undefined) return null;
       if (t.binary) d[k] = at;
       else d[k * mN + at] = 1;
     }
@@ -280,5 +320,5 @@ export function encodeNumbers(
       for (let i = 0; i < mN; i++) d[k * mN + i] = (values[row + targetCols[i]] - t.offset[i]) / t.scale[i];
     }
   }
-  return { x: shapedX, d: { data: d, shape: [n, mN] }, rows: n };
+  return { data: d, shape: [n, mN] };
 }

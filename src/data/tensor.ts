@@ -70,10 +70,7 @@ export function copyRows(
       // Numbers by type: only finiteness to check, then one copy (a memcpy between equal types).
       const start = from * cols;
       const end = start + count * cols;
-      for (let i = start; i < end; i++) {
-        const value = S[i];
-        if (value - value !== 0) badNumber(what, Math.floor(i / cols), i % cols, value);
-      }
+      checkFinite(S, start, end, cols, what);
       D.set(S.subarray(start, end));
       return;
     }
@@ -93,6 +90,20 @@ export function copyRows(
       if (typeof value !== 'number' || !Number.isFinite(value)) badNumber(what, from + r, c, value);
       D[r * cols + c] = value;
     }
+  }
+}
+
+/** Checks that S[start..end) are finite numbers, naming the row and column (`cols` wide) of the first that is not. */
+export function checkFinite(
+  S: Float32Array | Float64Array,
+  start: number,
+  end: number,
+  cols: number,
+  what: string,
+): void {
+  for (let i = start; i < end; i++) {
+    const value = S[i];
+    if (value - value !== 0) badNumber(what, Math.floor(i / cols), i % cols, value);
   }
 }
 

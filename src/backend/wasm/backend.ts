@@ -192,6 +192,13 @@ const ADAM = 3;
 const RMSPROP = 4;
 const SMALL_ELEMENTS = 32;
 
+// In a function of its own: a closure over the caller's variables would have the
+// caller allocate their context at every call, not only on the first.
+function rowViews(m: Matrix): (Float32Array | Float64Array)[] {
+  const { data, cols } = m;
+  return Array.from({ length: m.rows }, (_, r) => data.subarray(r * cols, r * cols + cols));
+}
+
 // The checks that run on every call keep their error messages out of line:
 // inlined into a kernel, a template literal would spend the caller's inlining
 // budget, which the calls that pass numbers need.
@@ -227,6 +234,8 @@ export class WasmBackend implements Backend {
   #rows = 0;
   #rowsRoom = 0;
   #u32: Uint32Array;
+  /** Views of the rows of host matrices that rows are gathered from (see #gatherHost). */
+  readonly #rowViews = new WeakMap<Matrix, (Float32Array | Float64Array)[]>();
   readonly #smallProduct: number;
   readonly #smallElements: number;
 
@@ -349,6 +358,10 @@ export class WasmBackend implements Backend {
       jsBackend.gatherRows(src, indices, start, count, dst);
       return;
     }
+    if (!(src instanceof WasmMatrix && src.owner === this)) {
+      this.#gatherHost(src, indices, start, count, dst);
+      return;
+    }
     const cols = src.cols;
     const s = this.#ptr(src);
     const d = this.#ptr(dst);
@@ -370,6 +383,28 @@ export class WasmBackend implements Backend {
       u32[at + r] = row;
     }
     this.kernels.gatherRows(s, cols, this.#rows, count, d);
+  }
+
+  /**
+   * gatherRows from a float32 matrix in host memory (training rows, see
+   * train/data.ts): one copy per row, from views of its rows made on its first
+   * gather, so that a training step allocates nothing.
+   */
+  #gatherHost(src: Matrix, indices: Uint32Array, start: number, count: number, dst: Matrix): void {
+    const cols = src.cols;
+    if (count > dst.rows || dst.cols !== cols) {
+      throw new Error(`gatherRows: ${count} rows of ${cols} do not fit a ${dst.rows}x${dst.cols} matrix`);
+    }
+    this.#ptr(dst);
+    let views = this.#rowViews.get(src);
+    if (views === undefined) this.#rowViews.set(src, (views = rowViews(src)));
+    const D = dst.data;
+    const rows = src.rows;
+    for (let r = 0; r < count; r++) {
+      const row = indices[start + r];
+      if (!(row < rows)) throw new Error(`gatherRows: row ${row} of a ${rows}-row matrix`);
+      D.set(views[row], r * cols);
+    }
   }
 
   gemm(transA: boolean, transB: boolean, alpha: number, a: Matrix, b: Matrix, beta: number, c: Matrix): void {
@@ -571,7 +606,8 @@ export class WasmBackend implements Backend {
       return;
     }
     sameShape(w, g, 'sgd');
-    const [pw, pg] = [this.#ptr(w), this.#ptr(g)];
+    const pw = this.#ptr(w);
+    const pg = this.#ptr(g);
     if (this.pool?.update(SGD, w.rows, w.cols, pw, pg, 0, 0, this.#params)) return;
     this.kernels.sgd(pw, pg, w.rows * w.cols, this.#params);
   }
@@ -599,7 +635,9 @@ export class WasmBackend implements Backend {
     }
     sameShape(w, g, 'momentum');
     sameShape(w, b, 'momentum');
-    const [pw, pg, pb] = [this.#ptr(w), this.#ptr(g), this.#ptr(b)];
+    const pw = this.#ptr(w);
+    const pg = this.#ptr(g);
+    const pb = this.#ptr(b);
     const code = nesterov ? NESTEROV : MOMENTUM;
     if (this.pool?.update(code, w.rows, w.cols, pw, pg, pb, 0, this.#params)) return;
     this.kernels.momentum(pw, pg, pb, w.rows * w.cols, nesterov, this.#params);
@@ -642,7 +680,10 @@ export class WasmBackend implements Backend {
     const beta2 = param[3];
     param[0] = eta / (1 - beta1 ** t);
     param[5] = Math.sqrt(1 - beta2 ** t);
-    const [pw, pg, pm, ps] = [this.#ptr(w), this.#ptr(g), this.#ptr(m), this.#ptr(s)];
+    const pw = this.#ptr(w);
+    const pg = this.#ptr(g);
+    const pm = this.#ptr(m);
+    const ps = this.#ptr(s);
     if (this.pool?.update(ADAM, w.rows, w.cols, pw, pg, pm, ps, this.#params)) return;
     this.kernels.adam(pw, pg, pm, ps, w.rows * w.cols, this.#params);
   }
@@ -663,7 +704,9 @@ export class WasmBackend implements Backend {
     }
     sameShape(w, g, 'rmsprop');
     sameShape(w, s, 'rmsprop');
-    const [pw, pg, ps] = [this.#ptr(w), this.#ptr(g), this.#ptr(s)];
+    const pw = this.#ptr(w);
+    const pg = this.#ptr(g);
+    const ps = this.#ptr(s);
     if (this.pool?.update(RMSPROP, w.rows, w.cols, pw, pg, ps, 0, this.#params)) return;
     this.kernels.rmsprop(pw, pg, ps, w.rows * w.cols, this.#params);
   }

@@ -457,14 +457,18 @@ export class GemmPool implements WorkerPool {
     const n = i32[ARGS + 3];
     const lo = next * i32[ARGS + 9];
     const hi = Math.min(lo + i32[ARGS + 9], byRows ? m : n);
-    const [a, b, c] = [i32[ARGS + 5], i32[ARGS + 6], i32[ARGS + 7]];
+    const a = i32[ARGS + 5];
+    const b = i32[ARGS + 6];
+    const c = i32[ARGS + 7];
     if (i32[ARGS + KIND] === UPDATE) {
       this.kernels.updateRows(i32[ARGS], a, b, c, i32[ARGS + 4], n, lo, hi, i32[ARGS + 13]);
       return;
     }
     const transA = i32[ARGS] === 1;
     const transB = i32[ARGS + 1] === 1;
-    const [k, alpha, beta] = [i32[ARGS + 4], f32[ARGS + 10], f32[ARGS + 11]];
+    const k = i32[ARGS + 4];
+    const alpha = f32[ARGS + 10];
+    const beta = f32[ARGS + 11];
     if (byRows) this.kernels.gemm(transA, transB, m, n, k, alpha, a, b, beta, c, lo, hi, 0, n, scratch);
     else this.kernels.gemm(transA, transB, m, n, k, alpha, a, b, beta, c, 0, m, lo, hi, scratch);
   }

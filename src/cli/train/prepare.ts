@@ -157,11 +157,10 @@ export function prepareTable(table: Table, args: TrainArgs, plan: DataPlan): Pre
   const encoder = rowEncoder(encoding, columns, file, true);
   // The labels were listed from these very rows: encoding them from their numbers cannot miss one.
   const fromNumbers = numbers && encodesFromNumbers(numbers, encoding, true) ? numbers : undefined;
-  const encode = (indices: Uint32Array): Encoded =>
+  const encode = (indices: Uint32Array, inPlace = false): Encoded =>
     fromNumbers
-      ? encodeNumbers(fromNumbers, encoding, plan.dtype, { indices })!
+      ? encodeNumbers(fromNumbers, encoding, plan.dtype, { indices, inPlace })!
       : encodeRows(encoder, table.rows, table.lines, indices, plan.dtype);
-  const train = encode(split.train);
   const validation = split.validation.length > 0 ? encode(split.validation) : undefined;
   const test = split.test.length > 0 ? encode(split.test) : undefined;
   let weights: Prepared['weights'];
@@ -177,6 +176,9 @@ export function prepareTable(table: Table, args: TrainArgs, plan: DataPlan): Pre
       validation: split.validation.length > 0 ? read(split.validation) : undefined,
     };
   }
+  const sample = { columns, rows: args.report ? sampleRows(numbers, rows, args.seed) : [] };
+  // Last, since the numbers' table is spent by it: the training rows are encoded over it.
+  const train = encode(split.train, true);
   return {
     encoding,
     rows: n,
@@ -187,7 +189,7 @@ export function prepareTable(table: Table, args: TrainArgs, plan: DataPlan): Pre
     test,
     weights,
     streamed: false,
-    sample: { columns, rows: args.report ? sampleRows(numbers, rows, args.seed) : [] },
+    sample,
     task: taskOf(all, choice, args),
     finalScores: trainScores(encoding, train),
   };
