@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Backend } from '../src/backend/backend.js';
 import { jsBackend } from '../src/backend/js.js';
-import { createWasmBackend } from '../src/backend/wasm/index.js';
+import { createWasmBackend, type WasmBackend } from '../src/backend/wasm/index.js';
 import { Network, Random, Trainer } from '../src/index.js';
 import type { Mode } from '../src/train/trainer.js';
 
@@ -40,7 +40,7 @@ function trained(backend: Backend, inputs: unknown, targets: unknown, mode: Mode
 
 describe('training rows in host memory', () => {
   it('train from a typed array, unchanged, to the weights that rows of arrays give', async () => {
-    const wasm = await createWasmBackend({ threads: 2 });
+    const wasm = (await createWasmBackend({ threads: 2 })) as WasmBackend;
     try {
       for (const backend of [wasm, jsBackend]) {
         for (const mode of ['minibatch', 'sequential', 'batch'] as const) {
