@@ -46,16 +46,10 @@ class JsMatrix implements Matrix {
     readonly rows: number,
     readonly cols: number,
     readonly dtype: DType,
-    data?: FloatArray,
   ) {
     const n = rows * cols;
-    this.data = data ?? (dtype === 'float64' ? new Float64Array(n) : new Float32Array(n));
+    this.data = dtype === 'float64' ? new Float64Array(n) : new Float32Array(n);
   }
-}
-
-/** A matrix of this backend over `data` (rows * cols numbers, row by row), which it uses in place. */
-export function jsMatrixOver(data: Float32Array | Float64Array, rows: number, cols: number): Matrix {
-  return new JsMatrix(rows, cols, data instanceof Float64Array ? 'float64' : 'float32', data);
 }
 
 // The checks that run on every call keep their error messages out of line:

@@ -94,7 +94,7 @@ export function copyRows(
 }
 
 /** Checks that S[start..end) are finite numbers, naming the row and column (`cols` wide) of the first that is not. */
-export function checkFinite(
+function checkFinite(
   S: Float32Array | Float64Array,
   start: number,
   end: number,

@@ -6,9 +6,8 @@
  *
  * @module
  */
-import type { DType, Matrix } from '../backend/backend.js';
-import { jsBackend, jsMatrixOver } from '../backend/js.js';
-import { checkFinite, copyRows, isShaped, type MatrixInput, shapeOf, toMatrix } from '../data/tensor.js';
+import type { Matrix } from '../backend/backend.js';
+import { copyRows, isShaped, type MatrixInput, shapeOf, toMatrix } from '../data/tensor.js';
 import { BackpropError } from '../errors.js';
 import type { Network } from '../network.js';
 import { plural } from '../plural.js';
@@ -40,26 +39,6 @@ function isStream(x: unknown): x is DataStream {
   }
   if (x === null || typeof x !== 'object' || isShaped(x)) return false;
   return Symbol.iterator in x || Symbol.asyncIterator in x;
-}
-
-/**
- * The training examples in host memory, as a matrix of the plain backend over
- * `x`'s own numbers when they come as a typed array in the network's precision
- * (checked, not copied), else over a copy. They are only ever read a batch at
- * a time, into the backend's buffers: a copy of them all in the backend's memory
- * would cost as much again in memory and, at first touch, in time.
- */
-function hostMatrix(x: MatrixInput, dtype: DType, what: string, cols: number): Matrix {
-  const [rows, actual] = shapeOf(x, what);
-  if (
-    isShaped(x) &&
-    x.data instanceof (dtype === 'float64' ? Float64Array : Float32Array) &&
-    actual === cols
-  ) {
-    checkFinite(x.data as Float32Array | Float64Array, 0, rows * cols, cols, what);
-    return jsMatrixOver(x.data as Float32Array | Float64Array, rows, cols);
-  }
-  return toMatrix(x, jsBackend, dtype, what, cols);
 }
 
 /** Training examples in memory (`x`, `t`, `n` rows) or a stream, and the validation examples if any. */
@@ -139,8 +118,8 @@ export class TrainingData {
       settings = resolveSettings(net, options, n);
       const sample =
         options.sampleWeights === undefined ? null : checkSampleWeights(options.sampleWeights, rows);
-      const allX = hostMatrix(inputs, dtype, 'inputs', net.inputs);
-      const allT = hostMatrix(targets, dtype, 'targets', net.outputs);
+      const allX = toMatrix(inputs, backend, dtype, 'inputs', net.inputs);
+      const allT = toMatrix(targets, backend, dtype, 'targets', net.outputs);
       let trainIdx: Uint32Array | null = null;
       let valIdx: Uint32Array | null = null;
       if (validationRows > 0) {
@@ -150,14 +129,16 @@ export class TrainingData {
         );
         trainIdx = perm.subarray(0, n).sort();
         valIdx = perm.subarray(n).sort();
-        x = jsBackend.matrix(n, net.inputs, dtype);
-        t = jsBackend.matrix(n, net.outputs, dtype);
+        x = backend.matrix(n, net.inputs, dtype);
+        t = backend.matrix(n, net.outputs, dtype);
         valX = backend.matrix(validationRows, net.inputs, dtype);
         valT = backend.matrix(validationRows, net.outputs, dtype);
-        jsBackend.gatherRows(allX, trainIdx, 0, n, x);
-        jsBackend.gatherRows(allT, trainIdx, 0, n, t);
+        backend.gatherRows(allX, trainIdx, 0, n, x);
+        backend.gatherRows(allT, trainIdx, 0, n, t);
         backend.gatherRows(allX, valIdx, 0, validationRows, valX);
         backend.gatherRows(allT, valIdx, 0, validationRows, valT);
+        backend.free(allX);
+        backend.free(allT);
       } else {
         x = allX;
         t = allT;
@@ -244,8 +225,8 @@ export class TrainingData {
     return seen;
   }
 
-  /** Gives the validation matrices back to the backend (the training rows are in host memory). */
+  /** Gives the matrices back to the backend. */
   free(): void {
-    for (const m of [this.valX, this.valT]) if (m) this.net.backend.free(m);
+    for (const m of [this.x, this.t, this.valX, this.valT]) if (m) this.net.backend.free(m);
   }
 }

@@ -61,10 +61,6 @@ export interface RunLimit {
  * until {@link Trainer.stopReason} is set (or call {@link fit} or
  * {@link drive}, which do that and yield to the event loop).
  *
- * Training examples given as a typed array in the network's precision are
- * read where they are, a batch at a time, not copied (they are checked once):
- * leave them unchanged while the trainer is in use. Others are copied.
- *
  * @example
  * ```ts
  * const trainer = new Trainer(net, inputs, targets, { mode: 'sequential', learningRate: 0.05 });

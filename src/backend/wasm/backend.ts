@@ -192,13 +192,6 @@ const ADAM = 3;
 const RMSPROP = 4;
 const SMALL_ELEMENTS = 32;
 
-// In a function of its own: a closure over the caller's variables would have the
-// caller allocate their context at every call, not only on the first.
-function rowViews(m: Matrix): (Float32Array | Float64Array)[] {
-  const { data, cols } = m;
-  return Array.from({ length: m.rows }, (_, r) => data.subarray(r * cols, r * cols + cols));
-}
-
 // The checks that run on every call keep their error messages out of line:
 // inlined into a kernel, a template literal would spend the caller's inlining
 // budget, which the calls that pass numbers need.
@@ -234,8 +227,6 @@ export class WasmBackend implements Backend {
   #rows = 0;
   #rowsRoom = 0;
   #u32: Uint32Array;
-  /** Views of the rows of host matrices that rows are gathered from (see #gatherHost). */
-  readonly #rowViews = new WeakMap<Matrix, (Float32Array | Float64Array)[]>();
   readonly #smallProduct: number;
   readonly #smallElements: number;
 
@@ -358,10 +349,6 @@ export class WasmBackend implements Backend {
       jsBackend.gatherRows(src, indices, start, count, dst);
       return;
     }
-    if (!(src instanceof WasmMatrix && src.owner === this)) {
-      this.#gatherHost(src, indices, start, count, dst);
-      return;
-    }
     const cols = src.cols;
     const s = this.#ptr(src);
     const d = this.#ptr(dst);
@@ -383,28 +370,6 @@ export class WasmBackend implements Backend {
       u32[at + r] = row;
     }
     this.kernels.gatherRows(s, cols, this.#rows, count, d);
-  }
-
-  /**
-   * gatherRows from a float32 matrix in host memory (training rows, see
-   * train/data.ts): one copy per row, from views of its rows made on its first
-   * gather, so that a training step allocates nothing.
-   */
-  #gatherHost(src: Matrix, indices: Uint32Array, start: number, count: number, dst: Matrix): void {
-    const cols = src.cols;
-    if (count > dst.rows || dst.cols !== cols) {
-      throw new Error(`gatherRows: ${count} rows of ${cols} do not fit a ${dst.rows}x${dst.cols} matrix`);
-    }
-    this.#ptr(dst);
-    let views = this.#rowViews.get(src);
-    if (views === undefined) this.#rowViews.set(src, (views = rowViews(src)));
-    const D = dst.data;
-    const rows = src.rows;
-    for (let r = 0; r < count; r++) {
-      const row = indices[start + r];
-      if (!(row < rows)) throw new Error(`gatherRows: row ${row} of a ${rows}-row matrix`);
-      D.set(views[row], r * cols);
-    }
   }
 
   gemm(transA: boolean, transB: boolean, alpha: number, a: Matrix, b: Matrix, beta: number, c: Matrix): void {

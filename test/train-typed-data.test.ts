@@ -1,7 +1,6 @@
-// Training rows stay in host memory and are read a batch at a time: a typed
-// array in the network's precision is trained on where it is, never written to,
-// and gives the same weights as the same numbers given as rows of arrays, with
-// or without a validation split, in every mode, on every backend.
+// Training data given as a typed array with its shape trains to the weights
+// that the same numbers given as rows of arrays give, with or without a
+// validation split, in every mode, on every backend, and is left as it was.
 import { describe, expect, it } from 'vitest';
 import type { Backend } from '../src/backend/backend.js';
 import { jsBackend } from '../src/backend/js.js';
@@ -38,7 +37,7 @@ function trained(backend: Backend, inputs: unknown, targets: unknown, mode: Mode
   return { weights: net.layers.map((l) => Array.from(l.weights.data)), costs };
 }
 
-describe('training rows in host memory', () => {
+describe('training data as a typed array', () => {
   it('train from a typed array, unchanged, to the weights that rows of arrays give', async () => {
     const wasm = (await createWasmBackend({ threads: 2 })) as WasmBackend;
     try {
