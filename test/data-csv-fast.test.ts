@@ -16,7 +16,7 @@ import {
   type Table,
 } from '../src/data/csv.js';
 import { NotNumeric, type NumericTable, parseNumericCsv } from '../src/data/csv-numeric.js';
-import { csvChunks, numericCsvChunks, readNumericCsvFile } from '../src/data/node/csv-stream.js';
+import { csvChunks, numericCsvChunks, readCsvFile, readNumericCsvFile } from '../src/data/node/csv-stream.js';
 
 const dir = mkdtempSync(join(import.meta.dirname, '..', '.tmp', 'csv-fast-'));
 
@@ -251,5 +251,31 @@ describe('numeric CSV into a Float64Array', () => {
     expect(last).toBeInstanceOf(NotNumeric);
     expect((last as NotNumeric).line).toBe(3002);
     expect(await readNumericCsvFile(path)).toEqual(new NotNumeric(3002));
+  });
+
+  it('reads a whole file a block at a time to the numbers of its bytes read at once', async () => {
+    // Long lines first, then short ones: the rows the first block predicts are too few, and the arrays grow.
+    const short = Array.from({ length: 200_000 }, (_, i) => `${i % 10},${i % 7},${i % 3}`);
+    const long = Array.from({ length: 60_000 }, (_, i) => `${i},${(i * 0.123456789).toFixed(9)},-${i}e-3`);
+    const text = `label,x,y\r\n${[...long, ...short].join('\r\n')}\r\n`;
+    expect(text.length).toBeGreaterThan(2 << 20);
+    const path = join(dir, 'blocks.csv');
+    writeFileSync(path, text);
+    const expected = numeric(parseNumericCsv(text, path));
+    const table = await readCsvFile(path);
+    const read = numeric(table.numbers!);
+    expect(read.rows).toBe(260_000);
+    expect(read.values).toEqual(expected.values);
+    expect(read.lines).toEqual(expected.lines);
+    expect(read.canonical).toEqual(expected.canonical);
+    // The rows of text, when asked for, are read again from the file.
+    expect(table.rows.length).toBe(260_000);
+    expect(table.rows[60_000]).toEqual(short[0].split(','));
+    expect(table.lines[60_000]).toBe(60_002);
+    // A file that is not plain numbers is read as text, with the same checks.
+    writeFileSync(path, 'a,b\n1,"2"\n');
+    const quoted = await readCsvFile(path);
+    expect(quoted.numbers).toBeUndefined();
+    expect(quoted.rows).toEqual([['1', '2']]);
   });
 });

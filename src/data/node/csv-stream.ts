@@ -6,7 +6,7 @@
  * @module
  */
 
-import { createReadStream } from 'node:fs';
+import { createReadStream, readFileSync } from 'node:fs';
 import { type FileHandle, open, readFile } from 'node:fs/promises';
 import { Parser } from 'csv-parse';
 import { csvOptions, csvParseError, parseCsv, RecordChecker, splitPlainCsv, type Table } from '../csv.js';
@@ -44,23 +44,114 @@ export function fileError(err: unknown, file: string): DataError {
  * into `numbers` at once and into rows of text only if they are asked for.
  */
 export async function readCsvFile(path: string): Promise<Table> {
-  const bytes = await readBytes(path);
-  const numbers = parseNumericCsv(bytes, path);
-  if (numbers instanceof NotNumeric) return parseCsv(bytes, path);
+  const numbers = await readNumbers(path);
+  if (numbers instanceof NotNumeric) return parseCsv(await readBytes(path), path);
+  // The rows of text, when asked for, from the file read again: its bytes are not kept.
   let text: Table | undefined;
+  const rows = () => {
+    if (text === undefined) {
+      let bytes: Uint8Array;
+      try {
+        bytes = readFileSync(path);
+      } catch (err) {
+        throw fileError(err, path);
+      }
+      text = parseCsv(bytes, path);
+    }
+    return text;
+  };
   return {
     file: path,
     columns: numbers.columns,
     numbers,
     get rows() {
-      text ??= parseCsv(bytes, path);
-      return text.rows;
+      return rows().rows;
     },
     get lines() {
-      text ??= parseCsv(bytes, path);
-      return text.lines;
+      return rows().lines;
     },
   };
+}
+
+/**
+ * The whole file's numbers (see `parseNumericCsv`), read a block at a time into
+ * one buffer: the file's bytes never sit in memory at once, and the values' arrays
+ * are sized once, from the file's size and the length of its first lines.
+ */
+async function readNumbers(path: string): Promise<NumericTable | NotNumeric> {
+  const handle = await openFile(path);
+  try {
+    const size = (await handle.stat()).size;
+    const buffer = new Uint8Array(Math.min(BLOCK, Math.max(size, 1)));
+    const filled = await readInto(handle, buffer, 0, path);
+    let lines = 0;
+    for (let i = buffer.indexOf(LF); i >= 0 && i < filled; i = buffer.indexOf(LF, i + 1)) lines++;
+    // A tenth more than the first lines' length predicts: rows never touched cost no memory.
+    const capacity = Math.ceil(((lines + 1) * size * 1.1) / Math.max(filled, 1)) + 16;
+    const parser = new NumericCsvParser(path, capacity);
+    for await (const _ of feedBlocks(handle, path, parser, buffer, filled));
+    if (parser.failed) return parser.failed;
+    if (parser.columns === undefined || parser.rows === 0) return new NotNumeric(parser.line);
+    return parser.take(true);
+  } finally {
+    await handle.close();
+  }
+}
+
+async function openFile(path: string): Promise<FileHandle> {
+  try {
+    return await open(path, 'r');
+  } catch (err) {
+    throw fileError(err, path);
+  }
+}
+
+async function readInto(handle: FileHandle, buffer: Uint8Array, at: number, path: string): Promise<number> {
+  try {
+    return (await handle.read(buffer, at, buffer.length - at, null)).bytesRead;
+  } catch (err) {
+    throw fileError(err, path);
+  }
+}
+
+/**
+ * Feeds the rest of the file to `parser` a block at a time, through `buffer`
+ * (its first `filled` bytes already read): the bytes after the last whole line
+ * stay at its front and the next block is read after them; a line longer than
+ * the buffer grows it. Yields whenever a bounded parser is full: take its rows,
+ * then resume. Returns at the end of the file or at a line the parser refused.
+ */
+async function* feedBlocks(
+  handle: FileHandle,
+  path: string,
+  parser: NumericCsvParser,
+  buffer: Uint8Array,
+  filled: number,
+): AsyncGenerator<void> {
+  let final = false;
+  let fresh = filled;
+  while (!final) {
+    if (fresh === 0) {
+      if (filled === buffer.length) {
+        const grown = new Uint8Array(buffer.length * 2);
+        grown.set(buffer);
+        buffer = grown;
+      }
+      fresh = await readInto(handle, buffer, filled, path);
+      final = fresh === 0;
+      filled += fresh;
+    }
+    fresh = 0;
+    let pos = 0;
+    for (;;) {
+      pos = parser.feed(buffer, pos, filled, final);
+      if (pos < 0 || !parser.bounded || parser.rows < parser.lines.length) break;
+      yield;
+    }
+    if (pos < 0) return;
+    buffer.copyWithin(0, pos, filled);
+    filled -= pos;
+  }
 }
 
 async function readBytes(path: string): Promise<Uint8Array> {
@@ -82,6 +173,7 @@ export async function readNumericCsvFile(path: string): Promise<NumericTable | N
 
 /** Bytes read from a file at a time; a line longer than this grows the buffer. */
 const BLOCK = 1 << 20;
+const LF = 10;
 
 /**
  * Streams a CSV file of numbers as chunks of at most `size` rows in typed
@@ -101,43 +193,13 @@ export async function* numericCsvChunks(
   // Bounded to one chunk: it stops when full, and the chunk is handed over before it reads on.
   size = Math.max(1, Math.floor(size));
   const parser = new NumericCsvParser(path, size, true);
-  let handle: FileHandle;
-  try {
-    handle = await open(path, 'r');
-  } catch (err) {
-    throw fileError(err, path);
-  }
-  // The bytes after the last whole line stay at the front of the one buffer, the next block is read after them.
-  let buffer = new Uint8Array(BLOCK);
-  let filled = 0;
+  const handle = await openFile(path);
   let total = 0;
-  let final = false;
   try {
-    while (!final) {
-      if (filled === buffer.length) {
-        const grown = new Uint8Array(buffer.length * 2);
-        grown.set(buffer);
-        buffer = grown;
-      }
-      let read: number;
-      try {
-        ({ bytesRead: read } = await handle.read(buffer, filled, buffer.length - filled, null));
-      } catch (err) {
-        throw fileError(err, path);
-      }
-      final = read === 0;
-      filled += read;
-      let pos = 0;
-      for (;;) {
-        pos = parser.feed(buffer, pos, filled, final);
-        if (pos < 0 || parser.rows < size) break;
-        const table = parser.take(false, reuse);
-        total += table.rows;
-        yield table;
-      }
-      if (pos < 0) break;
-      buffer.copyWithin(0, pos, filled);
-      filled -= pos;
+    for await (const _ of feedBlocks(handle, path, parser, new Uint8Array(BLOCK), 0)) {
+      const table = parser.take(false, reuse);
+      total += table.rows;
+      yield table;
     }
   } finally {
     await handle.close();
