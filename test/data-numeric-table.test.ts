@@ -63,6 +63,14 @@ describe('a numeric table read from its numbers', () => {
         ]);
       }
       expect(a.columns[0].sortedValues()).toEqual(b.columns[0].sortedValues());
+      expect(a.columns[2].values).toEqual(b.columns[2].values);
+      // Distinct values counted for the named columns only; the statistics of all the same.
+      const c = profileNumbers(numbers, indices, ['y', 'label']);
+      for (let j = 0; j < 4; j++) {
+        const [p, q] = [c.columns[j], a.columns[j]];
+        expect([p.mean, p.m2, p.min, p.max, p.kind]).toEqual([q.mean, q.m2, q.min, q.max, q.kind]);
+        expect(p.values).toEqual(j === 0 || j === 2 ? q.values : undefined);
+      }
     }
   });
 

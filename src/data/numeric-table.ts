@@ -27,7 +27,7 @@ export class NumberProfiler {
   readonly #cols: number;
   #rows = 0;
   // Counts of whole numbers near zero are laid out value-major (value v of column j
-  // at (v + SMALL) * cols + j): a row of pixels then touches neighbouring counters,
+  // at (v + SMALL) * counted + slot[j]): a row of pixels then touches neighbouring counters,
   // where column-major rows of counters 8 KB apart would all fall in the same cache sets.
   readonly #small: Int32Array;
   readonly #other: Map<number, number>[];
@@ -39,15 +39,30 @@ export class NumberProfiler {
   readonly #m2: Float64Array;
   readonly #min: Float64Array;
   readonly #max: Float64Array;
+  readonly #slot: Int32Array;
 
-  constructor(readonly columns: string[]) {
+  /**
+   * Distinct values are counted for the columns named in `counted` (default
+   * all): their profiles' `values` are those the rows of text give, the others'
+   * undefined. A file of numbers needs them only for its targets (classes or
+   * numbers); counting them for a thousand pixel columns is most of the work.
+   */
+  constructor(
+    readonly columns: string[],
+    counted: readonly string[] = columns,
+  ) {
     const cols = columns.length;
     this.#cols = cols;
-    this.#small = new Int32Array(cols * (2 * SMALL + 1));
     this.#other = Array.from({ length: cols }, () => new Map<number, number>());
     this.#order = Array.from({ length: cols }, (): number[] => []);
-    this.#open = Int32Array.from({ length: cols }, (_, j) => j);
-    this.#openCount = cols;
+    this.#open = Int32Array.from(new Set(counted.map((c) => columns.indexOf(c)).filter((j) => j >= 0)));
+    this.#openCount = this.#open.length;
+    // Counters only for the counted columns: column j's are at slot[j] in each value's row of them.
+    this.#slot = new Int32Array(cols).fill(-1);
+    this.#open.forEach((j, k) => {
+      this.#slot[j] = k;
+    });
+    this.#small = new Int32Array(this.#open.length * (2 * SMALL + 1));
     this.#mean = new Float64Array(cols);
     this.#m2 = new Float64Array(cols);
     this.#min = new Float64Array(cols).fill(Number.POSITIVE_INFINITY);
@@ -59,7 +74,8 @@ export class NumberProfiler {
     const cols = this.#cols;
     const n = indices ? indices.length : table.rows;
     const values = table.values;
-    const [small, other, order, open] = [this.#small, this.#other, this.#order, this.#open];
+    const [small, other, order, open, slot] = [this.#small, this.#other, this.#order, this.#open, this.#slot];
+    const width = this.#open.length;
     const [mean, m2, min, max] = [this.#mean, this.#m2, this.#min, this.#max];
     const before = this.#rows;
     let openCount = this.#openCount;
@@ -83,7 +99,7 @@ export class NumberProfiler {
         const j = open[o];
         const x = values[row + j];
         if (x === (x | 0) && x >= -SMALL && x <= SMALL) {
-          if (small[(x + SMALL) * cols + j]++ === 0) order[j].push(x);
+          if (small[(x + SMALL) * width + slot[j]]++ === 0) order[j].push(x);
         } else {
           const c = other[j].get(x);
           if (c === undefined) order[j].push(x);
@@ -115,14 +131,16 @@ export class NumberProfiler {
       p.min = this.#min[j];
       p.max = this.#max[j];
       p.values =
-        this.#order[j].length > MAX_CATEGORIES
+        this.#slot[j] < 0 || this.#order[j].length > MAX_CATEGORIES
           ? undefined
           : new Map(
               this.#order[j].map(
                 (x) =>
                   [
                     String(x),
-                    isSmall(x) ? this.#small[(x + SMALL) * cols + j] : this.#other[j].get(x)!,
+                    isSmall(x)
+                      ? this.#small[(x + SMALL) * this.#open.length + this.#slot[j]]
+                      : this.#other[j].get(x)!,
                   ] as const,
               ),
             );
@@ -131,9 +149,16 @@ export class NumberProfiler {
   }
 }
 
-/** The profile of every column over all rows, or the rows at `indices`, in that order. */
-export function profileNumbers(table: NumericTable, indices?: ArrayLike<number>): TableProfile {
-  return new NumberProfiler(table.columns).add(table, indices).profile();
+/**
+ * The profile of every column over all rows, or the rows at `indices`, in that
+ * order, with distinct values counted for the `counted` columns (default all).
+ */
+export function profileNumbers(
+  table: NumericTable,
+  indices?: ArrayLike<number>,
+  counted?: readonly string[],
+): TableProfile {
+  return new NumberProfiler(table.columns, counted).add(table, indices).profile();
 }
 
 /**

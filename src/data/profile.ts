@@ -55,7 +55,10 @@ export class ColumnProfile {
   firstBlank?: CellRef;
   /** Cells that are text (not numbers, not NaN/infinity). */
   texts = 0;
-  /** Distinct trimmed values and how often each occurs; `undefined` once over {@link MAX_CATEGORIES}. */
+  /**
+   * Distinct trimmed values and how often each occurs; `undefined` once over
+   * {@link MAX_CATEGORIES}, or when not counted (see `NumberProfiler`).
+   */
   values: Map<string, number> | undefined = new Map();
 
   constructor(readonly name: string) {}

@@ -129,7 +129,10 @@ export function prepareTable(table: Table, args: TrainArgs, plan: DataPlan): Pre
   const rows = numbers ? [] : table.rows;
   const lines = numbers ? [] : table.lines;
   const n = numbers ? numbers.rows : rows.length;
-  const all = numbers ? profileNumbers(numbers) : profileRows(columns, rows, lines);
+  // From numbers, distinct values only of the targets: all a numeric input needs is its statistics.
+  const all = numbers
+    ? profileNumbers(numbers, undefined, choice.targetColumns)
+    : profileRows(columns, rows, lines);
   const options = encodingOptions(args, plan, file, choice);
   // First the target alone (for stratifying), then the scaling from the training rows.
   const draft = buildEncoding(all, all, options);
@@ -150,7 +153,7 @@ export function prepareTable(table: Table, args: TrainArgs, plan: DataPlan): Pre
   const fit =
     split.validation.length + split.test.length > 0
       ? numbers
-        ? profileNumbers(numbers, split.train)
+        ? profileNumbers(numbers, split.train, choice.targetColumns)
         : profileRows(columns, rows, lines, split.train)
       : all;
   const encoding = buildEncoding(all, fit, options);

@@ -80,7 +80,7 @@ export async function prepareNumberStream(
       });
       targetColumns = choice.targetColumns;
       targets = targetColumns.map((c) => columns.indexOf(c));
-      profiler = new NumberProfiler(columns);
+      profiler = new NumberProfiler(columns, targetColumns);
       validation = new Float64Array(Math.min(validationRows, 1024) * columns.length);
     }
     canonical = table.canonical;
