@@ -192,6 +192,24 @@ describe('wasm backend on several threads', () => {
     }
   });
 
+  it('splits an update only behind a split gradient of its shape (one example per update: never)', async () => {
+    const fresh = (await createWasmBackend({ threads: 2, relaxedSimd: false })) as WasmBackend;
+    try {
+      const pool = fresh.pool as GemmPool;
+      // The gradient of a 784 x 128 layer from one example: 100k multiply-adds, never worth a hand-off.
+      const x = fresh.matrix(1, 784, 'float32');
+      const d = fresh.matrix(1, 128, 'float32');
+      const g = fresh.matrix(784, 128, 'float32');
+      const w = fresh.matrix(784, 128, 'float32');
+      expect(pool.gemm(true, false, 784, 128, 1, 1, ptr(x), ptr(d), 0, ptr(g), scratch(fresh))).toBe(false);
+      expect(pool.update(0, 784, 128, ptr(w), ptr(g), 0, 0, scratch(fresh))).toBe(false);
+      // A shape no gradient had: no split either.
+      expect(pool.update(0, 392, 256, ptr(w), ptr(g), 0, 0, scratch(fresh))).toBe(false);
+    } finally {
+      fresh.dispose();
+    }
+  });
+
   it('trains to the same weights on one thread and on three', () => {
     const x = Array.from({ length: 512 }, () => Array.from({ length: 64 }, () => rng.normal()));
     const t = x.map((row) =>

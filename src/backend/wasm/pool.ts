@@ -75,6 +75,9 @@ const CHUNKS_PER_THREAD = 4;
 /** Multiply-adds below which a chunk costs more in its own overhead than it balances (about 10 us). */
 const MIN_CHUNK_MACS = 200_000;
 
+/** Shapes as one number, rows * SHAPE + cols (a matrix has fewer than 2^26 columns). */
+const SHAPE = 2 ** 26;
+
 /** Elements below which an optimizer's update stays on the calling thread. */
 const MIN_UPDATE = 16_384;
 
@@ -215,6 +218,8 @@ export class GemmPool implements WorkerPool {
   #resumeAt = 0;
   /** Decides, by timing whole steps, for the products in doubt (see {@link IN_DOUBT}). */
   readonly #tuner = new SplitTuner();
+  /** Whether the last weight gradient (A^T B) of each shape, rows * SHAPE + cols, was split. */
+  readonly #gradientSplit = new Map<number, boolean>();
 
   private constructor(
     readonly threads: number,
@@ -342,6 +347,8 @@ export class GemmPool implements WorkerPool {
       this.#tuner.see(c, m, n, k, now());
       split = this.#tuner.split;
     }
+    // A weight gradient's verdict, for the update of those weights that follows (see update).
+    if (transA) this.#gradientSplit.set(m * SHAPE + n, split);
     if (!split) {
       const t0 = now();
       this.kernels.gemm(transA, transB, m, n, k, alpha, a, b, beta, c, 0, m, 0, n, scratch);
@@ -378,9 +385,10 @@ export class GemmPool implements WorkerPool {
   /**
    * An optimizer's update of a rows x cols matrix `w` (gradient `g`, state
    * matrices `b1`, `b2`; `code` and `params` as the kernel's updateRows takes
-   * them), cut into one chunk of rows per thread as the weight gradients in
-   * doubt are, when those split now; returns whether it was. Rows go in fours,
-   * so every element takes the kernel's loop it takes in a whole update.
+   * them), cut into one chunk of rows per thread as a weight gradient in doubt
+   * is, when the last gradient of its shape was split; returns whether it was.
+   * Rows go in fours, so every element takes the kernel's loop it takes in a
+   * whole update.
    */
   update(
     code: number,
@@ -396,10 +404,13 @@ export class GemmPool implements WorkerPool {
     if (rowBlocks < this.threads || rows * cols < MIN_UPDATE || !this.#anyReady()) {
       return false;
     }
+    // As the product that made the gradient went: an update splits only behind a split
+    // gradient, whose rows each thread then holds. Alone (one example per update, a
+    // gradient too small to split) it would wait for a worker asleep.
     if (
       this.#pinned
         ? !this.worthSplitting(rows * cols, this.threads)
-        : !this.#tuner.split || now() < this.#resumeAt
+        : this.#gradientSplit.get(rows * SHAPE + cols) !== true || now() < this.#resumeAt
     ) {
       return false;
     }
