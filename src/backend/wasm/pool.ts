@@ -34,33 +34,26 @@
  */
 import type { KernelExports, WorkerPool } from './backend.js';
 import { SplitTuner } from './split-tuner.js';
+import {
+  ARGS,
+  CHUNK_BITS,
+  CHUNK_MASK,
+  CLAIM,
+  DONE,
+  GEMM,
+  KIND,
+  READY,
+  SEQUENCE_MASK,
+  spawn,
+  type ThreadHandle,
+  UPDATE,
+  waitFor,
+} from './workers.js';
 
-// The control block, in int32 words. CLAIM (written with compare-and-swap by
-// every thread; -1 stops the workers) packs the job's sequence number (11 bits),
-// its number of chunks (10 bits) and the next chunk to claim (10 bits). DONE
-// counts the chunks the workers have finished. ARGS hold the product, alpha and
-// beta as float32. READY + w is set to 1 once worker w is ready. CLAIM, DONE and
-// the rest sit on separate cache lines.
-const CLAIM = 0;
-const DONE = 16;
-const ARGS = 32;
-const READY = 48;
-// ARGS + KIND: the job, a product (GEMM) or an optimizer's update (UPDATE: ARGS holds
-// the optimizer's code, rows, cols, w, g, the two state matrices and the params).
-const KIND = 12;
-const GEMM = 0;
-const UPDATE = 1;
-const CHUNK_BITS = 10;
-const CHUNK_MASK = (1 << CHUNK_BITS) - 1;
-const SEQUENCE_MASK = 0x7ff;
+export { canSpawn, controlBytes } from './workers.js';
 
 /** The most chunks one product is cut into. */
 const MAX_CHUNKS = CHUNK_MASK;
-
-/** Bytes of the control block of a pool of `workers` workers. */
-export function controlBytes(workers: number): number {
-  return (READY + workers) * 4;
-}
 
 /** The least a hand-off is taken to cost: a thread's wake-up and the cache lines it then shares. */
 const MIN_HANDOFF = 10e-6;
@@ -80,9 +73,6 @@ const SHAPE = 2 ** 26;
 
 /** Elements below which an optimizer's update stays on the calling thread. */
 const MIN_UPDATE = 16_384;
-
-/** Loop turns a worker polls for its next job before it sleeps (about half a millisecond). */
-const SPIN = 100_000;
 
 /**
  * The wait for the workers' last chunks that pauses splitting: at least
@@ -104,98 +94,6 @@ const LAST_PAUSE = 1;
  * this the split's gain dwarfs such costs.
  */
 const IN_DOUBT = 2e-3;
-
-/** The worker's whole program, as source so that no bundler needs to find a file. */
-const WORKER_SOURCE = `
-'use strict';
-const start = ({ module, memory, ctrl, slot, scratch }) => {
-  const { gemm, updateRows } = new WebAssembly.Instance(module, { env: { memory } }).exports;
-  const i32 = new Int32Array(memory.buffer, ctrl, ${READY} + slot + 1);
-  const f32 = new Float32Array(memory.buffer, ctrl, ${READY});
-  Atomics.store(i32, ${READY} + slot, 1);
-  let claim = Atomics.load(i32, ${CLAIM});
-  for (;;) {
-    if (claim < 0) return;
-    const next = claim & ${CHUNK_MASK};
-    if (next < ((claim >> ${CHUNK_BITS}) & ${CHUNK_MASK})) {
-      // The job's arguments are read only once a chunk is claimed: until that chunk
-      // is done, the calling thread cannot post another job over them.
-      if (Atomics.compareExchange(i32, ${CLAIM}, claim, claim + 1) === claim) {
-        const byRows = i32[${ARGS + 8}] === 1;
-        const m = i32[${ARGS + 2}];
-        const n = i32[${ARGS + 3}];
-        const lo = next * i32[${ARGS + 9}];
-        const hi = Math.min(lo + i32[${ARGS + 9}], byRows ? m : n);
-        if (i32[${ARGS + KIND}] === ${UPDATE})
-          updateRows(i32[${ARGS}], i32[${ARGS + 5}], i32[${ARGS + 6}], i32[${ARGS + 7}], i32[${ARGS + 4}],
-            n, lo, hi, i32[${ARGS + 13}]);
-        else
-          gemm(i32[${ARGS}] === 1, i32[${ARGS + 1}] === 1, m, n, i32[${ARGS + 4}], f32[${ARGS + 10}],
-            i32[${ARGS + 5}], i32[${ARGS + 6}], f32[${ARGS + 11}], i32[${ARGS + 7}],
-            byRows ? lo : 0, byRows ? hi : m, byRows ? 0 : lo, byRows ? n : hi, scratch);
-        Atomics.add(i32, ${DONE}, 1);
-        Atomics.notify(i32, ${DONE});
-      }
-      claim = Atomics.load(i32, ${CLAIM});
-      continue;
-    }
-    for (let spin = 0; spin < ${SPIN} && Atomics.load(i32, ${CLAIM}) === claim; spin++);
-    Atomics.wait(i32, ${CLAIM}, claim);
-    claim = Atomics.load(i32, ${CLAIM});
-  }
-};
-if (typeof self === 'object' && typeof self.postMessage === 'function' && typeof require === 'undefined') {
-  self.onmessage = (e) => start(e.data);
-} else {
-  require('node:worker_threads').parentPort.once('message', start);
-}
-`;
-
-interface ThreadHandle {
-  post(message: unknown): void;
-  terminate(): void;
-}
-
-/** Node's worker_threads, loaded without `await` (Node 20.16+), or undefined elsewhere. */
-function nodeWorkers(): typeof import('node:worker_threads') | undefined {
-  if (typeof process !== 'object' || !process.versions?.node) return undefined;
-  return process.getBuiltinModule?.('node:worker_threads');
-}
-
-/** Whether this engine can start a worker thread synchronously. */
-export function canSpawn(): boolean {
-  if (typeof process === 'object' && process.versions?.node) return nodeWorkers() !== undefined;
-  return (
-    typeof Worker === 'function' && typeof Blob === 'function' && typeof URL?.createObjectURL === 'function'
-  );
-}
-
-function spawn(): ThreadHandle {
-  const threads = nodeWorkers();
-  if (threads) {
-    const worker = new threads.Worker(WORKER_SOURCE, { eval: true });
-    worker.unref(); // an idle pool must not keep the process alive
-    return { post: (m) => worker.postMessage(m), terminate: () => void worker.terminate() };
-  }
-  const url = URL.createObjectURL(new Blob([WORKER_SOURCE], { type: 'text/javascript' }));
-  const worker = new Worker(url);
-  URL.revokeObjectURL(url);
-  return { post: (m) => worker.postMessage(m), terminate: () => worker.terminate() };
-}
-
-/** Waits until `i32[index]` is `value`: spins a little, then sleeps where the thread may block. */
-function waitFor(i32: Int32Array, index: number, value: number): void {
-  for (let spin = 0; spin < SPIN; spin++) if (Atomics.load(i32, index) === value) return;
-  for (;;) {
-    const now = Atomics.load(i32, index);
-    if (now === value) return;
-    try {
-      Atomics.wait(i32, index, now, 50);
-    } catch {
-      // A page's main thread may not block: spin.
-    }
-  }
-}
 
 /** The pool: `threads - 1` workers plus the calling thread. */
 export class GemmPool implements WorkerPool {
