@@ -2,7 +2,9 @@
 // numbers read straight into a typed array. Each must agree with the general
 // reader (csv-parse and Number) to the row, the line and the bit, and the
 // numeric one must give up, naming the line, on anything that is not plain numbers.
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/browser/esm/sync';
 import fc from 'fast-check';
@@ -277,5 +279,19 @@ describe('numeric CSV into a Float64Array', () => {
     const quoted = await readCsvFile(path);
     expect(quoted.numbers).toBeUndefined();
     expect(quoted.rows).toEqual([['1', '2']]);
+  });
+
+  it('reads a pipe once, numbers or text (a shell gives one for <(...))', async () => {
+    for (const text of ['x,y\n1,2\n3,4\n', 'x,y\n1,"2"\n3,4\n']) {
+      const fifo = join(dir, `pipe-${text.length}`);
+      execFileSync('mkfifo', [fifo]);
+      // The writer blocks until the reader opens the pipe: both at once.
+      const [table] = await Promise.all([readCsvFile(fifo), writeFile(fifo, text)]);
+      expect(table.rows).toEqual([
+        ['1', '2'],
+        ['3', '4'],
+      ]);
+      expect(table.numbers !== undefined).toBe(!text.includes('"'));
+    }
   });
 });

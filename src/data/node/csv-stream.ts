@@ -7,7 +7,7 @@
  */
 
 import { createReadStream, readFileSync } from 'node:fs';
-import { type FileHandle, open, readFile } from 'node:fs/promises';
+import { type FileHandle, open, readFile, stat } from 'node:fs/promises';
 import { Parser } from 'csv-parse';
 import { csvOptions, csvParseError, parseCsv, RecordChecker, splitPlainCsv, type Table } from '../csv.js';
 import { NotNumeric, NumericCsvParser, type NumericTable, parseNumericCsv } from '../csv-numeric.js';
@@ -44,6 +44,14 @@ export function fileError(err: unknown, file: string): DataError {
  * into `numbers` at once and into rows of text only if they are asked for.
  */
 export async function readCsvFile(path: string): Promise<Table> {
+  let regular: boolean;
+  try {
+    regular = (await stat(path)).isFile();
+  } catch (err) {
+    throw fileError(err, path);
+  }
+  // A pipe can be read only once: its bytes are kept.
+  if (!regular) return readCsvBytes(path, await readBytes(path));
   const numbers = await readNumbers(path);
   if (numbers instanceof NotNumeric) return parseCsv(await readBytes(path), path);
   // The rows of text, when asked for, from the file read again: its bytes are not kept.
@@ -69,6 +77,26 @@ export async function readCsvFile(path: string): Promise<Table> {
     },
     get lines() {
       return rows().lines;
+    },
+  };
+}
+
+/** A file's table from its bytes: its numbers when it is plain numbers, its rows of text only if asked for. */
+function readCsvBytes(path: string, bytes: Uint8Array): Table {
+  const numbers = parseNumericCsv(bytes, path);
+  if (numbers instanceof NotNumeric) return parseCsv(bytes, path);
+  let text: Table | undefined;
+  return {
+    file: path,
+    columns: numbers.columns,
+    numbers,
+    get rows() {
+      text ??= parseCsv(bytes, path);
+      return text.rows;
+    },
+    get lines() {
+      text ??= parseCsv(bytes, path);
+      return text.lines;
     },
   };
 }
