@@ -50,53 +50,41 @@ export async function readCsvFile(path: string): Promise<Table> {
   } catch (err) {
     throw fileError(err, path);
   }
-  // A pipe can be read only once: its bytes are kept.
-  if (!regular) return readCsvBytes(path, await readBytes(path));
+  if (!regular) {
+    // A pipe can be read only once: its bytes are kept for the rows of text.
+    const bytes = await readBytes(path);
+    const numbers = parseNumericCsv(bytes, path);
+    if (numbers instanceof NotNumeric) return parseCsv(bytes, path);
+    return withText(numbers, () => parseCsv(bytes, path));
+  }
   const numbers = await readNumbers(path);
   if (numbers instanceof NotNumeric) return parseCsv(await readBytes(path), path);
   // The rows of text, when asked for, from the file read again: its bytes are not kept.
-  let text: Table | undefined;
-  const rows = () => {
-    if (text === undefined) {
-      let bytes: Uint8Array;
-      try {
-        bytes = readFileSync(path);
-      } catch (err) {
-        throw fileError(err, path);
-      }
-      text = parseCsv(bytes, path);
+  return withText(numbers, () => {
+    let bytes: Uint8Array;
+    try {
+      bytes = readFileSync(path);
+    } catch (err) {
+      throw fileError(err, path);
     }
-    return text;
-  };
-  return {
-    file: path,
-    columns: numbers.columns,
-    numbers,
-    get rows() {
-      return rows().rows;
-    },
-    get lines() {
-      return rows().lines;
-    },
-  };
+    return parseCsv(bytes, path);
+  });
 }
 
-/** A file's table from its bytes: its numbers when it is plain numbers, its rows of text only if asked for. */
-function readCsvBytes(path: string, bytes: Uint8Array): Table {
-  const numbers = parseNumericCsv(bytes, path);
-  if (numbers instanceof NotNumeric) return parseCsv(bytes, path);
-  let text: Table | undefined;
+/** The table of a file of numbers, whose rows of text `text()` reads the first time they are asked for. */
+function withText(numbers: NumericTable, text: () => Table): Table {
+  let rows: Table | undefined;
   return {
-    file: path,
+    file: numbers.file,
     columns: numbers.columns,
     numbers,
     get rows() {
-      text ??= parseCsv(bytes, path);
-      return text.rows;
+      rows ??= text();
+      return rows.rows;
     },
     get lines() {
-      text ??= parseCsv(bytes, path);
-      return text.lines;
+      rows ??= text();
+      return rows.lines;
     },
   };
 }
