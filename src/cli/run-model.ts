@@ -16,7 +16,7 @@ import {
   type TargetEncoding,
 } from '../data/encoding.js';
 import { ClassScorer, type ClassScores, NumberScorer, type NumberScores } from '../data/metrics.js';
-import { csvChunks, numericCsvChunks } from '../data/node/csv-stream.js';
+import { csvChunks, isRegularFile, numericCsvChunks } from '../data/node/csv-stream.js';
 import { encodeNumbers, encodesFromNumbers } from '../data/numeric-table.js';
 import { floatArray, type ShapedArray, toMatrix } from '../data/tensor.js';
 import { defaultLoss, type LossSpec, type Reduction, resolveLoss } from '../losses.js';
@@ -95,8 +95,9 @@ export async function* encodedChunks(
     return encoding;
   };
   let done = 0;
-  let whole = true;
-  for await (const part of numericCsvChunks(file, size, true)) {
+  // A pipe cannot be read again from where the numbers stop: the general reader takes it all.
+  let whole = await isRegularFile(file);
+  for await (const part of whole ? numericCsvChunks(file, size, true) : []) {
     const table = part instanceof NotNumeric ? undefined : part;
     const e = table && (encoding ?? start(table.columns));
     const enc =

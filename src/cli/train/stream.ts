@@ -6,7 +6,7 @@
 
 import { buildEncoding, chooseColumns, type RowEncoder, rowEncoder } from '../../data/encoding.js';
 import { DataError } from '../../data/errors.js';
-import { csvChunks } from '../../data/node/csv-stream.js';
+import { csvChunks, isRegularFile } from '../../data/node/csv-stream.js';
 import { TableProfile } from '../../data/profile.js';
 import { BackpropError } from '../../errors.js';
 import { encodeRows } from '../run-model.js';
@@ -25,6 +25,12 @@ export const STREAM_VALIDATION_ROWS = 10_000;
  * index; at most {@link STREAM_VALIDATION_ROWS} validation rows are kept.
  */
 export async function prepareStream(file: string, args: TrainArgs, plan: DataPlan): Promise<Prepared> {
+  if (!(await isRegularFile(file))) {
+    throw new DataError(
+      { file },
+      '--stream reads the file again at every epoch, and this is a pipe, which can be read once; expected a file (or leave out --stream)',
+    );
+  }
   const numbers = await prepareNumberStream(file, args, plan, noTrainingRows, STREAM_VALIDATION_ROWS);
   return numbers ?? prepareTextStream(file, args, plan);
 }

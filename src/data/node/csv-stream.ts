@@ -44,13 +44,7 @@ export function fileError(err: unknown, file: string): DataError {
  * into `numbers` at once and into rows of text only if they are asked for.
  */
 export async function readCsvFile(path: string): Promise<Table> {
-  let regular: boolean;
-  try {
-    regular = (await stat(path)).isFile();
-  } catch (err) {
-    throw fileError(err, path);
-  }
-  if (!regular) {
+  if (!(await isRegularFile(path))) {
     // A pipe can be read only once: its bytes are kept for the rows of text.
     const bytes = await readBytes(path);
     const numbers = parseNumericCsv(bytes, path);
@@ -69,6 +63,18 @@ export async function readCsvFile(path: string): Promise<Table> {
     }
     return parseCsv(bytes, path);
   });
+}
+
+/**
+ * Whether `path` is a regular file, which can be read more than once (a pipe,
+ * as a shell's `<(...)` gives, cannot: it is read once, whole, or not streamed).
+ */
+export async function isRegularFile(path: string): Promise<boolean> {
+  try {
+    return (await stat(path)).isFile();
+  } catch (err) {
+    throw fileError(err, path);
+  }
 }
 
 /** The table of a file of numbers, whose rows of text `text()` reads the first time they are asked for. */
