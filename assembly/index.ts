@@ -208,6 +208,46 @@ export function gemm(
   j1: i32,
   scratch: usize,
 ): void {
+  gemmDepth(transA, transB, M, N, K, alpha, a, b, beta, c, i0, i1, j0, j1, 0, K, scratch);
+}
+
+/**
+ * The depth of the cache blocks of a product of depth K: as even as blocks of
+ * at most KC allow, in fours (784 is four blocks of 196). Each block's sum is
+ * added to C in turn, so the blocks fix the order of every element's sum.
+ */
+export function depthBlock(K: i32): i32 {
+  if (K <= KC) return K;
+  const blocks = (K + KC - 1) / KC;
+  return (((K + blocks - 1) / blocks + 3) >> 2) << 2;
+}
+
+/**
+ * As gemm, over the depth blocks from k0 to k1 alone (k0 and k1 on block
+ * boundaries, see depthBlock): beta scales C before the first of them. A
+ * thread that owns rows k0..k1 of B computes their share of C this way, into a
+ * C of its own, which the caller then adds to C in the blocks' order: the same
+ * sums in the same order as the whole product.
+ */
+export function gemmDepth(
+  transA: bool,
+  transB: bool,
+  M: i32,
+  N: i32,
+  K: i32,
+  alpha: f32,
+  a: usize,
+  b: usize,
+  beta: f32,
+  c: usize,
+  i0: i32,
+  i1: i32,
+  j0: i32,
+  j1: i32,
+  k0: i32,
+  k1: i32,
+  scratch: usize,
+): void {
   const ldc = <usize>N << 2;
   if (K == 0 || alpha == 0) {
     for (let i = i0; i < i1; i++) {
@@ -230,9 +270,10 @@ export function gemm(
   // maps every row of a block to the same cache set, so blocks of MC rows are
   // first packed as 4-wide strips. Untransposed A is read in place.
   const mc = transA ? MC : i1 - i0;
-  for (let kk = 0; kk < K; kk += KC) {
-    const kc = min(KC, K - kk);
-    const cScale: f32 = kk == 0 ? beta : 1;
+  const depth = depthBlock(K);
+  for (let kk = k0; kk < k1; kk += depth) {
+    const kc = min(depth, k1 - kk);
+    const cScale: f32 = kk == k0 ? beta : 1;
     for (let ii = i0; ii < i1; ii += mc) {
       const iEnd = min(ii + mc, i1);
       const iFull = ii + ((iEnd - ii) & ~(MR - 1));
@@ -275,6 +316,20 @@ export function gemm(
         }
       }
     }
+  }
+}
+
+/** c[i] <- c[i] + p[i] for i < n: a depth block's share of C added, as gemm adds it (1 * c + p). */
+export function addInto(c: usize, p: usize, n: i32): void {
+  const n4 = n & ~3;
+  let i = 0;
+  for (; i < n4; i += 4) {
+    const o = <usize>i << 2;
+    v128.store(c + o, f32x4.add(v128.load(c + o), v128.load(p + o)));
+  }
+  for (; i < n; i++) {
+    const o = <usize>i << 2;
+    store<f32>(c + o, load<f32>(c + o) + load<f32>(p + o));
   }
 }
 

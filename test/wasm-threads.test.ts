@@ -192,6 +192,67 @@ describe('wasm backend on several threads', () => {
     }
   });
 
+  it('cuts a forward product along its depth behind a split gradient, to the bits of one thread', () => {
+    const pool = two.pool as GemmPool;
+    pool.assume(0, 1e-10);
+    // Depths of one to five blocks (784 is four of 196; 300 is 152 + 148), alphas and betas of every kind.
+    for (const [m, n, k] of [
+      [32, 100, 784],
+      [64, 128, 784],
+      [7, 36, 300],
+      [33, 12, 1100],
+      [16, 24, 200],
+    ]) {
+      for (const [alpha, beta] of [
+        [1, 0],
+        [-0.5, 1],
+        [2, 0.25],
+      ]) {
+        const av = random(m * k);
+        const bv = random(k * n);
+        const cv = random(m * n);
+        const [single, split] = [one, two].map((backend) => {
+          // The gradient of those weights first (A^T B, k x n), split: their rows are owned.
+          const g = filled(backend, k, n, new Float32Array(k * n));
+          backend.gemm(true, false, 1, filled(backend, m, k, av), filled(backend, m, n, cv), 0, g);
+          const c = filled(backend, m, n, cv);
+          backend.gemm(false, false, alpha, filled(backend, m, k, av), filled(backend, k, n, bv), beta, c);
+          return Float32Array.from(c.data);
+        });
+        expect(firstDifference(split, single), `${m}x${n}x${k} alpha ${alpha} beta ${beta}`).toBe(-1);
+      }
+    }
+  });
+
+  it('trains a 784-input network to the same weights on one thread and on two', () => {
+    (two.pool as GemmPool).assume(0, 1e-10);
+    const x = { data: random(256 * 784), shape: [256, 784] as [number, number] };
+    const t = Array.from({ length: 256 }, (_, i) =>
+      Array.from({ length: 10 }, (_, k) => (i % 10 === k ? 1 : 0)),
+    );
+    const weights = [one, two].map((backend) => {
+      const net = new Network({
+        inputs: 784,
+        layers: [
+          { units: 100, activation: 'relu' },
+          { units: 10, activation: 'softmax' },
+        ],
+        seed: 6,
+        backend,
+      });
+      const trainer = new Trainer(net, x, t, {
+        mode: 'minibatch',
+        batchSize: 32,
+        optimizer: 'adam',
+        epochs: 2,
+      });
+      for (let e = 0; e < 2; e++) trainer.runEpoch();
+      trainer.dispose();
+      return net.layers.map((l) => Float32Array.from(l.weights.data));
+    });
+    for (let n = 0; n < 2; n++) expect(firstDifference(weights[1][n], weights[0][n])).toBe(-1);
+  });
+
   it('splits an update only behind a split gradient of its shape (one example per update: never)', async () => {
     const fresh = (await createWasmBackend({ threads: 2, relaxedSimd: false })) as WasmBackend;
     try {

@@ -95,6 +95,30 @@ export interface KernelExports {
   adam(w: number, g: number, m: number, s: number, n: number, params: number): void;
   /** params: eta, lambda, rho, eps. */
   rmsprop(w: number, g: number, s: number, n: number, params: number): void;
+  /** gemm over depth blocks k0..k1 alone (see the kernel). */
+  gemmDepth(
+    transA: boolean,
+    transB: boolean,
+    m: number,
+    n: number,
+    k: number,
+    alpha: number,
+    a: number,
+    b: number,
+    beta: number,
+    c: number,
+    i0: number,
+    i1: number,
+    j0: number,
+    j1: number,
+    k0: number,
+    k1: number,
+    scratch: number,
+  ): void;
+  /** The depth of gemm's blocks for a product of depth k. */
+  depthBlock(k: number): number;
+  /** c[i] <- c[i] + p[i], i < n. */
+  addInto(c: number, p: number, n: number): void;
   /** One of the updates above on rows [r0, r1) of a matrix of `cols` columns (code: see the kernel). */
   updateRows(
     code: number,

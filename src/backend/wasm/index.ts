@@ -20,6 +20,9 @@ import { canSpawn, controlBytes, GemmPool } from './pool.js';
 
 export { WasmBackend, WasmMatrix } from './backend.js';
 export { GemmPool } from './pool.js';
+
+const PARTIAL_BYTES = 1 << 18;
+
 export type { WasmFeatures };
 export { wasmFeatures };
 
@@ -122,7 +125,10 @@ export function createWasmBackendSync(options: WasmBackendOptions = {}): WasmBac
       const scratch = Array.from({ length: workers }, () =>
         backend.allocateBytes(kernels.GEMM_SCRATCH_BYTES.value as number),
       );
-      backend.pool = GemmPool.start(threads, module, memory, kernels, ctrl, scratch);
+      // The other thread's depth blocks of a product cut along its depth: a quarter
+      // of a megabyte (batches of 256 through a layer of 128), touched only when used.
+      const partial = backend.allocateBytes(PARTIAL_BYTES);
+      backend.pool = GemmPool.start(threads, module, memory, kernels, ctrl, scratch, partial, PARTIAL_BYTES);
     }
     return backend;
   }

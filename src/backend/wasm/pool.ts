@@ -39,6 +39,7 @@ import {
   CHUNK_BITS,
   CHUNK_MASK,
   CLAIM,
+  DEPTH,
   DONE,
   GEMM,
   KIND,
@@ -118,6 +119,9 @@ export class GemmPool implements WorkerPool {
   readonly #tuner = new SplitTuner();
   /** Whether the last weight gradient (A^T B) of each shape, rows * SHAPE + cols, was split. */
   readonly #gradientSplit = new Map<number, boolean>();
+  /** Where the depth blocks of a product cut along its depth go, and their room (see #depthSplit). */
+  partial = 0;
+  partialBytes = 0;
 
   private constructor(
     readonly threads: number,
@@ -142,12 +146,17 @@ export class GemmPool implements WorkerPool {
     kernels: KernelExports,
     ctrl: number,
     scratch: number[],
+    partial = 0,
+    partialBytes = 0,
   ): GemmPool {
     const workers = Array.from({ length: threads - 1 }, spawn);
     workers.forEach((w, slot) => {
       w.post({ module, memory, ctrl, slot, scratch: scratch[slot] });
     });
-    return new GemmPool(threads, memory, kernels, ctrl, workers);
+    const pool = new GemmPool(threads, memory, kernels, ctrl, workers);
+    pool.partial = partial;
+    pool.partialBytes = partialBytes;
+    return pool;
   }
 
   /** Resolves once every worker is ready (for callers that want the whole pool at once). */
@@ -247,6 +256,19 @@ export class GemmPool implements WorkerPool {
     }
     // A weight gradient's verdict, for the update of those weights that follows (see update).
     if (transA) this.#gradientSplit.set(m * SHAPE + n, split);
+    // A layer's forward product over weights whose rows the threads own (their gradient was
+    // split, so their update was): cut along the depth, each thread over its own rows of B.
+    if (
+      split &&
+      (inDoubt || this.#pinned) &&
+      !transA &&
+      !transB &&
+      alpha !== 0 &&
+      this.#gradientSplit.get(k * SHAPE + n) === true &&
+      this.#depthSplit(m, n, k, alpha, a, b, beta, c, scratch)
+    ) {
+      return true;
+    }
     if (!split) {
       const t0 = now();
       this.kernels.gemm(transA, transB, m, n, k, alpha, a, b, beta, c, 0, m, 0, n, scratch);
@@ -312,7 +334,7 @@ export class GemmPool implements WorkerPool {
     ) {
       return false;
     }
-    const size = Math.ceil(rowBlocks / this.threads) * 4;
+    const size = this.#ownedRows(rows);
     const i32 = this.#i32;
     i32[ARGS] = code;
     i32[ARGS + 2] = rows;
@@ -327,6 +349,56 @@ export class GemmPool implements WorkerPool {
     i32[ARGS + KIND] = UPDATE;
     this.#share(Math.ceil(rows / size), 0);
     return true;
+  }
+
+  /**
+   * C <- alpha A B + beta C cut along the depth k at the rows of B the calling
+   * thread owns (see update): its depth blocks into C, the other thread's into
+   * blocks of their own, which are then added to C in order. Every element sums
+   * the same terms in the same order as in one piece (see the kernel's
+   * gemmDepth), and no thread reads the other's rows of B. Two threads, a cut on
+   * a block boundary, and room for the blocks; else false, and nothing done.
+   */
+  #depthSplit(
+    m: number,
+    n: number,
+    k: number,
+    alpha: number,
+    a: number,
+    b: number,
+    beta: number,
+    c: number,
+    scratch: number,
+  ): boolean {
+    if (this.threads !== 2) return false;
+    const own = this.#ownedRows(k);
+    const depth = this.kernels.depthBlock(k);
+    const blocks = Math.ceil((k - own) / depth);
+    if (own % depth !== 0 || own >= k || blocks * m * n * 4 > this.partialBytes) return false;
+    const i32 = this.#i32;
+    const f32 = this.#f32;
+    i32[ARGS] = 0;
+    i32[ARGS + 1] = 0;
+    i32[ARGS + 2] = m;
+    i32[ARGS + 3] = n;
+    i32[ARGS + 4] = k;
+    i32[ARGS + 5] = a;
+    i32[ARGS + 6] = b;
+    i32[ARGS + 7] = c;
+    i32[ARGS + 8] = 0;
+    i32[ARGS + 9] = own;
+    f32[ARGS + 10] = alpha;
+    f32[ARGS + 11] = beta;
+    i32[ARGS + 13] = this.partial;
+    i32[ARGS + KIND] = DEPTH;
+    this.#share(2, scratch);
+    for (let q = 0; q < blocks; q++) this.kernels.addInto(c, this.partial + q * m * n * 4, m * n);
+    return true;
+  }
+
+  /** Rows of a matrix the calling thread owns, from the first: the first chunk of rows in fours. */
+  #ownedRows(rows: number): number {
+    return Math.ceil(Math.ceil(rows / 4) / this.threads) * 4;
   }
 
   /**
@@ -369,7 +441,8 @@ export class GemmPool implements WorkerPool {
     const a = i32[ARGS + 5];
     const b = i32[ARGS + 6];
     const c = i32[ARGS + 7];
-    if (i32[ARGS + KIND] === UPDATE) {
+    const kind = i32[ARGS + KIND];
+    if (kind === UPDATE) {
       this.kernels.updateRows(i32[ARGS], a, b, c, i32[ARGS + 4], n, lo, hi, i32[ARGS + 13]);
       return;
     }
@@ -378,6 +451,38 @@ export class GemmPool implements WorkerPool {
     const k = i32[ARGS + 4];
     const alpha = f32[ARGS + 10];
     const beta = f32[ARGS + 11];
+    if (kind === DEPTH) {
+      const own = i32[ARGS + 9];
+      if (next === 0) {
+        this.kernels.gemmDepth(false, false, m, n, k, alpha, a, b, beta, c, 0, m, 0, n, 0, own, scratch);
+        return;
+      }
+      const depth = this.kernels.depthBlock(k);
+      const partial = i32[ARGS + 13];
+      for (let kk = own, q = 0; kk < k; kk += depth, q++) {
+        const block = partial + q * m * n * 4;
+        this.kernels.gemmDepth(
+          false,
+          false,
+          m,
+          n,
+          k,
+          alpha,
+          a,
+          b,
+          0,
+          block,
+          0,
+          m,
+          0,
+          n,
+          kk,
+          Math.min(kk + depth, k),
+          scratch,
+        );
+      }
+      return;
+    }
     if (byRows) this.kernels.gemm(transA, transB, m, n, k, alpha, a, b, beta, c, lo, hi, 0, n, scratch);
     else this.kernels.gemm(transA, transB, m, n, k, alpha, a, b, beta, c, 0, m, lo, hi, scratch);
   }

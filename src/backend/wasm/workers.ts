@@ -21,6 +21,9 @@ export const READY = 48;
 export const KIND = 12;
 export const GEMM = 0;
 export const UPDATE = 1;
+// DEPTH: a product cut along its depth (see GemmPool.gemm): chunk 0 is rows 0..ARGS + 9 of
+// B into C, chunk 1 the depth blocks after them, each into its own m x n block from ARGS + 13.
+export const DEPTH = 2;
 export const CHUNK_BITS = 10;
 export const CHUNK_MASK = (1 << CHUNK_BITS) - 1;
 export const SEQUENCE_MASK = 0x7ff;
@@ -37,7 +40,7 @@ const SPIN = 100_000;
 const WORKER_SOURCE = `
 'use strict';
 const start = ({ module, memory, ctrl, slot, scratch }) => {
-  const { gemm, updateRows } = new WebAssembly.Instance(module, { env: { memory } }).exports;
+  const { gemm, gemmDepth, depthBlock, updateRows } = new WebAssembly.Instance(module, { env: { memory } }).exports;
   const i32 = new Int32Array(memory.buffer, ctrl, ${READY} + slot + 1);
   const f32 = new Float32Array(memory.buffer, ctrl, ${READY});
   Atomics.store(i32, ${READY} + slot, 1);
@@ -54,10 +57,23 @@ const start = ({ module, memory, ctrl, slot, scratch }) => {
         const n = i32[${ARGS + 3}];
         const lo = next * i32[${ARGS + 9}];
         const hi = Math.min(lo + i32[${ARGS + 9}], byRows ? m : n);
-        if (i32[${ARGS + KIND}] === ${UPDATE})
+        const kind = i32[${ARGS + KIND}];
+        if (kind === ${UPDATE})
           updateRows(i32[${ARGS}], i32[${ARGS + 5}], i32[${ARGS + 6}], i32[${ARGS + 7}], i32[${ARGS + 4}],
             n, lo, hi, i32[${ARGS + 13}]);
-        else
+        else if (kind === ${DEPTH}) {
+          const k = i32[${ARGS + 4}];
+          const own = i32[${ARGS + 9}];
+          if (next === 0)
+            gemmDepth(false, false, m, n, k, f32[${ARGS + 10}], i32[${ARGS + 5}], i32[${ARGS + 6}],
+              f32[${ARGS + 11}], i32[${ARGS + 7}], 0, m, 0, n, 0, own, scratch);
+          else {
+            const depth = depthBlock(k);
+            for (let kk = own, q = 0; kk < k; kk += depth, q++)
+              gemmDepth(false, false, m, n, k, f32[${ARGS + 10}], i32[${ARGS + 5}], i32[${ARGS + 6}],
+                0, i32[${ARGS + 13}] + q * m * n * 4, 0, m, 0, n, kk, Math.min(kk + depth, k), scratch);
+          }
+        } else
           gemm(i32[${ARGS}] === 1, i32[${ARGS + 1}] === 1, m, n, i32[${ARGS + 4}], f32[${ARGS + 10}],
             i32[${ARGS + 5}], i32[${ARGS + 6}], f32[${ARGS + 11}], i32[${ARGS + 7}],
             byRows ? lo : 0, byRows ? hi : m, byRows ? 0 : lo, byRows ? n : hi, scratch);
