@@ -904,6 +904,11 @@ export function gatherRows(src: usize, cols: i32, idx: usize, count: i32, dst: u
   }
 }
 
+/** bytes zeros from p (a thread's share of a large new matrix: see the pool). */
+export function zero(p: usize, bytes: usize): void {
+  memory.fill(p, 0, bytes);
+}
+
 /** Where the memory the TypeScript side may allocate begins (above this module's static data). */
 export function heapBase(): usize {
   return __heap_base;

@@ -253,6 +253,18 @@ describe('wasm backend on several threads', () => {
     for (let n = 0; n < 2; n++) expect(firstDifference(weights[1][n], weights[0][n])).toBe(-1);
   });
 
+  it('zeros a large new matrix on both threads, also over memory that held another', () => {
+    const rows = 1500;
+    const cols = 1000; // 6 MB: past the size the threads share
+    const first = two.matrix(rows, cols, 'float32');
+    first.data.fill(7);
+    two.free(first);
+    const again = two.matrix(rows, cols, 'float32');
+    expect((again as WasmMatrix).ptr).toBe((first as WasmMatrix).ptr); // the same memory, reused
+    expect(again.data.every((x) => x === 0)).toBe(true);
+    two.free(again);
+  });
+
   it('splits an update only behind a split gradient of its shape (one example per update: never)', async () => {
     const fresh = (await createWasmBackend({ threads: 2, relaxedSimd: false })) as WasmBackend;
     try {

@@ -190,13 +190,13 @@ export class Scorer {
     this.rows += rows;
     const t = this.target;
     for (let r = 0; r < rows; r++) {
-      const y = decodeOutput(t, outputs, r * width);
       if (t.kind === 'classes') {
-        const actual = classIndex(d, r * width, width);
-        this.classes!.add(actual, (y as { index: number }).index);
+        // The predicted class as decodeOutput names it, without its probabilities.
+        this.classes!.add(classIndex(d, r * width, width), classIndex(outputs, r * width, width));
       } else {
         const actual = decodeOutput(t, d, r * width) as { values: number[] };
-        this.numbers!.add(actual.values, (y as { values: number[] }).values);
+        const y = decodeOutput(t, outputs, r * width) as { values: number[] };
+        this.numbers!.add(actual.values, y.values);
       }
     }
   }

@@ -119,6 +119,8 @@ export interface KernelExports {
   depthBlock(k: number): number;
   /** c[i] <- c[i] + p[i], i < n. */
   addInto(c: number, p: number, n: number): void;
+  /** `bytes` zeros from `p`. */
+  zero(p: number, bytes: number): void;
   /** One of the updates above on rows [r0, r1) of a matrix of `cols` columns (code: see the kernel). */
   updateRows(
     code: number,
@@ -160,6 +162,8 @@ export interface WorkerPool {
     b2: number,
     params: number,
   ): boolean;
+  /** Zeros `bytes` bytes from `ptr`, shared among the threads when large; returns whether it did. */
+  zero(ptr: number, bytes: number): boolean;
   /** Stops the workers. */
   terminate(): void;
 }
@@ -329,7 +333,7 @@ export class WasmBackend implements Backend {
     }
     const bytes = rows * cols * 4;
     const ptr = this.#allocate(bytes);
-    this.heap.fill(0, ptr >> 2, (ptr + bytes) >> 2);
+    if (!this.pool?.zero(ptr, bytes)) this.heap.fill(0, ptr >> 2, (ptr + bytes) >> 2);
     return new WasmMatrix(this, rows, cols, ptr, bytes);
   }
 

@@ -49,6 +49,7 @@ import {
   type ThreadHandle,
   UPDATE,
   waitFor,
+  ZERO,
 } from './workers.js';
 
 export { canSpawn, controlBytes } from './workers.js';
@@ -72,6 +73,9 @@ const MIN_CHUNK_MACS = 200_000;
 /** Shapes as one number, rows * SHAPE + cols (a matrix has fewer than 2^26 columns). */
 const SHAPE = 2 ** 26;
 
+/** Bytes below which a new matrix is zeroed on the calling thread alone. */
+const MIN_ZERO_BYTES = 4 << 20;
+
 /** Elements below which an optimizer's update stays on the calling thread. */
 const MIN_UPDATE = 16_384;
 
@@ -80,9 +84,11 @@ const MIN_UPDATE = 16_384;
  * LONG_WAIT and half the time the calling thread spent on its own chunks. A
  * worker descheduled in the middle of a chunk (the machine's cores busy with
  * other work) holds the calling thread for a time slice, milliseconds, and a
- * spinning worker takes a core from the rest of the machine.
+ * spinning worker takes a core from the rest of the machine. A worker that
+ * woke late for its chunk (after a collection paused the calling thread, say)
+ * holds it a tenth of that, which is no reason to pause.
  */
-const LONG_WAIT = 100e-6;
+const LONG_WAIT = 300e-6;
 
 /** Seconds splitting pauses after a long wait, at first and at most (doubled at each, halved at each split without). */
 const FIRST_PAUSE = 0.01;
@@ -402,10 +408,28 @@ export class GemmPool implements WorkerPool {
   }
 
   /**
+   * Zeros `bytes` bytes from `ptr`, a share per thread, when there is enough of
+   * them: a large matrix on fresh memory is mostly the first touches of its
+   * pages, which the system serves to two threads at once. Returns whether it did.
+   */
+  zero(ptr: number, bytes: number): boolean {
+    if (bytes < MIN_ZERO_BYTES || !this.#anyReady()) return false;
+    const size = Math.ceil(bytes / this.threads / 65536) * 65536;
+    const i32 = this.#i32;
+    i32[ARGS + 5] = bytes;
+    i32[ARGS + 7] = ptr;
+    i32[ARGS + 9] = size;
+    i32[ARGS + KIND] = ZERO;
+    // Its waits say nothing of the products': no pause follows them.
+    this.#share(Math.ceil(bytes / size), 0, false);
+    return true;
+  }
+
+  /**
    * Posts the job in ARGS as `total` chunks, claims chunks on the calling
    * thread like any worker until none is left, and waits for the workers' last.
    */
-  #share(total: number, scratch: number): void {
+  #share(total: number, scratch: number, judge = true): void {
     const i32 = this.#i32;
     Atomics.store(i32, DONE, 0);
     this.#sequence = (this.#sequence + 1) & SEQUENCE_MASK;
@@ -426,7 +450,7 @@ export class GemmPool implements WorkerPool {
     // The chunks the workers took: until they are done, the arguments must stay.
     const waiting = now();
     waitFor(i32, DONE, total - mine);
-    if (!this.#pinned) this.#judge(now() - waiting, waiting - posted);
+    if (judge && !this.#pinned) this.#judge(now() - waiting, waiting - posted);
   }
 
   /** Runs chunk `next` of the job in ARGS, as the worker's program does. */
@@ -442,6 +466,11 @@ export class GemmPool implements WorkerPool {
     const b = i32[ARGS + 6];
     const c = i32[ARGS + 7];
     const kind = i32[ARGS + KIND];
+    if (kind === ZERO) {
+      const size = i32[ARGS + 9];
+      this.kernels.zero(i32[ARGS + 7] + next * size, Math.min(size, i32[ARGS + 5] - next * size));
+      return;
+    }
     if (kind === UPDATE) {
       this.kernels.updateRows(i32[ARGS], a, b, c, i32[ARGS + 4], n, lo, hi, i32[ARGS + 13]);
       return;

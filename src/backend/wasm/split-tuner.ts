@@ -22,11 +22,17 @@
 /** Steps per block of a trial; the first of each is dropped (the worker's wake-up, the caches' refill). */
 const BLOCK = 6;
 /** Blocks of each kind per trial. */
-const ROUNDS = 3;
+const ROUNDS = 4;
 /** The verdict holds for this many times the trial's steps. */
-const HOLD = 24;
-/** Steps left alone at first (compilation, the first touches of fresh memory). */
-const WARM_UP = BLOCK;
+const HOLD = 16;
+/** Steps left alone at first (compilation, the first touches of fresh memory, the worker's start). */
+const WARM_UP = 4 * BLOCK;
+/**
+ * One thread is chosen over splitting only when it is faster by this factor:
+ * a trial on a noisy machine that comes out about even must not stop the
+ * split that pays in most runs for the length of a hold.
+ */
+const MARGIN = 0.97;
 /** A product not seen again for this long no longer marks steps: the next one does. */
 const STALE_SECONDS = 1;
 
@@ -87,7 +93,7 @@ export class SplitTuner {
       this.split = !this.split;
       return;
     }
-    this.split = this.#score[0] <= this.#score[1];
+    this.split = !(this.#score[1] < MARGIN * this.#score[0]);
     this.#hold = HOLD * 2 * ROUNDS * BLOCK;
   }
 }

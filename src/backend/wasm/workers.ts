@@ -24,6 +24,8 @@ export const UPDATE = 1;
 // DEPTH: a product cut along its depth (see GemmPool.gemm): chunk 0 is rows 0..ARGS + 9 of
 // B into C, chunk 1 the depth blocks after them, each into its own m x n block from ARGS + 13.
 export const DEPTH = 2;
+// ZERO: ARGS + 5 bytes from ARGS + 7 set to zero, in chunks of ARGS + 9 bytes.
+export const ZERO = 3;
 export const CHUNK_BITS = 10;
 export const CHUNK_MASK = (1 << CHUNK_BITS) - 1;
 export const SEQUENCE_MASK = 0x7ff;
@@ -40,7 +42,7 @@ const SPIN = 100_000;
 const WORKER_SOURCE = `
 'use strict';
 const start = ({ module, memory, ctrl, slot, scratch }) => {
-  const { gemm, gemmDepth, depthBlock, updateRows } = new WebAssembly.Instance(module, { env: { memory } }).exports;
+  const { gemm, gemmDepth, depthBlock, updateRows, zero } = new WebAssembly.Instance(module, { env: { memory } }).exports;
   const i32 = new Int32Array(memory.buffer, ctrl, ${READY} + slot + 1);
   const f32 = new Float32Array(memory.buffer, ctrl, ${READY});
   Atomics.store(i32, ${READY} + slot, 1);
@@ -58,7 +60,10 @@ const start = ({ module, memory, ctrl, slot, scratch }) => {
         const lo = next * i32[${ARGS + 9}];
         const hi = Math.min(lo + i32[${ARGS + 9}], byRows ? m : n);
         const kind = i32[${ARGS + KIND}];
-        if (kind === ${UPDATE})
+        if (kind === ${ZERO}) {
+          const size = i32[${ARGS + 9}];
+          zero(i32[${ARGS + 7}] + next * size, Math.min(size, i32[${ARGS + 5}] - next * size));
+        } else if (kind === ${UPDATE})
           updateRows(i32[${ARGS}], i32[${ARGS + 5}], i32[${ARGS + 6}], i32[${ARGS + 7}], i32[${ARGS + 4}],
             n, lo, hi, i32[${ARGS + 13}]);
         else if (kind === ${DEPTH}) {
