@@ -289,21 +289,7 @@ export class GemmPool implements WorkerPool {
     // Chunks of whole register blocks, as even as that allows.
     const grain = byRows ? 4 : 8;
     const size = Math.ceil(blocks / chunks) * grain;
-    const i32 = this.#i32;
-    const f32 = this.#f32;
-    i32[ARGS] = transA ? 1 : 0;
-    i32[ARGS + 1] = transB ? 1 : 0;
-    i32[ARGS + 2] = m;
-    i32[ARGS + 3] = n;
-    i32[ARGS + 4] = k;
-    i32[ARGS + 5] = a;
-    i32[ARGS + 6] = b;
-    i32[ARGS + 7] = c;
-    i32[ARGS + 8] = byRows ? 1 : 0;
-    i32[ARGS + 9] = size;
-    f32[ARGS + 10] = alpha;
-    f32[ARGS + 11] = beta;
-    i32[ARGS + KIND] = GEMM;
+    this.#product(GEMM, transA, transB, m, n, k, alpha, a, b, beta, c, byRows, size);
     this.#share(Math.ceil((byRows ? m : n) / size), scratch);
     return true;
   }
@@ -381,25 +367,44 @@ export class GemmPool implements WorkerPool {
     const depth = this.kernels.depthBlock(k);
     const blocks = Math.ceil((k - own) / depth);
     if (own % depth !== 0 || own >= k || blocks * m * n * 4 > this.partialBytes) return false;
+    this.#product(DEPTH, false, false, m, n, k, alpha, a, b, beta, c, false, own);
+    this.#i32[ARGS + 13] = this.partial;
+    this.#share(2, scratch);
+    for (let q = 0; q < blocks; q++) this.kernels.addInto(c, this.partial + q * m * n * 4, m * n);
+    return true;
+  }
+
+  /** Puts a product's arguments in ARGS (`size`: a chunk's rows or columns, or for DEPTH the cut). */
+  #product(
+    kind: number,
+    transA: boolean,
+    transB: boolean,
+    m: number,
+    n: number,
+    k: number,
+    alpha: number,
+    a: number,
+    b: number,
+    beta: number,
+    c: number,
+    byRows: boolean,
+    size: number,
+  ): void {
     const i32 = this.#i32;
     const f32 = this.#f32;
-    i32[ARGS] = 0;
-    i32[ARGS + 1] = 0;
+    i32[ARGS] = transA ? 1 : 0;
+    i32[ARGS + 1] = transB ? 1 : 0;
     i32[ARGS + 2] = m;
     i32[ARGS + 3] = n;
     i32[ARGS + 4] = k;
     i32[ARGS + 5] = a;
     i32[ARGS + 6] = b;
     i32[ARGS + 7] = c;
-    i32[ARGS + 8] = 0;
-    i32[ARGS + 9] = own;
+    i32[ARGS + 8] = byRows ? 1 : 0;
+    i32[ARGS + 9] = size;
     f32[ARGS + 10] = alpha;
     f32[ARGS + 11] = beta;
-    i32[ARGS + 13] = this.partial;
-    i32[ARGS + KIND] = DEPTH;
-    this.#share(2, scratch);
-    for (let q = 0; q < blocks; q++) this.kernels.addInto(c, this.partial + q * m * n * 4, m * n);
-    return true;
+    i32[ARGS + KIND] = kind;
   }
 
   /** Rows of a matrix the calling thread owns, from the first: the first chunk of rows in fours. */
