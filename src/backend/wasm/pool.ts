@@ -125,9 +125,6 @@ export class GemmPool implements WorkerPool {
   readonly #tuner = new SplitTuner();
   /** Whether the last weight gradient (A^T B) of each shape, rows * SHAPE + cols, was split. */
   readonly #gradientSplit = new Map<number, boolean>();
-  /** Where the depth blocks of a product cut along its depth go, and their room (see #depthSplit). */
-  partial = 0;
-  partialBytes = 0;
 
   private constructor(
     readonly threads: number,
@@ -135,6 +132,9 @@ export class GemmPool implements WorkerPool {
     readonly kernels: KernelExports,
     readonly ctrl: number,
     readonly workers: ThreadHandle[],
+    /** Where the depth blocks of a product cut along its depth go, and their room (see #depthSplit). */
+    readonly partial: number,
+    readonly partialBytes: number,
   ) {
     this.#i32 = new Int32Array(memory.buffer, ctrl, READY + workers.length);
     this.#f32 = new Float32Array(memory.buffer, ctrl, READY);
@@ -159,10 +159,7 @@ export class GemmPool implements WorkerPool {
     workers.forEach((w, slot) => {
       w.post({ module, memory, ctrl, slot, scratch: scratch[slot] });
     });
-    const pool = new GemmPool(threads, memory, kernels, ctrl, workers);
-    pool.partial = partial;
-    pool.partialBytes = partialBytes;
-    return pool;
+    return new GemmPool(threads, memory, kernels, ctrl, workers, partial, partialBytes);
   }
 
   /** Resolves once every worker is ready (for callers that want the whole pool at once). */

@@ -43,7 +43,8 @@ export class SplitTuner {
   #last = 0;
   #hold = WARM_UP;
   #block = 0;
-  #samples: number[] = [];
+  /** The kept step times of the block under way (its first is dropped): one array, reused. */
+  readonly #samples = new Float64Array(BLOCK - 1);
   #inBlock = 0;
   /** Sums of the blocks' median step times: split, and on one thread. */
   #score = [0, 0];
@@ -74,7 +75,6 @@ export class SplitTuner {
   #beginTrial(): void {
     this.#block = 0;
     this.#inBlock = 0;
-    this.#samples = [];
     this.#score = [0, 0];
     this.split = true;
   }
@@ -84,10 +84,9 @@ export class SplitTuner {
       if (--this.#hold === 0) this.#beginTrial();
       return;
     }
-    if (this.#inBlock++ > 0) this.#samples.push(seconds);
+    if (this.#inBlock++ > 0) this.#samples[this.#inBlock - 2] = seconds;
     if (this.#inBlock < BLOCK) return;
     this.#score[this.split ? 0 : 1] += median(this.#samples);
-    this.#samples = [];
     this.#inBlock = 0;
     if (++this.#block < 2 * ROUNDS) {
       this.split = !this.split;
@@ -98,8 +97,9 @@ export class SplitTuner {
   }
 }
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
+/** The median of `s`, which it sorts. */
+function median(s: Float64Array): number {
+  s.sort();
   const mid = s.length >> 1;
   return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
 }
