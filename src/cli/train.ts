@@ -11,7 +11,7 @@
 import { stat } from 'node:fs/promises';
 import type { ActivationName } from '../activations.js';
 import { DEFAULT_DTYPE } from '../backend/backend.js';
-import { describeBackend } from '../backend/index.js';
+import { describeBackend, getBackend } from '../backend/index.js';
 import { featureNames, inputWidth, targetWidth } from '../data/encoding.js';
 import { DivergenceError } from '../errors.js';
 import type { LossSpec } from '../losses.js';
@@ -106,6 +106,8 @@ export async function train(
     if (!args.quiet) process.stderr.write(`${line}\n`);
   };
 
+  // The backend now, not at the network: its threads start on the other core while this one reads the file.
+  getBackend();
   const size = await stat(dataFile).then(
     (s) => s.size,
     () => -1,

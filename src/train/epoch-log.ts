@@ -34,13 +34,13 @@ export interface EpochInfo {
   elapsedSeconds: number;
 }
 
-// Row layout: cost, accuracy. The other fields are kept once per run of rows in
+// Row layout: cost, then the accuracy where the log carries accuracies. The other fields are kept once per run of rows in
 // which they stay the same and the elapsed seconds grow by `seconds` from row to
 // row, as over the epochs of one call of the small-network kernel: a run holds
 // them with the elapsed seconds of its first row (RUN_WIDTH numbers, below). On
 // XOR's four-update epochs, every byte a row takes is memory written for the
-// first time, whose page faults cost about as much as the updates.
-const WIDTH = 2;
+// first time, whose page faults cost about as much as the updates: a log without
+// accuracies keeps the cost alone.
 // A run: its first row, validation cost, validation accuracy, updates, examples,
 // seconds, elapsed seconds of its first row.
 const RUN_WIDTH = 7;
@@ -82,7 +82,7 @@ class Table {
 export class EpochLog {
   /** Epochs recorded. */
   length = 0;
-  private readonly rows = new Table(WIDTH);
+  private readonly rows: Table;
   /** Runs of rows (see RUN_WIDTH). */
   private readonly runs = new Table(RUN_WIDTH);
   /** The elapsed seconds of the last row added. */
@@ -108,7 +108,9 @@ export class EpochLog {
     private readonly accuracy: boolean,
     private readonly validation: boolean,
     private readonly initialRates: readonly number[] = [],
-  ) {}
+  ) {
+    this.rows = new Table(accuracy ? 2 : 1);
+  }
 
   /** Sets the rates from the next epoch added on (kept as given: the caller passes a fresh array). */
   setRates(rates: readonly number[]): void {
@@ -149,7 +151,7 @@ export class EpochLog {
     const r = rows.block(i);
     const o = rows.at(i);
     r[o] = cost;
-    r[o + 1] = accuracy;
+    if (this.accuracy) r[o + 1] = accuracy;
     const runs = this.runs;
     let k = runs.length - 1;
     let u = k >= 0 ? runs.block(k) : r;
@@ -199,12 +201,13 @@ export class EpochLog {
     // The first goes through add, which starts a run or goes on with one; the rest go on with it.
     this.add(cost(0), accuracy(0), Number.NaN, Number.NaN, updates, examples, seconds, elapsed);
     const rows = this.rows;
+    const both = this.accuracy;
     for (let e = 1; e < count; e++) {
       const i = rows.add();
       const r = rows.block(i);
       const o = rows.at(i);
       r[o] = cost(e);
-      r[o + 1] = accuracy(e);
+      if (both) r[o + 1] = accuracy(e);
       elapsed += seconds;
     }
     this.length += count - 1;
