@@ -281,6 +281,37 @@ describe('numeric CSV into a Float64Array', () => {
     expect(quoted.rows).toEqual([['1', '2']]);
   });
 
+  it('moves the numbers to an array the caller gives once a first block reads as numbers, and only then', async () => {
+    const rows = Array.from({ length: 150_000 }, (_, i) => `${i % 10},${i % 251},${(i * 7) % 13}`);
+    const text = `label,x,y\n${rows.join('\n')}\n`;
+    expect(text.length).toBeGreaterThan(1 << 20); // more than a block of the file
+    const path = join(dir, 'allocate.csv');
+    writeFileSync(path, text);
+    const expected = numeric(parseNumericCsv(text, path));
+    const asked: Float32Array[] = [];
+    const allocate = (length: number) => {
+      const a = new Float32Array(length);
+      asked.push(a);
+      return a;
+    };
+    const read = numeric((await readCsvFile(path, { allocate })).numbers!);
+    expect(asked.length).toBe(1);
+    expect(read.values.buffer).toBe(asked[0].buffer);
+    expect(read.values).toEqual(expected.values);
+    expect(read.lines).toEqual(expected.lines);
+    // Not numbers in the first block: never asked. A value float32 cannot hold, later: moved off it.
+    asked.length = 0;
+    writeFileSync(path, `label,x,y\n1,a,2\n${rows.join('\n')}\n`);
+    expect((await readCsvFile(path, { allocate })).numbers).toBeUndefined();
+    expect(asked.length).toBe(0);
+    const late = [...rows, '1,0.1,2'];
+    writeFileSync(path, `label,x,y\n${late.join('\n')}\n`);
+    const widened = numeric((await readCsvFile(path, { allocate })).numbers!);
+    expect(asked.length).toBe(1);
+    expect(widened.values).toBeInstanceOf(Float64Array);
+    expect(Array.from(widened.values)).toEqual(late.flatMap((r) => r.split(',').map(Number)));
+  });
+
   it('reads a pipe once, numbers or text (a shell gives one for <(...))', async () => {
     for (const text of ['x,y\n1,2\n3,4\n', 'x,y\n1,"2"\n3,4\n']) {
       const fifo = join(dir, `pipe-${text.length}`);

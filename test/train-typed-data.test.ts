@@ -1,11 +1,12 @@
-// Training data given as a typed array with its shape trains to the weights
-// that the same numbers given as rows of arrays give, with or without a
-// validation split, in every mode, on every backend, and is left as it was.
+// Training data given as a typed array with its shape, or as a matrix of the
+// network's backend (read in place), trains to the weights that the same
+// numbers given as rows of arrays give, with or without a validation split, in
+// every mode, on every backend, and is left as it was.
 import { describe, expect, it } from 'vitest';
 import type { Backend } from '../src/backend/backend.js';
 import { jsBackend } from '../src/backend/js.js';
 import { createWasmBackend, type WasmBackend } from '../src/backend/wasm/index.js';
-import { Network, Random, Trainer } from '../src/index.js';
+import { BackpropError, Network, Random, Trainer } from '../src/index.js';
 import type { Mode } from '../src/train/trainer.js';
 
 const rng = new Random(21);
@@ -60,6 +61,84 @@ describe('training data as a typed array', () => {
             expect(typed.costs, what).toEqual(arrays.costs);
             expect(data, what).toEqual(before);
           }
+        }
+      }
+    } finally {
+      wasm.dispose();
+    }
+  });
+
+  it('train from a matrix of the backend in place: the same weights, the matrix neither copied nor freed', async () => {
+    const wasm = (await createWasmBackend({ threads: 2 })) as WasmBackend;
+    try {
+      for (const backend of [wasm, jsBackend]) {
+        for (const mode of ['minibatch', 'sequential', 'batch'] as const) {
+          for (const [split, viewed] of [
+            [0, false],
+            [0.25, false],
+            [0, true],
+            [0.25, true],
+          ] as const) {
+            // A matrix of its own, or a larger one seen through a view (as `backprop train` reads a file into one).
+            const store = backend.matrix(viewed ? rows + 7 : rows, 12, 'float32');
+            store.data.set(x.flat());
+            const given = viewed ? backend.view!(store, rows, 12) : store;
+            const before = Float32Array.from(given.data);
+            const inPlace = trained(backend, given, t, mode, split);
+            const arrays = trained(backend, x, t, mode, split);
+            const what = `${backend.name} ${mode} split ${split}${viewed ? ' view' : ''}`;
+            expect(inPlace.weights, what).toEqual(arrays.weights);
+            expect(inPlace.costs, what).toEqual(arrays.costs);
+            // Still the caller's: the trainer's dispose gave nothing back, so a new matrix lies elsewhere.
+            const next = backend.matrix(rows, 12, 'float32');
+            next.data.fill(7);
+            expect(given.data, what).toEqual(before);
+            expect(store.data.subarray(0, rows * 12), what).toEqual(before);
+            backend.free(next);
+            if (viewed) backend.free(given); // a view: nothing to give back
+            backend.free(store);
+          }
+        }
+      }
+    } finally {
+      wasm.dispose();
+    }
+  });
+
+  it('refuses a matrix of another dtype, or with a number that is not finite, naming it', () => {
+    const m = jsBackend.matrix(4, 12, 'float32');
+    const net = (dtype: 'float32' | 'float64') =>
+      new Network({
+        inputs: 12,
+        layers: [{ units: 2, activation: 'softmax' }],
+        seed: 1,
+        backend: jsBackend,
+        dtype,
+      });
+    const targets = t.slice(0, 4);
+    expect(() => new Trainer(net('float64'), m, targets)).toThrow(
+      new BackpropError('inputs: a float32 matrix for a float64 network'),
+    );
+    m.data[2 * 12 + 5] = Number.NaN;
+    expect(() => new Trainer(net('float32'), m, targets)).toThrow(
+      new BackpropError('inputs: row 2, column 5 is NaN, not a finite number'),
+    );
+  });
+
+  it("a view shares its matrix's storage, and is refused where it does not fit", async () => {
+    const wasm = (await createWasmBackend({ threads: 1 })) as WasmBackend;
+    try {
+      for (const backend of [wasm, jsBackend]) {
+        for (const dtype of ['float32', 'float64'] as const) {
+          const m = backend.matrix(3, 4, dtype);
+          const v = backend.view!(m, 2, 5);
+          expect([v.rows, v.cols, v.dtype]).toEqual([2, 5, dtype]);
+          v.data[9] = 3;
+          expect(m.data[9]).toBe(3);
+          m.data[0] = -1;
+          expect(v.data[0]).toBe(-1);
+          expect(() => backend.view!(m, 4, 4)).toThrow('view: 4x4 does not fit in a 3x4 matrix');
+          backend.free(m);
         }
       }
     } finally {

@@ -63,6 +63,13 @@ export interface Backend {
   matrix(rows: number, cols: number, dtype: DType): Matrix;
   /** Gives the storage of `m` back; `m` must not be used afterwards. */
   free(m: Matrix): void;
+  /**
+   * A rows x cols matrix over the first rows * cols numbers of `m`'s storage,
+   * shared, not copied: data read in place as another shape (a file's numbers
+   * read into a matrix, then its rows encoded over themselves). Valid while `m`
+   * is; freeing it does nothing (free `m`).
+   */
+  view?(m: Matrix, rows: number, cols: number): Matrix;
 
   /** dst <- src (same shape). */
   copy(src: Matrix, dst: Matrix): void;

@@ -46,9 +46,14 @@ class JsMatrix implements Matrix {
     readonly rows: number,
     readonly cols: number,
     readonly dtype: DType,
+    shared?: FloatArray,
   ) {
     const n = rows * cols;
-    this.data = dtype === 'float64' ? new Float64Array(n) : new Float32Array(n);
+    this.data = shared
+      ? shared.subarray(0, n)
+      : dtype === 'float64'
+        ? new Float64Array(n)
+        : new Float32Array(n);
   }
 }
 
@@ -61,6 +66,19 @@ function sameShape(a: Matrix, b: Matrix, what: string): void {
 
 function shapesDiffer(a: Matrix, b: Matrix, what: string): never {
   throw new Error(`${what}: shapes ${a.rows}x${a.cols} and ${b.rows}x${b.cols} differ`);
+}
+
+/** Throws unless rows x cols fits within `m` (see Backend.view). */
+export function checkView(m: Matrix, rows: number, cols: number): void {
+  if (
+    !Number.isInteger(rows) ||
+    !Number.isInteger(cols) ||
+    rows < 0 ||
+    cols < 0 ||
+    rows * cols > m.rows * m.cols
+  ) {
+    throw new Error(`view: ${rows}x${cols} does not fit in a ${m.rows}x${m.cols} matrix`);
+  }
 }
 
 /** C <- beta C, treating beta = 0 as a plain overwrite (so NaN in C does not survive). */
@@ -521,6 +539,11 @@ export const jsBackend: Backend = {
   },
 
   free() {},
+
+  view(m, rows, cols) {
+    checkView(m, rows, cols);
+    return new JsMatrix(rows, cols, m.dtype, m.data);
+  },
 
   copy(src, dst) {
     sameShape(src, dst, 'copy');

@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { DType, LossName } from '../backend/backend.js';
+import type { DType, LossName, Matrix } from '../backend/backend.js';
 import { classIndex } from '../classification.js';
 import { NotNumeric } from '../data/csv-numeric.js';
 import {
@@ -18,7 +18,7 @@ import {
 import { ClassScorer, type ClassScores, NumberScorer, type NumberScores } from '../data/metrics.js';
 import { csvChunks, isRegularFile, numericCsvChunks } from '../data/node/csv-stream.js';
 import { encodeNumbers, encodesFromNumbers } from '../data/numeric-table.js';
-import { floatArray, type ShapedArray, toMatrix } from '../data/tensor.js';
+import { floatArray, inPlace, type ShapedArray, toMatrix } from '../data/tensor.js';
 import { defaultLoss, type LossSpec, type Reduction, resolveLoss } from '../losses.js';
 import type { Network } from '../network.js';
 import { forwardInChunks } from '../propagation.js';
@@ -34,6 +34,11 @@ export interface Encoded {
   x: ShapedArray & { data: Float32Array | Float64Array };
   d?: ShapedArray & { data: Float64Array };
   rows: number;
+}
+
+/** {@link Encoded} rows whose inputs may be a matrix of the backend, read there in place. */
+export interface EncodedRows extends Omit<Encoded, 'x'> {
+  x: Encoded['x'] | Matrix;
 }
 
 /** Encodes `rows` (or those at `indices`) with `encoder`, the inputs in `dtype`, into new arrays or `into` (from their start). */
@@ -124,15 +129,19 @@ export async function* encodedChunks(
   }
 }
 
-/** The outputs y of the network for every row of x, and sum_i L(i) when targets are given. */
+/**
+ * The outputs y of the network for every row of x (or of a matrix of its
+ * backend, read in place), and sum_i L(i) when targets are given.
+ */
 export function runNetwork(
   net: Network,
-  x: ShapedArray,
+  x: ShapedArray | Matrix,
   d?: ShapedArray,
   loss?: LossName,
 ): { outputs: Float64Array; lossSum: number } {
   const backend = net.backend;
-  const xm = toMatrix(x, backend, net.dtype, 'inputs', net.inputs);
+  const given = inPlace(x, net.dtype, 'inputs', net.inputs);
+  const xm = given ?? toMatrix(x as ShapedArray, backend, net.dtype, 'inputs', net.inputs);
   const dm = d ? toMatrix(d, backend, net.dtype, 'targets', net.outputs) : undefined;
   const outputs = new Float64Array(xm.rows * net.outputs);
   let lossSum = 0;
@@ -149,7 +158,7 @@ export function runNetwork(
       }
     });
   } finally {
-    backend.free(xm);
+    if (!given) backend.free(xm);
     if (dm) backend.free(dm);
     for (const t of chunkTargets.values()) backend.free(t);
   }
@@ -212,7 +221,7 @@ export class Scorer {
 export function scoreEncoded(
   net: Network,
   encoding: Encoding,
-  data: Encoded,
+  data: EncodedRows,
   loss: LossName,
   reduction: Reduction,
 ): Scores & { cost: number } {

@@ -32,7 +32,7 @@ import { checkWritableFolder, readJsonFile, readModel, writeFileAtomic } from '.
 import { hiddenDropout, optimizerOptions, type TrainArgs } from './options.js';
 import { etaText, lossChart, Progress, scheduleText } from './progress.js';
 import { loadRenderer, renderReport, reportFormat } from './report.js';
-import { type Encoded, type Scores, scoreEncoded } from './run-model.js';
+import { type EncodedRows, type Scores, scoreEncoded } from './run-model.js';
 import { type CheckpointFile, readCheckpoint, stripOutputs } from './train/checkpoint.js';
 import {
   describeNetwork,
@@ -207,7 +207,7 @@ export async function train(
   // A Ctrl-C stops a streamed epoch at the next chunk; the run resumes from the epoch's start.
   const source = stream
     ? (): AsyncIterable<DataChunk> => stopAtInterrupt(stream(trainer.epoch), () => interrupted)
-    : (prepared.train as Encoded).x;
+    : (prepared.train as EncodedRows).x;
   const targets = typeof prepared.train === 'function' ? null : prepared.train.d!;
   const trainer: Trainer = new Trainer(net, source, targets, options);
   const settings = trainer.settings;
@@ -297,6 +297,7 @@ export async function train(
           `continue with the same command and --resume --checkpoint ${checkpointPath}\n`,
       );
       trainer.dispose();
+      prepared.release?.();
       return 130;
     }
     if (!(err instanceof DivergenceError)) {
@@ -336,6 +337,7 @@ export async function train(
     (history.length > 0 || diverged)
       ? weightedAccuracy(net, prepared.train, prepared.weights?.train ?? null, settings.classWeights)
       : undefined;
+  prepared.release?.();
 
   const meta: ModelMeta = {
     inputColumns: encoding.inputs.map((c) => c.column),

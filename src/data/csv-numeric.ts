@@ -77,17 +77,24 @@ export class NumericCsvParser {
    */
   canonical = new Uint8Array(0);
   #failed: NotNumeric | undefined;
+  #allocate: ((length: number) => Float32Array) | undefined;
 
   /**
    * A `bounded` parser holds at most `capacityRows` rows: `feed` stops at the
    * row that would not fit (take the rows, then feed on from there); else it
-   * grows its buffers.
+   * grows its buffers. `allocate` gives an array of values (zeroed, of the
+   * length asked) where the caller wants the numbers to land: the parser moves
+   * there once a first block of lines has been read as numbers (a file that is
+   * not numbers never asks for it), and moves on to arrays of its own if it
+   * outgrows it or must widen to float64.
    */
   constructor(
     readonly file: string,
     capacityRows = 1024,
     readonly bounded = false,
+    allocate?: (length: number) => Float32Array,
   ) {
+    this.#allocate = allocate;
     this.values = new Float32Array(0);
     this.lines = new Uint32Array(capacityRows);
   }
@@ -107,6 +114,15 @@ export class NumericCsvParser {
     lines.set(this.lines.subarray(0, this.rows));
     this.values = values;
     this.lines = lines;
+  }
+
+  /** Moves the rows read so far into the array `allocate` gives, where the rest will land too. */
+  #relocate(allocate: (length: number) => Float32Array): void {
+    this.#allocate = undefined;
+    if (!(this.values instanceof Float32Array)) return;
+    const values = allocate(this.values.length);
+    values.set(this.values.subarray(0, this.rows * this.columns!.length));
+    this.values = values;
   }
 
   /** From here on values are kept as float64: one just read is not a float32. */
@@ -147,6 +163,7 @@ export class NumericCsvParser {
    */
   feed(bytes: Uint8Array, start: number, end: number, final: boolean): number {
     if (this.#failed) return -1;
+    if (this.#allocate && this.rows > 0) this.#relocate(this.#allocate);
     let stop = end;
     if (!final) {
       // Only whole lines: up to the last LF, or the last CR that cannot be the first half of a CRLF.

@@ -21,8 +21,29 @@ export function isShaped(x: unknown): x is ShapedArray {
   return typeof x === 'object' && x !== null && 'data' in x && 'shape' in x;
 }
 
+/** Whether `x` is a backend {@link Matrix} (rows, cols, dtype and its storage). */
+export function isMatrix(x: unknown): x is Matrix {
+  return typeof x === 'object' && x !== null && 'rows' in x && 'cols' in x && 'dtype' in x && 'data' in x;
+}
+
+/**
+ * `x` itself when it is a matrix of `backend`'s kind in `dtype` (data already
+ * on the backend, used in place: the caller keeps it and frees it), after
+ * checking its columns and that its numbers are finite; else undefined.
+ */
+export function inPlace(x: unknown, dtype: DType, what: string, cols?: number): Matrix | undefined {
+  if (!isMatrix(x)) return undefined;
+  if (x.dtype !== dtype) throw new BackpropError(`${what}: a ${x.dtype} matrix for a ${dtype} network`);
+  if (cols !== undefined && x.cols !== cols) {
+    throw new BackpropError(`${what}: expected ${cols} columns, got ${x.cols}`);
+  }
+  checkFinite(x.data, 0, x.rows * x.cols, x.cols, what);
+  return x;
+}
+
 /** The rows x cols of an input, checking that every row has the same length. */
-export function shapeOf(x: MatrixInput, what: string): [number, number] {
+export function shapeOf(x: MatrixInput | Matrix, what: string): [number, number] {
+  if (isMatrix(x)) return [x.rows, x.cols];
   if (isShaped(x)) {
     const [rows, cols] = x.shape;
     if (!Number.isInteger(rows) || !Number.isInteger(cols) || rows < 0 || cols < 0) {

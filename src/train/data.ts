@@ -7,7 +7,15 @@
  * @module
  */
 import type { Matrix } from '../backend/backend.js';
-import { copyRows, isShaped, type MatrixInput, shapeOf, toMatrix } from '../data/tensor.js';
+import {
+  copyRows,
+  inPlace,
+  isMatrix,
+  isShaped,
+  type MatrixInput,
+  shapeOf,
+  toMatrix,
+} from '../data/tensor.js';
 import { BackpropError } from '../errors.js';
 import type { Network } from '../network.js';
 import { plural } from '../plural.js';
@@ -27,8 +35,12 @@ export type DataStream =
   | AsyncIterable<DataChunk>
   | (() => Iterable<DataChunk> | AsyncIterable<DataChunk>);
 
-/** Training inputs: a matrix (with targets given separately) or a stream of chunks. */
-export type TrainingSource = MatrixInput | DataStream;
+/**
+ * Training inputs (with targets given separately): rows, a shaped array, or a
+ * matrix of the network's backend in its dtype, which is used in place (neither
+ * copied nor freed: it must outlive the trainer); or a stream of chunks.
+ */
+export type TrainingSource = MatrixInput | Matrix | DataStream;
 
 function isStream(x: unknown): x is DataStream {
   if (typeof x === 'function') return true;
@@ -37,7 +49,7 @@ function isStream(x: unknown): x is DataStream {
     const first: unknown = x[0];
     return typeof first === 'object' && first !== null && !Array.isArray(first) && 'inputs' in first;
   }
-  if (x === null || typeof x !== 'object' || isShaped(x)) return false;
+  if (x === null || typeof x !== 'object' || isShaped(x) || isMatrix(x)) return false;
   return Symbol.iterator in x || Symbol.asyncIterator in x;
 }
 
@@ -56,6 +68,8 @@ export class TrainingData {
     readonly w: Float64Array | null = null,
     /** w_i of each validation example, or null. */
     readonly valW: Float64Array | null = null,
+    /** The caller's matrix the inputs were read from in place: never freed here. */
+    private readonly given: Matrix | null = null,
   ) {}
 
   /**
@@ -79,6 +93,7 @@ export class TrainingData {
     let w: Float64Array | null = null;
     let valW: Float64Array | null = null;
     let classWeights: Float64Array | null = null;
+    let given: Matrix | null = null;
     if (isStream(inputs)) {
       if (targets !== null && targets !== undefined) {
         throw new BackpropError(
@@ -118,7 +133,8 @@ export class TrainingData {
       settings = resolveSettings(net, options, n);
       const sample =
         options.sampleWeights === undefined ? null : checkSampleWeights(options.sampleWeights, rows);
-      const allX = toMatrix(inputs, backend, dtype, 'inputs', net.inputs);
+      given = inPlace(inputs, dtype, 'inputs', net.inputs) ?? null;
+      const allX = given ?? toMatrix(inputs as MatrixInput, backend, dtype, 'inputs', net.inputs);
       const allT = toMatrix(targets, backend, dtype, 'targets', net.outputs);
       let trainIdx: Uint32Array | null = null;
       let valIdx: Uint32Array | null = null;
@@ -137,7 +153,7 @@ export class TrainingData {
         backend.gatherRows(allT, trainIdx, 0, n, t);
         backend.gatherRows(allX, valIdx, 0, validationRows, valX);
         backend.gatherRows(allT, valIdx, 0, validationRows, valT);
-        backend.free(allX);
+        if (!given) backend.free(allX);
         backend.free(allT);
       } else {
         x = allX;
@@ -172,7 +188,7 @@ export class TrainingData {
       if (classWeights || sample) valW = exampleWeights(valT.data, net.outputs, vr, sample, classWeights);
     }
     const stream = n === null ? (inputs as DataStream) : null;
-    return { data: new TrainingData(net, n, x, t, stream, valX, valT, w, valW), settings };
+    return { data: new TrainingData(net, n, x, t, stream, valX, valT, w, valW, given), settings };
   }
 
   /**
@@ -227,6 +243,7 @@ export class TrainingData {
 
   /** Gives the matrices back to the backend. */
   free(): void {
-    for (const m of [this.x, this.t, this.valX, this.valT]) if (m) this.net.backend.free(m);
+    for (const m of [this.x, this.t, this.valX, this.valT])
+      if (m && m !== this.given) this.net.backend.free(m);
   }
 }

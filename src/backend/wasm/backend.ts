@@ -11,6 +11,7 @@ import type { ActivationName, Backend, DType, LossName, Matrix } from '../backen
 import { activationCode, lossCode } from '../codes.js';
 import {
   adamKernel,
+  checkView,
   jsBackend,
   l1Kernel,
   lossDeltaKernel,
@@ -193,6 +194,8 @@ export class WasmMatrix implements Matrix {
     readonly cols: number,
     readonly ptr: number,
     readonly bytes: number,
+    /** Whether this is a view of another matrix's storage (see WasmBackend.view): freeing it does nothing. */
+    readonly shared = false,
   ) {
     this.#generation = owner.generation;
     this.#view = new Float32Array(owner.memory.buffer, ptr, rows * cols);
@@ -342,7 +345,14 @@ export class WasmBackend implements Backend {
       jsBackend.free(m);
       return;
     }
-    this.#release(this.#ptr(m), (m as WasmMatrix).bytes);
+    const ptr = this.#ptr(m);
+    if (!(m as WasmMatrix).shared) this.#release(ptr, (m as WasmMatrix).bytes);
+  }
+
+  view(m: Matrix, rows: number, cols: number): Matrix {
+    if (m.dtype === 'float64') return jsBackend.view!(m, rows, cols);
+    checkView(m, rows, cols);
+    return new WasmMatrix(this, rows, cols, this.#ptr(m), rows * cols * 4, true);
   }
 
   /** Puts `bytes` at `ptr`, allocated by {@link #allocate}, on the free list of its size. */

@@ -6,7 +6,8 @@
  */
 
 import type { ActivationName } from '../../activations.js';
-import type { DType } from '../../backend/backend.js';
+import type { Backend, DType, Matrix } from '../../backend/backend.js';
+import { getBackend } from '../../backend/index.js';
 import type { Table } from '../../data/csv.js';
 import type { NumericTable } from '../../data/csv-numeric.js';
 import {
@@ -34,7 +35,7 @@ import type { Reduction } from '../../losses.js';
 import type { Network } from '../../network.js';
 import { Random } from '../../random.js';
 import type { DataChunk, TrainOptions } from '../../train/trainer.js';
-import { type Encoded, encodeRows, type Scores, scoreEncoded } from '../run-model.js';
+import { type Encoded, type EncodedRows, encodeRows, type Scores, scoreEncoded } from '../run-model.js';
 import type { TrainArgs } from '../train.js';
 import { checkWeightColumn, weightsOf } from './weights.js';
 
@@ -46,7 +47,7 @@ export interface Prepared {
   encoding: Encoding;
   rows: number;
   /** In-memory rows, or a stream of chunks for epoch `epoch` (0-based; it seeds the shuffle). */
-  train: Encoded | ((epoch: number) => AsyncIterable<DataChunk>);
+  train: EncodedRows | ((epoch: number) => AsyncIterable<DataChunk>);
   trainRows: number;
   /** Rows held out for testing (scored at the end). */
   testRows: number;
@@ -64,6 +65,14 @@ export interface Prepared {
   streamed: boolean;
   /** Whether the target holds classes or numbers, and why. */
   task: TaskChoice;
+  /** Gives back the backend memory the training rows were read into, once they are no longer used. */
+  release?: () => void;
+}
+
+/** Backend memory a file's numbers are read into, once the reader asks for it (see prepareFile). */
+interface Store {
+  backend: Backend;
+  matrix?: Matrix;
 }
 
 /** What the command decided before reading the data. */
@@ -107,13 +116,41 @@ export function taskOf(profile: TableProfile, choice: ColumnChoice, args: TrainA
  * Reads the file and prepares it ({@link prepareTable}). The parsed table lives
  * only in this call: held in the caller's suspended async frame, it would stay
  * in memory through training.
+ *
+ * A file of plain numbers for a float32 network is read straight into the
+ * backend's memory, and its training rows are encoded over themselves there:
+ * the trainer then reads them in place, with no copy of the data's size and no
+ * second array of it to touch for the first time (the dearest part of a copy).
  */
 export async function prepareFile(path: string, args: TrainArgs, plan: DataPlan): Promise<Prepared> {
-  return prepareTable(await readCsvFile(path), args, plan);
+  const backend = getBackend();
+  const store: Store | undefined = plan.dtype === 'float32' && backend.view ? { backend } : undefined;
+  const allocate = store
+    ? (length: number) => (store.matrix = backend.matrix(1, length, 'float32')).data as Float32Array
+    : undefined;
+  return prepareTable(await readCsvFile(path, { allocate }), args, plan, store);
+}
+
+/**
+ * The training rows as a view of the store's matrix when they were encoded
+ * over the numbers read into it; else the rows as they are, and the store's
+ * memory is given back.
+ */
+function inStore(train: Encoded, store: Store): EncodedRows {
+  const { backend, matrix } = store;
+  if (!matrix) return train;
+  const { data, shape } = train.x;
+  const own = matrix.data;
+  if (data instanceof Float32Array && data.buffer === own.buffer && data.byteOffset === own.byteOffset) {
+    return { ...train, x: backend.view!(matrix, shape[0], shape[1]) };
+  }
+  backend.free(matrix);
+  store.matrix = undefined;
+  return train;
 }
 
 /** Reads the whole file: exact stratified splits, scaling statistics from the training rows. */
-export function prepareTable(table: Table, args: TrainArgs, plan: DataPlan): Prepared {
+export function prepareTable(table: Table, args: TrainArgs, plan: DataPlan, store?: Store): Prepared {
   const { file, columns } = table;
   const weightColumn = args.sampleWeight
     ? checkWeightColumn(args.sampleWeight, columns, args.target, file)
@@ -181,7 +218,8 @@ export function prepareTable(table: Table, args: TrainArgs, plan: DataPlan): Pre
   }
   const sample = { columns, rows: args.report ? sampleRows(numbers, rows, args.seed) : [] };
   // Last, since the numbers' table is spent by it: the training rows are encoded over it.
-  const train = encode(split.train, true);
+  const encoded = encode(split.train, true);
+  const train = store ? inStore(encoded, store) : encoded;
   return {
     encoding,
     rows: n,
@@ -195,6 +233,10 @@ export function prepareTable(table: Table, args: TrainArgs, plan: DataPlan): Pre
     sample,
     task: taskOf(all, choice, args),
     finalScores: trainScores(encoding, train),
+    release: () => {
+      if (store?.matrix) store.backend.free(store.matrix);
+      if (store) store.matrix = undefined;
+    },
   };
 }
 
@@ -203,7 +245,7 @@ export function prepareTable(table: Table, args: TrainArgs, plan: DataPlan): Pre
  * made inside {@link prepareTable} would share its scope and so keep the whole
  * parsed table alive through training.
  */
-function trainScores(encoding: Encoding, train: Encoded): Prepared['finalScores'] {
+function trainScores(encoding: Encoding, train: EncodedRows): Prepared['finalScores'] {
   return async (net, o) => ({
     train: scoreEncoded(net, encoding, train, o.loss as never, o.reduction),
   });

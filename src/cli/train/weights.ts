@@ -11,7 +11,7 @@ import type { Network } from '../../network.js';
 import type { TrainOptions } from '../../train/trainer.js';
 import { classWeightsOf, exampleWeights } from '../../weights.js';
 import { CliError } from '../errors.js';
-import { type Encoded, runNetwork } from '../run-model.js';
+import { type EncodedRows, runNetwork } from '../run-model.js';
 
 /** The library's `classWeights` from `--class-weight`: labels as the model's class indices. */
 export function classWeightsOption(
@@ -82,7 +82,7 @@ export function weightsOf(
  */
 export function weightedAccuracy(
   net: Network,
-  data: Encoded,
+  data: EncodedRows,
   sample: Float64Array | null,
   classWeights: TrainOptions['classWeights'],
 ): number {

@@ -39,11 +39,17 @@ export function fileError(err: unknown, file: string): DataError {
   return new DataError({ file }, `cannot read the file (${fileReason(err)}); expected a readable CSV file`);
 }
 
+/** Options of {@link readCsvFile}. */
+export interface ReadOptions {
+  /** Where a regular file of plain numbers is read into (see NumericCsvParser). */
+  allocate?: (length: number) => Float32Array;
+}
+
 /**
  * Reads a whole CSV file into a {@link Table}. A file of plain numbers is read
  * into `numbers` at once and into rows of text only if they are asked for.
  */
-export async function readCsvFile(path: string): Promise<Table> {
+export async function readCsvFile(path: string, options: ReadOptions = {}): Promise<Table> {
   if (!(await isRegularFile(path))) {
     // A pipe can be read only once: its bytes are kept for the rows of text.
     const bytes = await readBytes(path);
@@ -51,7 +57,7 @@ export async function readCsvFile(path: string): Promise<Table> {
     if (numbers instanceof NotNumeric) return parseCsv(bytes, path);
     return withText(numbers, () => parseCsv(bytes, path));
   }
-  const numbers = await readNumbers(path);
+  const numbers = await readNumbers(path, options.allocate);
   if (numbers instanceof NotNumeric) return parseCsv(await readBytes(path), path);
   // The rows of text, when asked for, from the file read again: its bytes are not kept.
   return withText(numbers, () => {
@@ -100,7 +106,10 @@ function withText(numbers: NumericTable, text: () => Table): Table {
  * one buffer: the file's bytes never sit in memory at once, and the values' arrays
  * are sized once, from the file's size and the length of its first lines.
  */
-async function readNumbers(path: string): Promise<NumericTable | NotNumeric> {
+async function readNumbers(
+  path: string,
+  allocate?: (length: number) => Float32Array,
+): Promise<NumericTable | NotNumeric> {
   const handle = await openFile(path);
   try {
     const size = (await handle.stat()).size;
@@ -110,7 +119,7 @@ async function readNumbers(path: string): Promise<NumericTable | NotNumeric> {
     for (let i = buffer.indexOf(LF); i >= 0 && i < filled; i = buffer.indexOf(LF, i + 1)) lines++;
     // A tenth more than the first lines' length predicts: rows never touched cost no memory.
     const capacity = Math.ceil(((lines + 1) * size * 1.1) / Math.max(filled, 1)) + 16;
-    const parser = new NumericCsvParser(path, capacity);
+    const parser = new NumericCsvParser(path, capacity, false, allocate);
     for await (const _ of feedBlocks(handle, path, parser, buffer, filled));
     if (parser.failed) return parser.failed;
     if (parser.columns === undefined || parser.rows === 0) return new NotNumeric(parser.line);
