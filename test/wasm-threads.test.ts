@@ -265,6 +265,36 @@ describe('wasm backend on several threads', () => {
     two.free(again);
   });
 
+  it('leaves a large matrix on fresh memory to the workers to touch, keeping what is written meanwhile', () => {
+    const pool = two.pool as GemmPool;
+    const touch = pool.touch.bind(pool);
+    let touched = 0;
+    pool.touch = (ptr, bytes) => {
+      touched += bytes >= 4 << 20 ? 1 : 0;
+      touch(ptr, bytes);
+    };
+    try {
+      const rows = 3000;
+      const cols = 1000; // 12 MB of memory never handed out
+      const m = two.matrix(rows, cols, 'float32');
+      expect(touched).toBe(1);
+      // Written at once, while the workers may still be touching the same pages.
+      const data = m.data;
+      for (let i = 0; i < data.length; i += 997) data[i] = i + 1;
+      // The next job waits for the touching to end; then every value is as written, the rest zero.
+      const a = filled(two, 64, 64, random(64 * 64));
+      const c = two.matrix(64, 64, 'float32');
+      two.gemm(false, false, 1, a, a, 0, c);
+      const after = m.data;
+      for (let i = 0; i < after.length; i++) {
+        if (after[i] !== (i % 997 === 0 ? i + 1 : 0)) throw new Error(`element ${i} is ${after[i]}`);
+      }
+      for (const x of [m, a, c]) two.free(x);
+    } finally {
+      pool.touch = touch;
+    }
+  });
+
   it('splits an update only behind a split gradient of its shape (one example per update: never)', async () => {
     const fresh = (await createWasmBackend({ threads: 2, relaxedSimd: false })) as WasmBackend;
     try {

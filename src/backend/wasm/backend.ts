@@ -165,6 +165,8 @@ export interface WorkerPool {
   ): boolean;
   /** Zeros `bytes` bytes from `ptr`, shared among the threads when large; returns whether it did. */
   zero(ptr: number, bytes: number): boolean;
+  /** Writes once to every page of fresh memory (already zero) on the workers, without waiting for them. */
+  touch(ptr: number, bytes: number): void;
   /** Stops the workers. */
   terminate(): void;
 }
@@ -335,8 +337,12 @@ export class WasmBackend implements Backend {
       throw new Error(`matrix: ${rows}x${cols} is not a shape`);
     }
     const bytes = rows * cols * 4;
+    const top = this.#top;
     const ptr = this.#allocate(bytes);
-    if (!this.pool?.zero(ptr, bytes)) this.heap.fill(0, ptr >> 2, (ptr + bytes) >> 2);
+    // Memory never handed out is zero already: its pages are only to be had from
+    // the system, on the other threads while this one goes on.
+    if (ptr >= top) this.pool?.touch(ptr, bytes);
+    else if (!this.pool?.zero(ptr, bytes)) this.heap.fill(0, ptr >> 2, (ptr + bytes) >> 2);
     return new WasmMatrix(this, rows, cols, ptr, bytes);
   }
 

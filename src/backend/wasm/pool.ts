@@ -47,6 +47,8 @@ import {
   SEQUENCE_MASK,
   spawn,
   type ThreadHandle,
+  TOUCH,
+  touchPages,
   UPDATE,
   waitFor,
   ZERO,
@@ -73,8 +75,11 @@ const MIN_CHUNK_MACS = 200_000;
 /** Shapes as one number, rows * SHAPE + cols (a matrix has fewer than 2^26 columns). */
 const SHAPE = 2 ** 26;
 
-/** Bytes below which a new matrix is zeroed on the calling thread alone. */
+/** Bytes below which a new matrix is zeroed on the calling thread alone (or its pages not touched ahead). */
 const MIN_ZERO_BYTES = 4 << 20;
+
+/** Bytes of a chunk of {@link GemmPool.touch}: the calling thread, writing from the start, soon follows the workers. */
+const TOUCH_CHUNK = 1 << 20;
 
 /** Elements below which an optimizer's update stays on the calling thread. */
 const MIN_UPDATE = 16_384;
@@ -125,6 +130,8 @@ export class GemmPool implements WorkerPool {
   readonly #tuner = new SplitTuner();
   /** Whether the last weight gradient (A^T B) of each shape, rows * SHAPE + cols, was split. */
   readonly #gradientSplit = new Map<number, boolean>();
+  /** Chunks of a job {@link touch} posted and no one has waited for yet (0: none). */
+  #pending = 0;
 
   private constructor(
     readonly threads: number,
@@ -324,6 +331,7 @@ export class GemmPool implements WorkerPool {
       return false;
     }
     const size = this.#ownedRows(rows);
+    this.#settle();
     const i32 = this.#i32;
     i32[ARGS] = code;
     i32[ARGS + 2] = rows;
@@ -387,6 +395,7 @@ export class GemmPool implements WorkerPool {
     byRows: boolean,
     size: number,
   ): void {
+    this.#settle();
     const i32 = this.#i32;
     const f32 = this.#f32;
     i32[ARGS] = transA ? 1 : 0;
@@ -417,6 +426,7 @@ export class GemmPool implements WorkerPool {
   zero(ptr: number, bytes: number): boolean {
     if (bytes < MIN_ZERO_BYTES || !this.#anyReady()) return false;
     const size = Math.ceil(bytes / this.threads / 65536) * 65536;
+    this.#settle();
     const i32 = this.#i32;
     i32[ARGS + 5] = bytes;
     i32[ARGS + 7] = ptr;
@@ -428,17 +438,59 @@ export class GemmPool implements WorkerPool {
   }
 
   /**
+   * Writes once to every page of `bytes` bytes from `ptr` (see touchPages) on
+   * the workers, and returns without waiting: a new matrix on fresh memory,
+   * already zero, gets its pages from the system while the calling thread goes
+   * on (reading a file into it, say). The next job waits for it first.
+   */
+  touch(ptr: number, bytes: number): void {
+    if (bytes < MIN_ZERO_BYTES) return;
+    this.#settle();
+    const size = Math.max(TOUCH_CHUNK, Math.ceil(bytes / MAX_CHUNKS / 65536) * 65536);
+    const i32 = this.#i32;
+    i32[ARGS + 5] = bytes;
+    i32[ARGS + 7] = ptr;
+    i32[ARGS + 9] = size;
+    i32[ARGS + KIND] = TOUCH;
+    this.#pending = Math.ceil(bytes / size);
+    this.#post(this.#pending);
+  }
+
+  /** Finishes the job {@link touch} posted, if any, taking its chunks left on this thread too. */
+  #settle(): void {
+    const total = this.#pending;
+    if (total === 0) return;
+    this.#pending = 0;
+    waitFor(this.#i32, DONE, total - this.#claim(total, 0));
+  }
+
+  /**
    * Posts the job in ARGS as `total` chunks, claims chunks on the calling
    * thread like any worker until none is left, and waits for the workers' last.
    */
   #share(total: number, scratch: number, judge = true): void {
+    this.#post(total);
+    const posted = now();
+    const mine = this.#claim(total, scratch);
+    // The chunks the workers took: until they are done, the arguments must stay.
+    const waiting = now();
+    waitFor(this.#i32, DONE, total - mine);
+    if (judge && !this.#pinned) this.#judge(now() - waiting, waiting - posted);
+  }
+
+  /** Offers the job in ARGS to the workers as `total` chunks. */
+  #post(total: number): void {
     const i32 = this.#i32;
     Atomics.store(i32, DONE, 0);
     this.#sequence = (this.#sequence + 1) & SEQUENCE_MASK;
-    let claim = (this.#sequence << (2 * CHUNK_BITS)) | (total << CHUNK_BITS);
-    const posted = now();
-    Atomics.store(i32, CLAIM, claim);
+    Atomics.store(i32, CLAIM, (this.#sequence << (2 * CHUNK_BITS)) | (total << CHUNK_BITS));
     Atomics.notify(i32, CLAIM);
+  }
+
+  /** Claims and runs chunks of the posted job on this thread until none is left; returns how many. */
+  #claim(total: number, scratch: number): number {
+    const i32 = this.#i32;
+    let claim = Atomics.load(i32, CLAIM);
     let mine = 0;
     for (;;) {
       const next = claim & CHUNK_MASK;
@@ -449,10 +501,7 @@ export class GemmPool implements WorkerPool {
       }
       claim = Atomics.load(i32, CLAIM);
     }
-    // The chunks the workers took: until they are done, the arguments must stay.
-    const waiting = now();
-    waitFor(i32, DONE, total - mine);
-    if (judge && !this.#pinned) this.#judge(now() - waiting, waiting - posted);
+    return mine;
   }
 
   /** Runs chunk `next` of the job in ARGS, as the worker's program does. */
@@ -468,9 +517,12 @@ export class GemmPool implements WorkerPool {
     const b = i32[ARGS + 6];
     const c = i32[ARGS + 7];
     const kind = i32[ARGS + KIND];
-    if (kind === ZERO) {
+    if (kind === ZERO || kind === TOUCH) {
       const size = i32[ARGS + 9];
-      this.kernels.zero(i32[ARGS + 7] + next * size, Math.min(size, i32[ARGS + 5] - next * size));
+      const at = i32[ARGS + 7] + next * size;
+      const bytes = Math.min(size, i32[ARGS + 5] - next * size);
+      if (kind === ZERO) this.kernels.zero(at, bytes);
+      else touchPages(this.memory, at, bytes);
       return;
     }
     if (kind === UPDATE) {

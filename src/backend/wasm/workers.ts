@@ -26,6 +26,8 @@ export const UPDATE = 1;
 export const DEPTH = 2;
 // ZERO: ARGS + 5 bytes from ARGS + 7 set to zero, in chunks of ARGS + 9 bytes.
 export const ZERO = 3;
+// TOUCH: the same bytes' pages written once each, their values kept (see touchPages).
+export const TOUCH = 4;
 export const CHUNK_BITS = 10;
 export const CHUNK_MASK = (1 << CHUNK_BITS) - 1;
 export const SEQUENCE_MASK = 0x7ff;
@@ -35,12 +37,28 @@ export function controlBytes(workers: number): number {
   return (READY + workers) * 4;
 }
 
+/**
+ * Adds 0 to one word of every 4 KB page of `bytes` bytes from `ptr`, atomically:
+ * each page's first write (which the system serves with a fault, dearer than the
+ * writes themselves) happens here, while a value another thread stores there
+ * meanwhile stays as stored. It uses nothing from outside: the worker's program
+ * carries its source.
+ */
+export function touchPages(memory: WebAssembly.Memory, ptr: number, bytes: number): void {
+  if (bytes <= 0) return;
+  const words = new Int32Array(memory.buffer);
+  const end = ptr + bytes;
+  for (let p = ptr; p < end; p += 4096) Atomics.add(words, p >> 2, 0);
+  Atomics.add(words, (end - 4) >> 2, 0);
+}
+
 /** Loop turns a worker polls for its next job before it sleeps (about half a millisecond). */
 const SPIN = 100_000;
 
 /** The worker's whole program, as source so that no bundler needs to find a file. */
 const WORKER_SOURCE = `
 'use strict';
+const touchPages = (${touchPages.toString()});
 const start = ({ module, memory, ctrl, slot, scratch }) => {
   const { gemm, gemmDepth, depthBlock, updateRows, zero } = new WebAssembly.Instance(module, { env: { memory } }).exports;
   const i32 = new Int32Array(memory.buffer, ctrl, ${READY} + slot + 1);
@@ -63,6 +81,9 @@ const start = ({ module, memory, ctrl, slot, scratch }) => {
         if (kind === ${ZERO}) {
           const size = i32[${ARGS + 9}];
           zero(i32[${ARGS + 7}] + next * size, Math.min(size, i32[${ARGS + 5}] - next * size));
+        } else if (kind === ${TOUCH}) {
+          const size = i32[${ARGS + 9}];
+          touchPages(memory, i32[${ARGS + 7}] + next * size, Math.min(size, i32[${ARGS + 5}] - next * size));
         } else if (kind === ${UPDATE})
           updateRows(i32[${ARGS}], i32[${ARGS + 5}], i32[${ARGS + 6}], i32[${ARGS + 7}], i32[${ARGS + 4}],
             n, lo, hi, i32[${ARGS + 13}]);
