@@ -44,8 +44,8 @@ function timed(command: string, args: string[]): Run {
 
 /**
  * The command line as the package ships it: the sources compiled by the
- * package's own build (tsc) into a directory of their own, run by Node with no
- * TypeScript compiler at start-up. Modules load as the command needs them.
+ * package's own build (tsc, then the bundling of the command line) into a
+ * directory of their own, run by Node with no TypeScript compiler at start-up.
  */
 function buildCli(): string {
   const out = join(tmp, 'dist');
@@ -55,7 +55,8 @@ function buildCli(): string {
     [join(root, 'node_modules/typescript/bin/tsc'), '-p', join(root, 'tsconfig.build.json'), '--outDir', out],
     { stdio: 'inherit' },
   );
-  return join(out, 'cli/main.js');
+  execFileSync(process.execPath, [join(root, 'scripts/bundle-cli.mjs'), out], { stdio: 'inherit' });
+  return join(out, 'bin/main.js');
 }
 
 export interface EndToEnd {

@@ -57,6 +57,7 @@ beforeAll(async () => {
     'tsconfig.build.json',
     'bin',
     'data',
+    'scripts',
     'src',
   ]) {
     await cp(join(ROOT, entry), join(source, entry), { recursive: true });
