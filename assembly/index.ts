@@ -904,6 +904,34 @@ export function gatherRows(src: usize, cols: i32, idx: usize, count: i32, dst: u
   }
 }
 
+/**
+ * The index of the first of the n float32 at p that is not finite (NaN or
+ * infinite: x - x is then NaN, not 0), or -1: data checked where it lies, four
+ * vectors at a time, the exact index found by the scalar loop from the first
+ * block that holds one.
+ */
+export function firstNonFinite(p: usize, n: i32): i32 {
+  const zero = f32x4.splat(0);
+  let i = 0;
+  for (; i + 16 <= n; i += 16) {
+    const o = p + (<usize>i << 2);
+    const a = v128.load(o);
+    const b = v128.load(o, 16);
+    const c = v128.load(o, 32);
+    const d = v128.load(o, 48);
+    const bad = v128.or(
+      v128.or(f32x4.ne(f32x4.sub(a, a), zero), f32x4.ne(f32x4.sub(b, b), zero)),
+      v128.or(f32x4.ne(f32x4.sub(c, c), zero), f32x4.ne(f32x4.sub(d, d), zero)),
+    );
+    if (v128.any_true(bad)) break;
+  }
+  for (; i < n; i++) {
+    const x = load<f32>(p + (<usize>i << 2));
+    if (x - x != 0) return i;
+  }
+  return -1;
+}
+
 /** bytes zeros from p (a thread's share of a large new matrix: see the pool). */
 export function zero(p: usize, bytes: usize): void {
   memory.fill(p, 0, bytes);

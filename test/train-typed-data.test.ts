@@ -145,4 +145,42 @@ describe('training data as a typed array', () => {
       wasm.dispose();
     }
   });
+
+  it('finds the first number that is not finite where it lies, at any place and length, on every backend', async () => {
+    const wasm = (await createWasmBackend({ threads: 1 })) as WasmBackend;
+    try {
+      for (const backend of [wasm, jsBackend]) {
+        for (const length of [1, 15, 16, 17, 64, 1000]) {
+          const m = backend.matrix(1, length, 'float32');
+          m.data.set(Array.from({ length }, (_, i) => i - 3.5));
+          expect(backend.firstNonFinite!(m), `${backend.name} ${length}`).toBe(-1);
+          for (const bad of [Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY]) {
+            for (const at of new Set([0, length >> 1, length - 1])) {
+              const saved = m.data[at];
+              m.data[at] = bad;
+              if (at + 1 < length) m.data[length - 1] = Number.NaN; // a later one: the first is found
+              expect(backend.firstNonFinite!(m), `${backend.name} ${length} ${bad} at ${at}`).toBe(at);
+              m.data[at] = saved;
+              m.data[length - 1] = length - 1 - 3.5;
+            }
+          }
+          backend.free(m);
+        }
+        // A typed array given as data is refused with the row and column named, as rows of numbers are.
+        const net = new Network({
+          inputs: 12,
+          layers: [{ units: 2, activation: 'softmax' }],
+          seed: 1,
+          backend,
+        });
+        const data = Float32Array.from(x.flat());
+        data[7 * 12 + 11] = Number.POSITIVE_INFINITY;
+        expect(() => new Trainer(net, { data, shape: [rows, 12] }, t)).toThrow(
+          new BackpropError('inputs: row 7, column 11 is Infinity, not a finite number'),
+        );
+      }
+    } finally {
+      wasm.dispose();
+    }
+  });
 });

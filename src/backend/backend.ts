@@ -70,6 +70,8 @@ export interface Backend {
    * is; freeing it does nothing (free `m`).
    */
   view?(m: Matrix, rows: number, cols: number): Matrix;
+  /** The index (row-major) of the first number of `m` that is NaN or infinite, or -1. */
+  firstNonFinite?(m: Matrix): number;
 
   /** dst <- src (same shape). */
   copy(src: Matrix, dst: Matrix): void;

@@ -540,6 +540,12 @@ export const jsBackend: Backend = {
 
   free() {},
 
+  firstNonFinite(m) {
+    const d = m.data;
+    for (let i = 0, n = m.rows * m.cols; i < n; i++) if (d[i] - d[i] !== 0) return i;
+    return -1;
+  },
+
   view(m, rows, cols) {
     checkView(m, rows, cols);
     return new JsMatrix(rows, cols, m.dtype, m.data);

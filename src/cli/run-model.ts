@@ -140,7 +140,7 @@ export function runNetwork(
   loss?: LossName,
 ): { outputs: Float64Array; lossSum: number } {
   const backend = net.backend;
-  const given = inPlace(x, net.dtype, 'inputs', net.inputs);
+  const given = inPlace(x, backend, net.dtype, 'inputs', net.inputs);
   const xm = given ?? toMatrix(x as ShapedArray, backend, net.dtype, 'inputs', net.inputs);
   const dm = d ? toMatrix(d, backend, net.dtype, 'targets', net.outputs) : undefined;
   const outputs = new Float64Array(xm.rows * net.outputs);

@@ -27,18 +27,34 @@ export function isMatrix(x: unknown): x is Matrix {
 }
 
 /**
- * `x` itself when it is a matrix of `backend`'s kind in `dtype` (data already
- * on the backend, used in place: the caller keeps it and frees it), after
- * checking its columns and that its numbers are finite; else undefined.
+ * `x` itself when it is a matrix of `backend` in `dtype` (data already on the
+ * backend, used in place: the caller keeps it and frees it), after checking its
+ * columns and that its numbers are finite; else undefined.
  */
-export function inPlace(x: unknown, dtype: DType, what: string, cols?: number): Matrix | undefined {
+export function inPlace(
+  x: unknown,
+  backend: Backend,
+  dtype: DType,
+  what: string,
+  cols?: number,
+): Matrix | undefined {
   if (!isMatrix(x)) return undefined;
   if (x.dtype !== dtype) throw new BackpropError(`${what}: a ${x.dtype} matrix for a ${dtype} network`);
   if (cols !== undefined && x.cols !== cols) {
     throw new BackpropError(`${what}: expected ${cols} columns, got ${x.cols}`);
   }
-  checkFinite(x.data, 0, x.rows * x.cols, x.cols, what);
+  checkMatrix(x, backend, what);
   return x;
+}
+
+/** Throws, naming the row and column, when a number of `m` is not finite (checked by the backend where it can). */
+function checkMatrix(m: Matrix, backend: Backend, what: string): void {
+  if (!backend.firstNonFinite) {
+    checkFinite(m.data, 0, m.rows * m.cols, m.cols, what);
+    return;
+  }
+  const i = backend.firstNonFinite(m);
+  if (i >= 0) badNumber(what, Math.floor(i / m.cols), i % m.cols, m.data[i]);
 }
 
 /** The rows x cols of an input, checking that every row has the same length. */
@@ -148,6 +164,17 @@ export function toMatrix(
     throw new BackpropError(`${what}: expected ${cols} columns, got ${actual}`);
   }
   const m = backend.matrix(rows, rows > 0 ? actual : (cols ?? 0), dtype);
+  if (isShaped(x) && x.data instanceof (dtype === 'float32' ? Float32Array : Float64Array)) {
+    // Numbers of the matrix's own type: one copy, then the backend's check where they lie.
+    m.data.set(x.data);
+    try {
+      checkMatrix(m, backend, what);
+    } catch (err) {
+      backend.free(m);
+      throw err;
+    }
+    return m;
+  }
   copyRows(x, 0, rows, m, what);
   return m;
 }

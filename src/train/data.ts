@@ -133,7 +133,7 @@ export class TrainingData {
       settings = resolveSettings(net, options, n);
       const sample =
         options.sampleWeights === undefined ? null : checkSampleWeights(options.sampleWeights, rows);
-      given = inPlace(inputs, dtype, 'inputs', net.inputs) ?? null;
+      given = inPlace(inputs, backend, dtype, 'inputs', net.inputs) ?? null;
       const allX = given ?? toMatrix(inputs as MatrixInput, backend, dtype, 'inputs', net.inputs);
       const allT = toMatrix(targets, backend, dtype, 'targets', net.outputs);
       let trainIdx: Uint32Array | null = null;

@@ -122,6 +122,8 @@ export interface KernelExports {
   addInto(c: number, p: number, n: number): void;
   /** `bytes` zeros from `p`. */
   zero(p: number, bytes: number): void;
+  /** The index of the first of `n` float32 from `p` that is not finite, or -1. */
+  firstNonFinite(p: number, n: number): number;
   /** One of the updates above on rows [r0, r1) of a matrix of `cols` columns (code: see the kernel). */
   updateRows(
     code: number,
@@ -353,6 +355,11 @@ export class WasmBackend implements Backend {
     }
     const ptr = this.#ptr(m);
     if (!(m as WasmMatrix).shared) this.#release(ptr, (m as WasmMatrix).bytes);
+  }
+
+  firstNonFinite(m: Matrix): number {
+    if (m.dtype === 'float64') return jsBackend.firstNonFinite!(m);
+    return this.kernels.firstNonFinite(this.#ptr(m), m.rows * m.cols);
   }
 
   view(m: Matrix, rows: number, cols: number): Matrix {
