@@ -7,7 +7,7 @@
 
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { formatCsv } from '../data/csv.js';
+import { formatCsv } from '../data/csv-records.js';
 import { type Dataset, type GeneratorName, generators } from '../datasets/generators.js';
 import { CliError } from './errors.js';
 import { writeFileAtomic } from './files.js';

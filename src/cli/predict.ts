@@ -10,7 +10,7 @@
 import { randomBytes } from 'node:crypto';
 import { type FileHandle, open, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { formatCsv, formatCsvRows } from '../data/csv.js';
+import { formatCsv, formatCsvRows } from '../data/csv-records.js';
 import { decodeOutput, type Encoding } from '../data/encoding.js';
 import { CliError, fileReason, RUNTIME_FAILURE } from './errors.js';
 import { modelEncoding, readModel } from './files.js';

@@ -15,7 +15,7 @@
  * @module
  */
 
-import { checkHeader } from './csv.js';
+import { checkHeader } from './csv-records.js';
 
 /** A numeric CSV file (or a part of one) in memory. */
 export interface NumericTable {

@@ -8,8 +8,8 @@
 import type { ActivationName } from '../../activations.js';
 import type { Backend, DType, Matrix } from '../../backend/backend.js';
 import { getBackend } from '../../backend/index.js';
-import type { Table } from '../../data/csv.js';
 import type { NumericTable } from '../../data/csv-numeric.js';
+import type { Table } from '../../data/csv-records.js';
 import {
   buildEncoding,
   type ColumnChoice,

@@ -8,9 +8,18 @@
 
 import { createReadStream, readFileSync } from 'node:fs';
 import { type FileHandle, open, readFile, stat } from 'node:fs/promises';
-import { Parser } from 'csv-parse';
-import { csvOptions, csvParseError, parseCsv, RecordChecker, splitPlainCsv, type Table } from '../csv.js';
+import { createRequire } from 'node:module';
+import type { Parser } from 'csv-parse';
 import { NotNumeric, NumericCsvParser, type NumericTable, parseNumericCsv } from '../csv-numeric.js';
+import {
+  type CsvParse,
+  csvOptions,
+  csvParseError,
+  parseCsvWith,
+  RecordChecker,
+  splitPlainCsv,
+  type Table,
+} from '../csv-records.js';
 import { DataError } from '../errors.js';
 
 /**
@@ -43,6 +52,16 @@ export function fileError(err: unknown, file: string): DataError {
 export interface ReadOptions {
   /** Where a regular file of plain numbers is read into (see NumericCsvParser). */
   allocate?: (length: number) => Float32Array;
+}
+
+// csv-parse is loaded when a file needs it (quoted text, or rows read as text),
+// never for a file of numbers: loading it is a good part of the command's start.
+const require = createRequire(import.meta.url);
+const csvParse = (): CsvParse => (require('csv-parse/sync') as { parse: CsvParse }).parse;
+
+/** {@link parseCsvWith} with csv-parse, loaded on first need. */
+function parseCsv(text: string | Uint8Array, file: string): Table {
+  return parseCsvWith(csvParse, text, file);
 }
 
 /**
@@ -253,13 +272,17 @@ export async function* numericCsvChunks(
  * runs at the moment a record is complete, when `info.lines` is exactly its line.
  * Records never go to the stream's readable side, so nothing queues there.
  */
-class LineTaggingParser extends Parser {
-  onRecord: (record: string[], line: number) => void = () => {};
-  override push(chunk: unknown, encoding?: BufferEncoding): boolean {
-    if (chunk === null) return super.push(chunk, encoding);
-    this.onRecord(chunk as string[], this.info.lines);
-    return true;
+function lineTaggingParser(): Parser & { onRecord: (record: string[], line: number) => void } {
+  const { Parser: CsvParser } = require('csv-parse') as typeof import('csv-parse');
+  class LineTaggingParser extends CsvParser {
+    onRecord: (record: string[], line: number) => void = () => {};
+    override push(chunk: unknown, encoding?: BufferEncoding): boolean {
+      if (chunk === null) return super.push(chunk, encoding);
+      this.onRecord(chunk as string[], this.info.lines);
+      return true;
+    }
   }
+  return new LineTaggingParser({ ...csvOptions(), info: false });
 }
 
 /** A chunk of data rows with the header and each row's line. */
@@ -277,7 +300,7 @@ export interface RowChunk {
  */
 export async function* csvChunks(path: string, size = 4096): AsyncGenerator<RowChunk> {
   const input = createReadStream(path, { highWaterMark: 1 << 16 });
-  const parser = new LineTaggingParser({ ...csvOptions(), info: false });
+  const parser = lineTaggingParser();
   const checker = new RecordChecker(path);
   let rows: string[][] = [];
   let lines: number[] = [];
