@@ -29,7 +29,7 @@ import {
   parseModel,
   validateModel,
 } from './model/format.js';
-import { forwardInChunks } from './propagation.js';
+import { FORWARD_CHUNK, forwardInChunks } from './propagation.js';
 import { Random } from './random.js';
 import type { FitOptions, History, TrainingSource } from './train/fit.js';
 
@@ -189,7 +189,7 @@ export class Network {
     const x = toMatrix(inputs, this.backend, this.dtype, 'inputs', this.inputs);
     const result: number[][] = [];
     try {
-      forwardInChunks(this, x, 1024, (out) => {
+      forwardInChunks(this, x, FORWARD_CHUNK, (out) => {
         for (const row of toRows(out)) result.push(row);
       });
     } finally {

@@ -21,7 +21,7 @@ import { encodeNumbers, encodesFromNumbers } from '../data/numeric-table.js';
 import { floatArray, inPlace, type ShapedArray, toMatrix } from '../data/tensor.js';
 import { defaultLoss, type LossSpec, type Reduction, resolveLoss } from '../losses.js';
 import type { Network } from '../network.js';
-import { forwardInChunks } from '../propagation.js';
+import { FORWARD_CHUNK, forwardInChunks } from '../propagation.js';
 
 /**
  * Encoded rows: inputs x (n x m_0) and, with targets, d (n x m_N). The inputs
@@ -148,7 +148,7 @@ export function runNetwork(
   const last = net.layers.length - 1;
   const chunkTargets = new Map<number, ReturnType<typeof backend.matrix>>();
   try {
-    forwardInChunks(net, xm, 1024, (out, start, ws) => {
+    forwardInChunks(net, xm, FORWARD_CHUNK, (out, start, ws) => {
       outputs.set(out.data.subarray(0, out.rows * out.cols), start * net.outputs);
       if (dm && loss) {
         let t = chunkTargets.get(out.rows);

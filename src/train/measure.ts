@@ -7,7 +7,7 @@
 import type { Matrix } from '../backend/backend.js';
 import { countCorrect } from '../classification.js';
 import type { Network } from '../network.js';
-import { forwardInChunks } from '../propagation.js';
+import { FORWARD_CHUNK, forwardInChunks } from '../propagation.js';
 import type { ResolvedSettings } from '../settings.js';
 
 /** What {@link measure} found. */
@@ -20,7 +20,7 @@ export interface Measured {
  * J of `net` on inputs `x` and targets `t` with the training loss and
  * reduction (weighted by `weights`, w_i per row, when given), and (for
  * classification) the share of rows classified right, unweighted.
- * Forward passes of 1024 rows at a time.
+ * Forward passes of FORWARD_CHUNK rows at a time.
  */
 export function measure(
   net: Network,
@@ -36,7 +36,7 @@ export function measure(
   const last = net.layers.length - 1;
   const targetChunk = new Map<number, Matrix>();
   const order = Uint32Array.from({ length: x.rows }, (_, i) => i);
-  forwardInChunks(net, x, 1024, (out, start, ws) => {
+  forwardInChunks(net, x, FORWARD_CHUNK, (out, start, ws) => {
     let tc = targetChunk.get(out.rows);
     if (!tc) {
       tc = backend.matrix(out.rows, t.cols, t.dtype);
