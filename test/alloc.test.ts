@@ -95,9 +95,10 @@ async function check(backend: Backend, mode: 'minibatch' | 'sequential', optimiz
     backend,
   });
   const trainer = new Trainer(net, x, t, { mode, batchSize: 4, optimizer, learningRate: 0.01 });
-  // One whole epoch compiles everything and makes every buffer. Measured windows
-  // then stay inside the second epoch: an epoch's end may allocate (its EpochInfo), a step may not.
-  trainer.runEpoch();
+  // One whole epoch, a step at a time, compiles everything (step itself too, which a
+  // run of whole epochs never calls) and makes every buffer. Measured windows then
+  // stay inside the second epoch: an epoch's end may allocate (its EpochInfo), a step may not.
+  while (trainer.step() === null);
   for (let i = 0; i < 2000; i++) trainer.step();
   // 2000 + 4000 + 1200 of the 8192 steps of the second epoch.
   const retained = retainedPerStep(trainer, 800, 5);
