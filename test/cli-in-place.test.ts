@@ -5,11 +5,11 @@
  * reader, and the rows through a copy) gives the same model to the bit and the
  * same scores, with and without validation and test rows, in both dtypes.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Random } from '../src/random.js';
-import { runCli, tempDir } from './fixtures/cli/run.js';
+import { tempDir, trainPlainAndQuoted, writePlainAndQuoted } from './fixtures/cli/run.js';
 
 let dir: string;
 let cleanup: () => Promise<void>;
@@ -21,40 +21,28 @@ beforeAll(async () => {
     const x = Array.from({ length: 6 }, () => Math.round(random.uniform(0, 255)));
     return [...x, (x[0] > 128 ? 1 : 0) + (x[1] > 100 ? 2 : 0)];
   });
-  const text = (quoteLast: boolean) =>
-    `a,b,c,d,e,f,label\n${rows
-      .map((r, i) => (quoteLast && i === rows.length - 1 ? `"${r[0]}",${r.slice(1).join(',')}` : r.join(',')))
-      .join('\n')}\n`;
-  writeFileSync(join(dir, 'plain.csv'), text(false));
-  writeFileSync(join(dir, 'quoted.csv'), text(true));
-  expect(text(false).length).toBeGreaterThan(1 << 20);
+  writePlainAndQuoted(dir, 'a,b,c,d,e,f,label', rows, 0);
+  expect(statSync(join(dir, 'plain.csv')).size).toBeGreaterThan(1 << 20);
 });
 afterAll(async () => cleanup());
 
 describe('train on numbers read into the backend', () => {
   it('gives the model and scores of the text reader, to the bit', async () => {
-    const train = (file: string, extra: string[]) =>
-      runCli([
-        'train',
-        join(dir, file),
+    for (const extra of [
+      ['--dtype', 'float32'],
+      ['--dtype', 'float32', '--test-split', '0.2', '--validation-split', '0.1'],
+      ['--dtype', 'float64'],
+    ]) {
+      const [plain, quoted] = await trainPlainAndQuoted(dir, [
         '--target',
         'label',
         '--hidden',
         '12',
         '--epochs',
         '2',
-        '--out',
-        join(dir, `${file}-${extra.join('')}.json`),
-        '--json',
         '--quiet',
         ...extra,
       ]);
-    for (const extra of [
-      ['--dtype', 'float32'],
-      ['--dtype', 'float32', '--test-split', '0.2', '--validation-split', '0.1'],
-      ['--dtype', 'float64'],
-    ]) {
-      const [plain, quoted] = await Promise.all([train('plain.csv', extra), train('quoted.csv', extra)]);
       expect(plain.stderr).toBe('');
       expect(plain.code).toBe(0);
       expect(quoted.code).toBe(0);
@@ -65,9 +53,7 @@ describe('train on numbers read into the backend', () => {
       expect(a.history.epochs.map((e: { cost: number }) => e.cost)).toEqual(
         b.history.epochs.map((e: { cost: number }) => e.cost),
       );
-      const model = (file: string) =>
-        JSON.parse(readFileSync(join(dir, `${file}-${extra.join('')}.json`), 'utf8'));
-      expect(model('plain.csv').layers).toEqual(model('quoted.csv').layers);
+      expect(plain.model().layers).toEqual(quoted.model().layers);
     }
   });
 });

@@ -4,11 +4,9 @@
  * model, to the bit, as reading the same file as text (which one quoted cell
  * forces).
  */
-import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Random } from '../src/random.js';
-import { runCli, tempDir } from './fixtures/cli/run.js';
+import { tempDir, trainPlainAndQuoted, writePlainAndQuoted } from './fixtures/cli/run.js';
 
 let dir: string;
 let cleanup: () => Promise<void>;
@@ -22,10 +20,7 @@ beforeAll(async () => {
     // Spelled with two decimals, as prices are: 24.50, not as 24.5 prints.
     return [a, b, (a * 0.3 + Number(b) * 2 + 10).toFixed(2)];
   });
-  const text = (quote: boolean) =>
-    `a,b,price\n${rows.map((r, i) => (quote && i === 599 ? `${r[0]},"${r[1]}",${r[2]}` : r.join(','))).join('\n')}\n`;
-  writeFileSync(join(dir, 'plain.csv'), text(false));
-  writeFileSync(join(dir, 'quoted.csv'), text(true));
+  writePlainAndQuoted(dir, 'a,b,price', rows, 1);
 });
 afterAll(async () => cleanup());
 
@@ -33,33 +28,25 @@ describe('a numeric target spelled otherwise than numbers print', () => {
   it.each([[[]], [['--stream', '--chunk-size', '128']]])(
     'trains from the numbers exactly as from the text (%j)',
     async (extra: string[]) => {
-      const train = (file: string) =>
-        runCli([
-          'train',
-          join(dir, file),
-          '--target',
-          'price',
-          '--hidden',
-          '5',
-          '--epochs',
-          '4',
-          '--test-split',
-          '0.2',
-          '--out',
-          join(dir, `${file}.json`),
-          '--json',
-          ...extra,
-        ]);
-      const [plain, quoted] = await Promise.all([train('plain.csv'), train('quoted.csv')]);
+      const [plain, quoted] = await trainPlainAndQuoted(dir, [
+        '--target',
+        'price',
+        '--hidden',
+        '5',
+        '--epochs',
+        '4',
+        '--test-split',
+        '0.2',
+        ...extra,
+      ]);
       expect(plain.code).toBe(0);
       expect(quoted.code).toBe(0);
       const task = (stderr: string) => stderr.split('\n').find((l) => l.startsWith("target 'price'"));
       expect(task(plain.stderr)).toMatch(/numbers, as its values are numbers, not all whole/);
       expect(task(plain.stderr)).toBe(task(quoted.stderr));
       expect(JSON.parse(plain.stdout).scores).toEqual(JSON.parse(quoted.stdout).scores);
-      const model = (file: string) => JSON.parse(readFileSync(join(dir, `${file}.json`), 'utf8'));
-      expect(model('plain.csv').layers).toEqual(model('quoted.csv').layers);
-      expect(model('plain.csv').preprocessing).toEqual(model('quoted.csv').preprocessing);
+      expect(plain.model().layers).toEqual(quoted.model().layers);
+      expect(plain.model().preprocessing).toEqual(quoted.model().preprocessing);
     },
   );
 });

@@ -4,11 +4,9 @@
  * in its last row (which sends the whole run to the text stream) gives the
  * same model to the bit, the same scores and the same validation and test rows.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Random } from '../src/random.js';
-import { runCli, tempDir } from './fixtures/cli/run.js';
+import { tempDir, trainPlainAndQuoted, writePlainAndQuoted } from './fixtures/cli/run.js';
 
 let dir: string;
 let cleanup: () => Promise<void>;
@@ -21,21 +19,14 @@ beforeAll(async () => {
     const b = random.normal().toFixed(3);
     return [a, b, (a > 128 ? 1 : 0) + (Number(b) > 0 ? 2 : 0)];
   });
-  const text = (quoteLast: boolean) =>
-    `p,q,label\n${rows
-      .map((r, i) => (quoteLast && i === rows.length - 1 ? `${r[0]},"${r[1]}",${r[2]}` : r.join(',')))
-      .join('\n')}\n`;
-  writeFileSync(join(dir, 'plain.csv'), text(false));
-  writeFileSync(join(dir, 'quoted.csv'), text(true));
+  writePlainAndQuoted(dir, 'p,q,label', rows, 1);
 });
 afterAll(async () => cleanup());
 
 describe('streamed train on numbers', () => {
   it('gives the model and scores of the text stream, to the bit', async () => {
-    const train = (file: string, extra: string[]) =>
-      runCli([
-        'train',
-        join(dir, file),
+    for (const dtype of ['float32', 'float64']) {
+      const [plain, quoted] = await trainPlainAndQuoted(dir, [
         '--target',
         'label',
         '--stream',
@@ -49,16 +40,9 @@ describe('streamed train on numbers', () => {
         '0.2',
         '--validation-split',
         '0.1',
-        '--out',
-        join(dir, `${file}.json`),
-        '--json',
         '--quiet',
-        ...extra,
-      ]);
-    for (const dtype of ['float32', 'float64']) {
-      const [plain, quoted] = await Promise.all([
-        train('plain.csv', ['--dtype', dtype]),
-        train('quoted.csv', ['--dtype', dtype]),
+        '--dtype',
+        dtype,
       ]);
       expect(plain.stderr).toBe('');
       expect(plain.code).toBe(0);
@@ -68,9 +52,8 @@ describe('streamed train on numbers', () => {
       expect(a.settings.streamed).toBe(true);
       expect(a.rows).toEqual(b.rows);
       expect(a.scores).toEqual(b.scores);
-      const model = (file: string) => JSON.parse(readFileSync(join(dir, `${file}.json`), 'utf8'));
-      expect(model('plain.csv').layers).toEqual(model('quoted.csv').layers);
-      expect(model('plain.csv').preprocessing).toEqual(model('quoted.csv').preprocessing);
+      expect(plain.model().layers).toEqual(quoted.model().layers);
+      expect(plain.model().preprocessing).toEqual(quoted.model().preprocessing);
     }
   });
 });

@@ -38,71 +38,71 @@ function trained(backend: Backend, inputs: unknown, targets: unknown, mode: Mode
   return { weights: net.layers.map((l) => Array.from(l.weights.data)), costs };
 }
 
+/** Runs `body` on a new wasm backend of `threads` threads, then on the plain one. */
+async function onEachBackend(threads: number, body: (backend: Backend) => void): Promise<void> {
+  const wasm = (await createWasmBackend({ threads })) as WasmBackend;
+  try {
+    for (const backend of [wasm, jsBackend]) body(backend);
+  } finally {
+    wasm.dispose();
+  }
+}
+
 describe('training data as a typed array', () => {
   it('train from a typed array, unchanged, to the weights that rows of arrays give', async () => {
-    const wasm = (await createWasmBackend({ threads: 2 })) as WasmBackend;
-    try {
-      for (const backend of [wasm, jsBackend]) {
-        for (const mode of ['minibatch', 'sequential', 'batch'] as const) {
-          for (const split of [0, 0.25]) {
-            const data = Float32Array.from(x.flat());
-            const before = Float32Array.from(data);
-            const targets = Float32Array.from(t.flat());
-            const typed = trained(
-              backend,
-              { data, shape: [rows, 12] },
-              { data: targets, shape: [rows, 2] },
-              mode,
-              split,
-            );
-            const arrays = trained(backend, x, t, mode, split);
-            const what = `${backend.name} ${mode} split ${split}`;
-            expect(typed.weights, what).toEqual(arrays.weights);
-            expect(typed.costs, what).toEqual(arrays.costs);
-            expect(data, what).toEqual(before);
-          }
+    await onEachBackend(2, (backend) => {
+      for (const mode of ['minibatch', 'sequential', 'batch'] as const) {
+        for (const split of [0, 0.25]) {
+          const data = Float32Array.from(x.flat());
+          const before = Float32Array.from(data);
+          const targets = Float32Array.from(t.flat());
+          const typed = trained(
+            backend,
+            { data, shape: [rows, 12] },
+            { data: targets, shape: [rows, 2] },
+            mode,
+            split,
+          );
+          const arrays = trained(backend, x, t, mode, split);
+          const what = `${backend.name} ${mode} split ${split}`;
+          expect(typed.weights, what).toEqual(arrays.weights);
+          expect(typed.costs, what).toEqual(arrays.costs);
+          expect(data, what).toEqual(before);
         }
       }
-    } finally {
-      wasm.dispose();
-    }
+    });
   });
 
   it('train from a matrix of the backend in place: the same weights, the matrix neither copied nor freed', async () => {
-    const wasm = (await createWasmBackend({ threads: 2 })) as WasmBackend;
-    try {
-      for (const backend of [wasm, jsBackend]) {
-        for (const mode of ['minibatch', 'sequential', 'batch'] as const) {
-          for (const [split, viewed] of [
-            [0, false],
-            [0.25, false],
-            [0, true],
-            [0.25, true],
-          ] as const) {
-            // A matrix of its own, or a larger one seen through a view (as `backprop train` reads a file into one).
-            const store = backend.matrix(viewed ? rows + 7 : rows, 12, 'float32');
-            store.data.set(x.flat());
-            const given = viewed ? backend.view!(store, rows, 12) : store;
-            const before = Float32Array.from(given.data);
-            const inPlace = trained(backend, given, t, mode, split);
-            const arrays = trained(backend, x, t, mode, split);
-            const what = `${backend.name} ${mode} split ${split}${viewed ? ' view' : ''}`;
-            expect(inPlace.weights, what).toEqual(arrays.weights);
-            expect(inPlace.costs, what).toEqual(arrays.costs);
-            // Still the caller's: the trainer's dispose gave nothing back, so a new matrix lies elsewhere.
-            const next = backend.matrix(rows, 12, 'float32');
-            next.data.fill(7);
-            expect(given.data, what).toEqual(before);
-            expect(store.data.subarray(0, rows * 12), what).toEqual(before);
-            backend.free(next);
-            if (viewed) backend.free(given); // a view: nothing to give back
-            backend.free(store);
-          }
+    await onEachBackend(2, (backend) => {
+      for (const mode of ['minibatch', 'sequential', 'batch'] as const) {
+        for (const [split, viewed] of [
+          [0, false],
+          [0.25, false],
+          [0, true],
+          [0.25, true],
+        ] as const) {
+          // A matrix of its own, or a larger one seen through a view (as `backprop train` reads a file into one).
+          const store = backend.matrix(viewed ? rows + 7 : rows, 12, 'float32');
+          store.data.set(x.flat());
+          const given = viewed ? backend.view!(store, rows, 12) : store;
+          const before = Float32Array.from(given.data);
+          const inPlace = trained(backend, given, t, mode, split);
+          const arrays = trained(backend, x, t, mode, split);
+          const what = `${backend.name} ${mode} split ${split}${viewed ? ' view' : ''}`;
+          expect(inPlace.weights, what).toEqual(arrays.weights);
+          expect(inPlace.costs, what).toEqual(arrays.costs);
+          // Still the caller's: the trainer's dispose gave nothing back, so a new matrix lies elsewhere.
+          const next = backend.matrix(rows, 12, 'float32');
+          next.data.fill(7);
+          expect(given.data, what).toEqual(before);
+          expect(store.data.subarray(0, rows * 12), what).toEqual(before);
+          backend.free(next);
+          if (viewed) backend.free(given); // a view: nothing to give back
+          backend.free(store);
         }
       }
-    } finally {
-      wasm.dispose();
-    }
+    });
   });
 
   it('refuses a matrix of another dtype, or with a number that is not finite, naming it', () => {
@@ -126,61 +126,51 @@ describe('training data as a typed array', () => {
   });
 
   it("a view shares its matrix's storage, and is refused where it does not fit", async () => {
-    const wasm = (await createWasmBackend({ threads: 1 })) as WasmBackend;
-    try {
-      for (const backend of [wasm, jsBackend]) {
-        for (const dtype of ['float32', 'float64'] as const) {
-          const m = backend.matrix(3, 4, dtype);
-          const v = backend.view!(m, 2, 5);
-          expect([v.rows, v.cols, v.dtype]).toEqual([2, 5, dtype]);
-          v.data[9] = 3;
-          expect(m.data[9]).toBe(3);
-          m.data[0] = -1;
-          expect(v.data[0]).toBe(-1);
-          expect(() => backend.view!(m, 4, 4)).toThrow('view: 4x4 does not fit in a 3x4 matrix');
-          backend.free(m);
-        }
+    await onEachBackend(1, (backend) => {
+      for (const dtype of ['float32', 'float64'] as const) {
+        const m = backend.matrix(3, 4, dtype);
+        const v = backend.view!(m, 2, 5);
+        expect([v.rows, v.cols, v.dtype]).toEqual([2, 5, dtype]);
+        v.data[9] = 3;
+        expect(m.data[9]).toBe(3);
+        m.data[0] = -1;
+        expect(v.data[0]).toBe(-1);
+        expect(() => backend.view!(m, 4, 4)).toThrow('view: 4x4 does not fit in a 3x4 matrix');
+        backend.free(m);
       }
-    } finally {
-      wasm.dispose();
-    }
+    });
   });
 
   it('finds the first number that is not finite where it lies, at any place and length, on every backend', async () => {
-    const wasm = (await createWasmBackend({ threads: 1 })) as WasmBackend;
-    try {
-      for (const backend of [wasm, jsBackend]) {
-        for (const length of [1, 15, 16, 17, 64, 1000]) {
-          const m = backend.matrix(1, length, 'float32');
-          m.data.set(Array.from({ length }, (_, i) => i - 3.5));
-          expect(backend.firstNonFinite!(m), `${backend.name} ${length}`).toBe(-1);
-          for (const bad of [Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY]) {
-            for (const at of new Set([0, length >> 1, length - 1])) {
-              const saved = m.data[at];
-              m.data[at] = bad;
-              if (at + 1 < length) m.data[length - 1] = Number.NaN; // a later one: the first is found
-              expect(backend.firstNonFinite!(m), `${backend.name} ${length} ${bad} at ${at}`).toBe(at);
-              m.data[at] = saved;
-              m.data[length - 1] = length - 1 - 3.5;
-            }
+    await onEachBackend(1, (backend) => {
+      for (const length of [1, 15, 16, 17, 64, 1000]) {
+        const m = backend.matrix(1, length, 'float32');
+        m.data.set(Array.from({ length }, (_, i) => i - 3.5));
+        expect(backend.firstNonFinite!(m), `${backend.name} ${length}`).toBe(-1);
+        for (const bad of [Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY]) {
+          for (const at of new Set([0, length >> 1, length - 1])) {
+            const saved = m.data[at];
+            m.data[at] = bad;
+            if (at + 1 < length) m.data[length - 1] = Number.NaN; // a later one: the first is found
+            expect(backend.firstNonFinite!(m), `${backend.name} ${length} ${bad} at ${at}`).toBe(at);
+            m.data[at] = saved;
+            m.data[length - 1] = length - 1 - 3.5;
           }
-          backend.free(m);
         }
-        // A typed array given as data is refused with the row and column named, as rows of numbers are.
-        const net = new Network({
-          inputs: 12,
-          layers: [{ units: 2, activation: 'softmax' }],
-          seed: 1,
-          backend,
-        });
-        const data = Float32Array.from(x.flat());
-        data[7 * 12 + 11] = Number.POSITIVE_INFINITY;
-        expect(() => new Trainer(net, { data, shape: [rows, 12] }, t)).toThrow(
-          new BackpropError('inputs: row 7, column 11 is Infinity, not a finite number'),
-        );
+        backend.free(m);
       }
-    } finally {
-      wasm.dispose();
-    }
+      // A typed array given as data is refused with the row and column named, as rows of numbers are.
+      const net = new Network({
+        inputs: 12,
+        layers: [{ units: 2, activation: 'softmax' }],
+        seed: 1,
+        backend,
+      });
+      const data = Float32Array.from(x.flat());
+      data[7 * 12 + 11] = Number.POSITIVE_INFINITY;
+      expect(() => new Trainer(net, { data, shape: [rows, 12] }, t)).toThrow(
+        new BackpropError('inputs: row 7, column 11 is Infinity, not a finite number'),
+      );
+    });
   });
 });

@@ -68,6 +68,12 @@ function shapesDiffer(a: Matrix, b: Matrix, what: string): never {
   throw new Error(`${what}: shapes ${a.rows}x${a.cols} and ${b.rows}x${b.cols} differ`);
 }
 
+/** The index of the first of a[start, end) that is NaN or infinite (x - x is then not 0), or -1. */
+export function firstNonFiniteIn(a: ArrayLike<number>, start: number, end: number): number {
+  for (let i = start; i < end; i++) if (a[i] - a[i] !== 0) return i;
+  return -1;
+}
+
 /** Throws unless rows x cols fits within `m` (see Backend.view). */
 export function checkView(m: Matrix, rows: number, cols: number): void {
   if (
@@ -541,9 +547,7 @@ export const jsBackend: Backend = {
   free() {},
 
   firstNonFinite(m) {
-    const d = m.data;
-    for (let i = 0, n = m.rows * m.cols; i < n; i++) if (d[i] - d[i] !== 0) return i;
-    return -1;
+    return firstNonFiniteIn(m.data, 0, m.rows * m.cols);
   },
 
   view(m, rows, cols) {

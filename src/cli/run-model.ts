@@ -18,7 +18,7 @@ import {
 import { ClassScorer, type ClassScores, NumberScorer, type NumberScores } from '../data/metrics.js';
 import { csvChunks, isRegularFile, numericCsvChunks } from '../data/node/csv-stream.js';
 import { encodeNumbers, encodesFromNumbers } from '../data/numeric-table.js';
-import { floatArray, inPlace, type ShapedArray, toMatrix } from '../data/tensor.js';
+import { floatArray, matrixOf, type ShapedArray, toMatrix } from '../data/tensor.js';
 import { defaultLoss, type LossSpec, type Reduction, resolveLoss } from '../losses.js';
 import type { Network } from '../network.js';
 import { FORWARD_CHUNK, forwardInChunks } from '../propagation.js';
@@ -140,8 +140,7 @@ export function runNetwork(
   loss?: LossName,
 ): { outputs: Float64Array; lossSum: number } {
   const backend = net.backend;
-  const given = inPlace(x, backend, net.dtype, 'inputs', net.inputs);
-  const xm = given ?? toMatrix(x as ShapedArray, backend, net.dtype, 'inputs', net.inputs);
+  const { matrix: xm, given } = matrixOf(x, backend, net.dtype, 'inputs', net.inputs);
   const dm = d ? toMatrix(d, backend, net.dtype, 'targets', net.outputs) : undefined;
   const outputs = new Float64Array(xm.rows * net.outputs);
   let lossSum = 0;

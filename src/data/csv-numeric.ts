@@ -52,6 +52,9 @@ const UPPER_E = 69;
 
 const POW10 = Array.from({ length: 23 }, (_, i) => 10 ** i);
 
+/** Gives a zeroed array of `length` values where a reader's numbers are to land (see NumericCsvParser). */
+export type Allocate = (length: number) => Float32Array;
+
 /** Where the fast path stopped: the line it could not read as numbers. */
 export class NotNumeric {
   constructor(readonly line: number) {}
@@ -77,7 +80,7 @@ export class NumericCsvParser {
    */
   canonical = new Uint8Array(0);
   #failed: NotNumeric | undefined;
-  #allocate: ((length: number) => Float32Array) | undefined;
+  #allocate: Allocate | undefined;
 
   /**
    * A `bounded` parser holds at most `capacityRows` rows: `feed` stops at the
@@ -92,7 +95,7 @@ export class NumericCsvParser {
     readonly file: string,
     capacityRows = 1024,
     readonly bounded = false,
-    allocate?: (length: number) => Float32Array,
+    allocate?: Allocate,
   ) {
     this.#allocate = allocate;
     this.values = new Float32Array(0);
@@ -117,7 +120,7 @@ export class NumericCsvParser {
   }
 
   /** Moves the rows read so far into the array `allocate` gives, where the rest will land too. */
-  #relocate(allocate: (length: number) => Float32Array): void {
+  #relocate(allocate: Allocate): void {
     this.#allocate = undefined;
     if (!(this.values instanceof Float32Array)) return;
     const values = allocate(this.values.length);

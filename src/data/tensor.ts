@@ -5,6 +5,7 @@
  * @module
  */
 import type { Backend, DType, Matrix } from '../backend/backend.js';
+import { firstNonFiniteIn } from '../backend/js.js';
 import { BackpropError } from '../errors.js';
 
 /** A flat row-major array with its shape, e.g. `{ data: new Float32Array(6), shape: [3, 2] }`. */
@@ -27,24 +28,24 @@ export function isMatrix(x: unknown): x is Matrix {
 }
 
 /**
- * `x` itself when it is a matrix of `backend` in `dtype` (data already on the
- * backend, used in place: the caller keeps it and frees it), after checking its
- * columns and that its numbers are finite; else undefined.
+ * `x` as a matrix of `backend` in `dtype`, checked ({@link toMatrix}): `x`
+ * itself when it is one already (data on the backend, used in place: `given`,
+ * the caller's to free), else a new matrix holding it (the caller frees it).
  */
-export function inPlace(
-  x: unknown,
+export function matrixOf(
+  x: MatrixInput | Matrix,
   backend: Backend,
   dtype: DType,
   what: string,
   cols?: number,
-): Matrix | undefined {
-  if (!isMatrix(x)) return undefined;
+): { matrix: Matrix; given: boolean } {
+  if (!isMatrix(x)) return { matrix: toMatrix(x, backend, dtype, what, cols), given: false };
   if (x.dtype !== dtype) throw new BackpropError(`${what}: a ${x.dtype} matrix for a ${dtype} network`);
   if (cols !== undefined && x.cols !== cols) {
     throw new BackpropError(`${what}: expected ${cols} columns, got ${x.cols}`);
   }
   checkMatrix(x, backend, what);
-  return x;
+  return { matrix: x, given: true };
 }
 
 /** Throws, naming the row and column, when a number of `m` is not finite (checked by the backend where it can). */
@@ -138,10 +139,8 @@ function checkFinite(
   cols: number,
   what: string,
 ): void {
-  for (let i = start; i < end; i++) {
-    const value = S[i];
-    if (value - value !== 0) badNumber(what, Math.floor(i / cols), i % cols, value);
-  }
+  const i = firstNonFiniteIn(S, start, end);
+  if (i >= 0) badNumber(what, Math.floor(i / cols), i % cols, S[i]);
 }
 
 function badNumber(what: string, row: number, col: number, value: unknown): never {

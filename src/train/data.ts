@@ -9,10 +9,10 @@
 import type { Matrix } from '../backend/backend.js';
 import {
   copyRows,
-  inPlace,
   isMatrix,
   isShaped,
   type MatrixInput,
+  matrixOf,
   shapeOf,
   toMatrix,
 } from '../data/tensor.js';
@@ -133,8 +133,9 @@ export class TrainingData {
       settings = resolveSettings(net, options, n);
       const sample =
         options.sampleWeights === undefined ? null : checkSampleWeights(options.sampleWeights, rows);
-      given = inPlace(inputs, backend, dtype, 'inputs', net.inputs) ?? null;
-      const allX = given ?? toMatrix(inputs as MatrixInput, backend, dtype, 'inputs', net.inputs);
+      const read = matrixOf(inputs as MatrixInput | Matrix, backend, dtype, 'inputs', net.inputs);
+      const allX = read.matrix;
+      if (read.given) given = allX;
       const allT = toMatrix(targets, backend, dtype, 'targets', net.outputs);
       let trainIdx: Uint32Array | null = null;
       let valIdx: Uint32Array | null = null;

@@ -425,15 +425,9 @@ export class GemmPool implements WorkerPool {
    */
   zero(ptr: number, bytes: number): boolean {
     if (bytes < MIN_ZERO_BYTES || !this.#anyReady()) return false;
-    const size = Math.ceil(bytes / this.threads / 65536) * 65536;
-    this.#settle();
-    const i32 = this.#i32;
-    i32[ARGS + 5] = bytes;
-    i32[ARGS + 7] = ptr;
-    i32[ARGS + 9] = size;
-    i32[ARGS + KIND] = ZERO;
+    const chunks = this.#bytesJob(ZERO, ptr, bytes, Math.ceil(bytes / this.threads / 65536) * 65536);
     // Its waits say nothing of the products': no pause follows them.
-    this.#share(Math.ceil(bytes / size), 0, false);
+    this.#share(chunks, 0, false);
     return true;
   }
 
@@ -445,15 +439,20 @@ export class GemmPool implements WorkerPool {
    */
   touch(ptr: number, bytes: number): void {
     if (bytes < MIN_ZERO_BYTES) return;
-    this.#settle();
     const size = Math.max(TOUCH_CHUNK, Math.ceil(bytes / MAX_CHUNKS / 65536) * 65536);
+    this.#pending = this.#bytesJob(TOUCH, ptr, bytes, size);
+    this.#post(this.#pending);
+  }
+
+  /** Puts a job on `bytes` bytes from `ptr` (ZERO or TOUCH) in ARGS, in chunks of `size`; returns their number. */
+  #bytesJob(kind: number, ptr: number, bytes: number, size: number): number {
+    this.#settle();
     const i32 = this.#i32;
     i32[ARGS + 5] = bytes;
     i32[ARGS + 7] = ptr;
     i32[ARGS + 9] = size;
-    i32[ARGS + KIND] = TOUCH;
-    this.#pending = Math.ceil(bytes / size);
-    this.#post(this.#pending);
+    i32[ARGS + KIND] = kind;
+    return Math.ceil(bytes / size);
   }
 
   /** Finishes the job {@link touch} posted, if any, taking its chunks left on this thread too. */

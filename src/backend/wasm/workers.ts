@@ -78,12 +78,12 @@ const start = ({ module, memory, ctrl, slot, scratch }) => {
         const lo = next * i32[${ARGS + 9}];
         const hi = Math.min(lo + i32[${ARGS + 9}], byRows ? m : n);
         const kind = i32[${ARGS + KIND}];
-        if (kind === ${ZERO}) {
+        if (kind === ${ZERO} || kind === ${TOUCH}) {
           const size = i32[${ARGS + 9}];
-          zero(i32[${ARGS + 7}] + next * size, Math.min(size, i32[${ARGS + 5}] - next * size));
-        } else if (kind === ${TOUCH}) {
-          const size = i32[${ARGS + 9}];
-          touchPages(memory, i32[${ARGS + 7}] + next * size, Math.min(size, i32[${ARGS + 5}] - next * size));
+          const at = i32[${ARGS + 7}] + next * size;
+          const bytes = Math.min(size, i32[${ARGS + 5}] - next * size);
+          if (kind === ${ZERO}) zero(at, bytes);
+          else touchPages(memory, at, bytes);
         } else if (kind === ${UPDATE})
           updateRows(i32[${ARGS}], i32[${ARGS + 5}], i32[${ARGS + 6}], i32[${ARGS + 7}], i32[${ARGS + 4}],
             n, lo, hi, i32[${ARGS + 13}]);

@@ -10,7 +10,13 @@ import { createReadStream, readFileSync } from 'node:fs';
 import { type FileHandle, open, readFile, stat } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import type { Parser } from 'csv-parse';
-import { NotNumeric, NumericCsvParser, type NumericTable, parseNumericCsv } from '../csv-numeric.js';
+import {
+  type Allocate,
+  NotNumeric,
+  NumericCsvParser,
+  type NumericTable,
+  parseNumericCsv,
+} from '../csv-numeric.js';
 import {
   type CsvParse,
   csvOptions,
@@ -51,7 +57,7 @@ export function fileError(err: unknown, file: string): DataError {
 /** Options of {@link readCsvFile}. */
 export interface ReadOptions {
   /** Where a regular file of plain numbers is read into (see NumericCsvParser). */
-  allocate?: (length: number) => Float32Array;
+  allocate?: Allocate;
 }
 
 // csv-parse is loaded when a file needs it (quoted text, or rows read as text),
@@ -125,10 +131,7 @@ function withText(numbers: NumericTable, text: () => Table): Table {
  * one buffer: the file's bytes never sit in memory at once, and the values' arrays
  * are sized once, from the file's size and the length of its first lines.
  */
-async function readNumbers(
-  path: string,
-  allocate?: (length: number) => Float32Array,
-): Promise<NumericTable | NotNumeric> {
+async function readNumbers(path: string, allocate?: Allocate): Promise<NumericTable | NotNumeric> {
   const handle = await openFile(path);
   try {
     const size = (await handle.stat()).size;
@@ -272,18 +275,25 @@ export async function* numericCsvChunks(
  * runs at the moment a record is complete, when `info.lines` is exactly its line.
  * Records never go to the stream's readable side, so nothing queues there.
  */
-function lineTaggingParser(): Parser & { onRecord: (record: string[], line: number) => void } {
-  const { Parser: CsvParser } = require('csv-parse') as typeof import('csv-parse');
-  class LineTaggingParser extends CsvParser {
+function lineTaggingParser(): LineTagging {
+  LineTaggingParser ??= class extends (require('csv-parse') as typeof import('csv-parse')).Parser {
     onRecord: (record: string[], line: number) => void = () => {};
     override push(chunk: unknown, encoding?: BufferEncoding): boolean {
       if (chunk === null) return super.push(chunk, encoding);
       this.onRecord(chunk as string[], this.info.lines);
       return true;
     }
-  }
+  };
   return new LineTaggingParser({ ...csvOptions(), info: false });
 }
+
+type LineTagging = Parser & { onRecord: (record: string[], line: number) => void };
+/** The class of {@link lineTaggingParser}, made once csv-parse is loaded. */
+let LineTaggingParser:
+  | (new (
+      options: ReturnType<typeof csvOptions> & { info: false },
+    ) => LineTagging)
+  | undefined;
 
 /** A chunk of data rows with the header and each row's line. */
 export interface RowChunk {
