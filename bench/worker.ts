@@ -30,6 +30,8 @@ export interface Measurement {
   gflops?: number;
   peakRssMiB?: number;
   baseRssMiB?: number;
+  /** Every round's rate, when the row was measured in rounds (see run.ts); `rate` is the fastest. */
+  rounds?: number[];
 }
 
 const [workloadId, peerId, budgetText] = process.argv.slice(2);

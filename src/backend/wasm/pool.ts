@@ -10,8 +10,8 @@
  * did not take: the calling thread takes them, and a split is never much slower
  * than the product on one thread; a free core takes half of them. A worker
  * descheduled in the middle of a chunk (a busy machine) holds the calling
- * thread until it runs again: such a long wait pauses splitting, for longer
- * each time it recurs (see {@link LONG_WAIT}).
+ * thread until it runs again: such long waits, when they recur, pause
+ * splitting, for longer each time (see {@link LONG_WAIT} and {@link RECUR}).
  *
  * Every element of C is computed by exactly one thread, by the same kernel,
  * summing over k in the same order, and chunks are cut on the register-block
@@ -100,6 +100,16 @@ const FIRST_PAUSE = 0.01;
 const LAST_PAUSE = 1;
 
 /**
+ * A long wait pauses splitting only when another came less than this many
+ * seconds before it. On a shared machine a worker is descheduled now and then
+ * (a collection, a compiler thread, a neighbour), and a pause after each such
+ * event cost MNIST 784-128-10 in batches of 64 a fifth of its epochs' speed:
+ * about 20 steps on one thread for one late chunk. A core that stays busy
+ * makes long waits recur, and pauses follow from the second one on.
+ */
+const RECUR = 0.1;
+
+/**
  * Seconds on one thread below which a product's split is in doubt: it may pay
  * alone and still lose in the step around it (the cores then trade the data
  * the rest of the step touches), so the tuner times steps both ways. Above
@@ -126,6 +136,8 @@ export class GemmPool implements WorkerPool {
   /** Seconds splitting pauses after the next long wait, and when it may resume. */
   #pause = FIRST_PAUSE;
   #resumeAt = 0;
+  /** When the last long wait ended. */
+  #lastLongWait = Number.NEGATIVE_INFINITY;
   /** Decides, by timing whole steps, for the products in doubt (see {@link IN_DOUBT}). */
   readonly #tuner = new SplitTuner();
   /** Whether the last weight gradient (A^T B) of each shape, rows * SHAPE + cols, was split. */
@@ -569,10 +581,17 @@ export class GemmPool implements WorkerPool {
     else this.kernels.gemm(transA, transB, m, n, k, alpha, a, b, beta, c, 0, m, lo, hi, scratch);
   }
 
-  /** After a split: a long wait for the workers pauses splitting, for longer each time; a short one shortens the next pause. */
+  /**
+   * After a split: a long wait for the workers soon after another pauses
+   * splitting, for longer each time (see RECUR); a short one shortens the next pause.
+   */
   #judge(waited: number, own: number): void {
     if (waited > Math.max(LONG_WAIT, own / 2)) {
-      this.#resumeAt = now() + this.#pause;
+      const t = now();
+      const recurs = t - this.#lastLongWait < RECUR;
+      this.#lastLongWait = t;
+      if (!recurs) return;
+      this.#resumeAt = t + this.#pause;
       this.#pause = Math.min(2 * this.#pause, LAST_PAUSE);
     } else {
       this.#pause = Math.max(FIRST_PAUSE, this.#pause / 2);
