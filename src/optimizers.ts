@@ -112,6 +112,34 @@ export class Optimizer {
     }
   }
 
+  /**
+   * Whether a step is plain steepest descent alone, w <- w - eta g (sgd without
+   * weight decay or L1): each layer's can then be taken during backpropagation
+   * ({@link Optimizer.descendLayer}), the same numbers in one pass.
+   */
+  get plain(): boolean {
+    const s = this.settings;
+    return s.name === 'sgd' && s.weightDecay === 0 && s.l1 === 0;
+  }
+
+  /**
+   * Layer `n`'s part of a plain step (see {@link Optimizer.plain}) from its input
+   * `x` and delta: its weights straight from them where the backend can
+   * ({@link Backend.descend}), else through their gradient; its biases through
+   * theirs, which backpropagation has filled. Parameters are bound layer by
+   * layer, weights then biases. The caller counts the step with beginStep.
+   */
+  descendLayer(n: number, x: Matrix, delta: Matrix): void {
+    const b = this.backend;
+    const w = this.sgdCalls[2 * n];
+    if (b.descend?.(x, delta, w[2], w[0]) !== true) {
+      b.gemm(true, false, -1, x, delta, 0, w[1]);
+      b.sgd(w[0], w[1], w[2], w[3]);
+    }
+    const bias = this.sgdCalls[2 * n + 1];
+    b.sgd(bias[0], bias[1], bias[2], bias[3]);
+  }
+
   /** Starts a step: Adam's t counts steps, not parameters. */
   beginStep(): void {
     this.t++;

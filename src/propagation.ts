@@ -22,6 +22,7 @@ import type { Backend, Matrix } from './backend/backend.js';
 import { applyMask } from './dropout.js';
 import type { LossName } from './losses.js';
 import type { Network } from './network.js';
+import type { Optimizer } from './optimizers.js';
 
 /** The v, out and delta of every layer for a batch of a fixed number of rows. */
 export interface Workspace {
@@ -115,6 +116,11 @@ function layerOutput(ws: Workspace, n: number): Matrix {
  * the gradients of J = scale * sum_i L(i) against `targets`, or with `weights`
  * (w_i, one per row) of J = scale * sum_i w_i L(i): delta^(N) of example i
  * carries w_i, and through it every delta below.
+ *
+ * With `descent` (an optimizer doing plain steepest descent, see
+ * {@link Optimizer.plain}), each layer takes its step as soon as the layer
+ * below has its delta, which needs the weights as they were: the weights'
+ * gradients are then not filled, and the step is done.
  */
 export function backward(
   net: Network,
@@ -125,6 +131,7 @@ export function backward(
   scale: number,
   grads: Gradients,
   weights: ArrayLike<number> | null = null,
+  descent: Optimizer | null = null,
 ): void {
   const backend = net.backend;
   const last = net.layers.length - 1;
@@ -141,7 +148,7 @@ export function backward(
   );
   for (let n = last; n >= 0; n--) {
     const input = n === 0 ? x : layerOutput(ws, n - 1);
-    backend.gemm(true, false, -1, input, ws.delta[n], 0, grads.weights[n]);
+    if (descent === null) backend.gemm(true, false, -1, input, ws.delta[n], 0, grads.weights[n]);
     backend.sumRows(-1, ws.delta[n], 0, grads.biases[n]);
     if (n > 0) {
       const below = net.layers[n - 1];
@@ -157,6 +164,7 @@ export function backward(
         ws.delta[n - 1],
       );
     }
+    if (descent !== null) descent.descendLayer(n, input, ws.delta[n]);
   }
 }
 

@@ -160,6 +160,15 @@ export interface Backend {
   /** out <- alpha * (sum of the rows of a) + beta * out; `out` is 1 x a.cols (dJ/db from delta). */
   sumRows(alpha: number, a: Matrix, beta: number, out: Matrix): void;
 
+  /**
+   * Plain steepest descent on a layer's weights straight from backpropagation:
+   * w <- w + eta x^T delta, without the gradient dJ/dw = -x^T delta in between
+   * (one pass over the weights instead of three). Optional, and only where the
+   * result is to the bit what that gradient's product followed by
+   * {@link Backend.sgd} with lambda 0 gives; elsewhere it returns false and does nothing.
+   */
+  descend?(x: Matrix, delta: Matrix, eta: number, w: Matrix): boolean;
+
   /** L1's subgradient added to a gradient: g <- g + lambda1 sign(w), with sign(0) = 0 (`torch.sign`). */
   l1(w: Matrix, g: Matrix, lambda1: number): void;
   /** Plain steepest descent: w <- w - eta (g + lambda w). */

@@ -8,6 +8,7 @@
 import type { Matrix } from '../backend/backend.js';
 import { countCorrect } from '../classification.js';
 import { reductionScale } from '../losses.js';
+import type { Optimizer } from '../optimizers.js';
 import {
   type backward,
   createWorkspace,
@@ -57,6 +58,11 @@ export abstract class BatchEngine implements UpdateEngine {
 
   abstract setRates(rates: readonly number[]): void;
 
+  /** The optimizer that steps during backpropagation (see propagation's backward), or null. */
+  protected descent(): Optimizer | null {
+    return null;
+  }
+
   /** One update from the examples in `b` (all its rows), adding to the epoch's totals. */
   protected abstract update(b: Batch): void;
 
@@ -73,7 +79,7 @@ export abstract class BatchEngine implements UpdateEngine {
       const t = backend.matrix(rows, net.outputs, dtype);
       const scale = reductionScale(settings.reduction, rows);
       const w = this.examples?.w ? new Float64Array(rows) : null;
-      b = { ws, x, t, w, backward: [net, ws, x, t, settings.loss, scale, this.grads, w] };
+      b = { ws, x, t, w, backward: [net, ws, x, t, settings.loss, scale, this.grads, w, this.descent()] };
       this.batches.set(rows, b);
     }
     this.lastBatch = b;

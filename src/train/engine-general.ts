@@ -56,7 +56,16 @@ export class GeneralEngine extends BatchEngine {
     totals.loss += loss;
     this.count(out, b.t, b.ws.rows);
     const a = b.backward;
-    backward(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7]);
-    this.optimizer.step();
+    if (a[8] !== null) {
+      this.optimizer.beginStep();
+      backward(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8]);
+    } else {
+      backward(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7]);
+      this.optimizer.step();
+    }
+  }
+
+  protected override descent(): Optimizer | null {
+    return this.optimizer.plain ? this.optimizer : null;
   }
 }

@@ -423,6 +423,23 @@ export class WasmBackend implements Backend {
     this.kernels.gatherRows(s, cols, this.#rows, count, d);
   }
 
+  descend(x: Matrix, delta: Matrix, eta: number, w: Matrix): boolean {
+    // In one depth block the product writes alpha * sum + 1 * w, rounding alpha * sum
+    // and then the addition, as sgd rounds eta * g and then the subtraction (g being
+    // -sum exactly). More depth blocks add each block's share to w in turn, and the
+    // TypeScript kernels of tiny matrices round otherwise: those take the two steps.
+    if (
+      w.dtype === 'float64' ||
+      x.rows * x.cols * delta.cols <= this.#smallProduct ||
+      w.rows * w.cols <= this.#smallElements ||
+      this.kernels.depthBlock(x.rows) !== x.rows
+    ) {
+      return false;
+    }
+    this.gemm(true, false, eta, x, delta, 1, w);
+    return true;
+  }
+
   gemm(transA: boolean, transB: boolean, alpha: number, a: Matrix, b: Matrix, beta: number, c: Matrix): void {
     if (a.dtype === 'float64' || a.rows * a.cols * (transB ? b.rows : b.cols) <= this.#smallProduct) {
       jsBackend.gemm(transA, transB, alpha, a, b, beta, c);
