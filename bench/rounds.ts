@@ -17,9 +17,13 @@ export function formatRate(m: Measurement): string {
   return r >= 100 ? Math.round(r).toLocaleString('en-US') : r.toPrecision(3);
 }
 
-/** The peers measured in every round of `workload`: the default row and those its bars compare. */
+/**
+ * The peers measured in every round of `workload`: the default row and those its
+ * bars compare; none for a workload without a bar, whose rows all run once.
+ */
 export function roundPeers(workload: WorkloadId): Set<string> {
-  return new Set([DEFAULT_PEER, ...RATE_BARS.filter((b) => b.workload === workload).map((b) => b.peer)]);
+  const peers = RATE_BARS.filter((b) => b.workload === workload).map((b) => b.peer);
+  return new Set(peers.length ? [DEFAULT_PEER, ...peers] : []);
 }
 
 /**

@@ -7,6 +7,7 @@
 // the package holds them once. dist/bin sits as deep as dist/cli, so paths
 // relative to a module (the data sets' files) still hold.
 // Usage: node scripts/bundle-cli.mjs [dist directory, default dist]
+import { rmSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
@@ -25,6 +26,9 @@ const generatedStayInDist = {
     });
   },
 };
+
+// Chunks are named by their hash: the last build's would stay beside this one's, and ship.
+rmSync(outdir, { recursive: true, force: true });
 
 await build({
   entryPoints: [join(dist, 'cli/main.js')],

@@ -13,6 +13,7 @@ import {
   type WasmMatrix,
   wasmFeatures,
 } from '../src/backend/wasm/index.js';
+import { ASLEEP, AWAKE, READY } from '../src/backend/wasm/workers.js';
 import { Network, Random, Trainer } from '../src/index.js';
 
 const rng = new Random(11);
@@ -159,6 +160,29 @@ describe('wasm backend on several threads', () => {
       expect(firstDifference(alone, single)).toBe(-1);
     } finally {
       lone.dispose();
+    }
+  });
+
+  it('wakes a worker that has gone to sleep', async () => {
+    const woken = (await createWasmBackend({ threads: 2, relaxedSimd: false })) as WasmBackend;
+    try {
+      const pool = woken.pool as GemmPool;
+      await pool.ready();
+      pool.assume(0, 1e-10);
+      const state = new Int32Array(pool.memory.buffer, pool.ctrl, READY + 1);
+      // Long after its last job the worker has said that it sleeps.
+      await new Promise((r) => setTimeout(r, 100));
+      expect(Atomics.load(state, READY)).toBe(ASLEEP);
+      const [single, split] = productOn([one, woken], 64, 128, 300);
+      expect(firstDifference(split, single)).toBe(-1);
+      // The post woke it (without the notify it would sleep on, and stay ASLEEP).
+      const until = performance.now() + 2000;
+      while (Atomics.load(state, READY) !== AWAKE && performance.now() < until) {
+        await new Promise((r) => setTimeout(r, 1));
+      }
+      expect(Atomics.load(state, READY)).toBe(AWAKE);
+    } finally {
+      woken.dispose();
     }
   });
 

@@ -36,6 +36,7 @@ import type { KernelExports, WorkerPool } from './backend.js';
 import { SplitTuner } from './split-tuner.js';
 import {
   ARGS,
+  ASLEEP,
   CHUNK_BITS,
   CHUNK_MASK,
   CLAIM,
@@ -187,7 +188,7 @@ export class GemmPool implements WorkerPool {
   }
 
   #allReady(): boolean {
-    for (let w = 0; w < this.workers.length; w++) if (Atomics.load(this.#i32, READY + w) !== 1) return false;
+    for (let w = 0; w < this.workers.length; w++) if (Atomics.load(this.#i32, READY + w) === 0) return false;
     this.#start();
     return true;
   }
@@ -196,7 +197,7 @@ export class GemmPool implements WorkerPool {
   #anyReady(): boolean {
     if (this.#started) return true;
     for (let w = 0; w < this.workers.length; w++) {
-      if (Atomics.load(this.#i32, READY + w) === 1) {
+      if (Atomics.load(this.#i32, READY + w) !== 0) {
         this.#start();
         return true;
       }
@@ -472,7 +473,7 @@ export class GemmPool implements WorkerPool {
     const total = this.#pending;
     if (total === 0) return;
     this.#pending = 0;
-    waitFor(this.#i32, DONE, total - this.#claim(total, 0));
+    waitFor(this.#i32, total - this.#claim(total, 0));
   }
 
   /**
@@ -485,7 +486,7 @@ export class GemmPool implements WorkerPool {
     const mine = this.#claim(total, scratch);
     // The chunks the workers took: until they are done, the arguments must stay.
     const waiting = now();
-    waitFor(this.#i32, DONE, total - mine);
+    waitFor(this.#i32, total - mine);
     if (judge && !this.#pinned) this.#judge(now() - waiting, waiting - posted);
   }
 
@@ -495,7 +496,13 @@ export class GemmPool implements WorkerPool {
     Atomics.store(i32, DONE, 0);
     this.#sequence = (this.#sequence + 1) & SEQUENCE_MASK;
     Atomics.store(i32, CLAIM, (this.#sequence << (2 * CHUNK_BITS)) | (total << CHUNK_BITS));
-    Atomics.notify(i32, CLAIM);
+    // A spinning worker sees the job; one that said it sleeps is woken (see workers.ts).
+    for (let w = 0; w < this.workers.length; w++) {
+      if (Atomics.load(i32, READY + w) === ASLEEP) {
+        Atomics.notify(i32, CLAIM);
+        return;
+      }
+    }
   }
 
   /** Claims and runs chunks of the posted job on this thread until none is left; returns how many. */

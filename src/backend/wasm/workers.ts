@@ -10,12 +10,18 @@
 // every thread; -1 stops the workers) packs the job's sequence number (11 bits),
 // its number of chunks (10 bits) and the next chunk to claim (10 bits). DONE
 // counts the chunks the workers have finished. ARGS hold the product, alpha and
-// beta as float32. READY + w is set to 1 once worker w is ready. CLAIM, DONE and
-// the rest sit on separate cache lines.
+// beta as float32. READY + w is 0 until worker w is ready, then AWAKE, or ASLEEP
+// while it sleeps; WAITING is 1 while the calling thread sleeps on DONE. A job is
+// posted, and a chunk reported done, with a notify only when the other side sleeps:
+// a notify costs microseconds, and a spinning thread sees the change by itself.
+// CLAIM, DONE and the rest sit on separate cache lines.
 export const CLAIM = 0;
 export const DONE = 16;
+export const WAITING = DONE + 1;
 export const ARGS = 32;
 export const READY = 48;
+export const AWAKE = 1;
+export const ASLEEP = 2;
 // ARGS + KIND: the job, a product (GEMM) or an optimizer's update (UPDATE: ARGS holds
 // the optimizer's code, rows, cols, w, g, the two state matrices and the params).
 export const KIND = 12;
@@ -63,7 +69,7 @@ const start = ({ module, memory, ctrl, slot, scratch }) => {
   const { gemm, gemmDepth, depthBlock, updateRows, zero } = new WebAssembly.Instance(module, { env: { memory } }).exports;
   const i32 = new Int32Array(memory.buffer, ctrl, ${READY} + slot + 1);
   const f32 = new Float32Array(memory.buffer, ctrl, ${READY});
-  Atomics.store(i32, ${READY} + slot, 1);
+  Atomics.store(i32, ${READY} + slot, ${AWAKE});
   let claim = Atomics.load(i32, ${CLAIM});
   for (;;) {
     if (claim < 0) return;
@@ -104,13 +110,17 @@ const start = ({ module, memory, ctrl, slot, scratch }) => {
             i32[${ARGS + 5}], i32[${ARGS + 6}], f32[${ARGS + 11}], i32[${ARGS + 7}],
             byRows ? lo : 0, byRows ? hi : m, byRows ? 0 : lo, byRows ? n : hi, scratch);
         Atomics.add(i32, ${DONE}, 1);
-        Atomics.notify(i32, ${DONE});
+        if (Atomics.load(i32, ${WAITING}) === 1) Atomics.notify(i32, ${DONE});
       }
       claim = Atomics.load(i32, ${CLAIM});
       continue;
     }
     for (let spin = 0; spin < ${SPIN} && Atomics.load(i32, ${CLAIM}) === claim; spin++);
+    // Said before the wait, which sleeps only if no job came meanwhile: a job posted
+    // after this store sees it and notifies.
+    Atomics.store(i32, ${READY} + slot, ${ASLEEP});
     Atomics.wait(i32, ${CLAIM}, claim);
+    Atomics.store(i32, ${READY} + slot, ${AWAKE});
     claim = Atomics.load(i32, ${CLAIM});
   }
 };
@@ -153,16 +163,21 @@ export function spawn(): ThreadHandle {
   return { post: (m) => worker.postMessage(m), terminate: () => worker.terminate() };
 }
 
-/** Waits until `i32[index]` is `value`: spins a little, then sleeps where the thread may block. */
-export function waitFor(i32: Int32Array, index: number, value: number): void {
-  for (let spin = 0; spin < SPIN; spin++) if (Atomics.load(i32, index) === value) return;
+/**
+ * Waits until `i32[DONE]` is `value`: spins a little, then sleeps where the
+ * thread may block, with WAITING set so that the workers notify.
+ */
+export function waitFor(i32: Int32Array, value: number): void {
+  for (let spin = 0; spin < SPIN; spin++) if (Atomics.load(i32, DONE) === value) return;
+  Atomics.store(i32, WAITING, 1);
   for (;;) {
-    const now = Atomics.load(i32, index);
-    if (now === value) return;
+    const now = Atomics.load(i32, DONE);
+    if (now === value) break;
     try {
-      Atomics.wait(i32, index, now, 50);
+      Atomics.wait(i32, DONE, now, 50);
     } catch {
       // A page's main thread may not block: spin.
     }
   }
+  Atomics.store(i32, WAITING, 0);
 }
