@@ -18,6 +18,7 @@ import { parseNumericCsv } from '../src/data/csv-numeric.js';
 import { numericCsvChunks } from '../src/data/node/csv-stream.js';
 import { mnistCsv } from './csv-files.js';
 import { runPython } from './python.js';
+import { roundsNote } from './rounds.js';
 
 const root = new URL('..', import.meta.url).pathname;
 const tmp = join(root, '.tmp', 'bench');
@@ -87,7 +88,8 @@ function fastest(runs: Run[]): Run {
 
 /** Every round's wall time, when there was more than one. */
 function spread(runs: Run[]): string {
-  return runs.length > 1 ? `fastest of ${runs.map((r) => r.seconds.toFixed(2)).join(', ')} s` : '';
+  const note = roundsNote(runs.map((r) => r.seconds.toFixed(2)));
+  return note && `${note} s`;
 }
 
 function best(times: number, f: () => void): number {

@@ -41,11 +41,16 @@ export function fastestOfRounds(all: Measurement[]): Measurement[] {
     if (ok.length === 0) return runs[0];
     const best = ok.reduce((a, b) => ((b.rate as number) > (a.rate as number) ? b : a));
     if (runs.length === 1) return best;
-    const rates = runs.map((r) => (r.status === 'ok' ? formatRate(r) : r.status)).join(', ');
+    const rates = runs.map((r) => (r.status === 'ok' ? formatRate(r) : r.status));
     return {
       ...best,
       rounds: ok.map((r) => r.rate as number),
-      note: [`fastest of ${rates}`, best.note].filter(Boolean).join('; '),
+      note: [roundsNote(rates), best.note].filter(Boolean).join('; '),
     };
   });
+}
+
+/** The note of a row measured in rounds: every round, as the table prints it; none for one round. */
+export function roundsNote(rounds: string[]): string {
+  return rounds.length > 1 ? `fastest of ${rounds.join(', ')}` : '';
 }

@@ -23,6 +23,7 @@
  */
 import type { Backend, Matrix } from './backend/backend.js';
 import { BackpropError } from './errors.js';
+import { weightGradient } from './propagation.js';
 import { checkField } from './settings/check.js';
 import {
   defaultLearningRate,
@@ -133,7 +134,7 @@ export class Optimizer {
     const b = this.backend;
     const w = this.sgdCalls[2 * n];
     if (b.descend?.(x, delta, w[2], w[0]) !== true) {
-      b.gemm(true, false, -1, x, delta, 0, w[1]);
+      weightGradient(b, x, delta, w[1]);
       b.sgd(w[0], w[1], w[2], w[3]);
     }
     const bias = this.sgdCalls[2 * n + 1];

@@ -148,7 +148,7 @@ export function backward(
   );
   for (let n = last; n >= 0; n--) {
     const input = n === 0 ? x : layerOutput(ws, n - 1);
-    if (descent === null) backend.gemm(true, false, -1, input, ws.delta[n], 0, grads.weights[n]);
+    if (descent === null) weightGradient(backend, input, ws.delta[n], grads.weights[n]);
     backend.sumRows(-1, ws.delta[n], 0, grads.biases[n]);
     if (n > 0) {
       const below = net.layers[n - 1];
@@ -166,6 +166,11 @@ export function backward(
     }
     if (descent !== null) descent.descendLayer(n, input, ws.delta[n]);
   }
+}
+
+/** A layer's dJ/dW = -x_out^T delta into `g`, from its input `x` and its delta. */
+export function weightGradient(backend: Backend, x: Matrix, delta: Matrix, g: Matrix): void {
+  backend.gemm(true, false, -1, x, delta, 0, g);
 }
 
 /**

@@ -219,13 +219,13 @@ export class WasmMatrix implements Matrix {
 // kernels run on the same memory through the matrices' views instead, so tiny
 // networks (XOR, iris) pay for neither the call nor the generality.
 const SMALL_PRODUCT = 48;
+const SMALL_ELEMENTS = 32;
 // The optimizers' codes of the kernel's updateRows.
 const SGD = 0;
 const MOMENTUM = 1;
 const NESTEROV = 2;
 const ADAM = 3;
 const RMSPROP = 4;
-const SMALL_ELEMENTS = 32;
 
 // The checks that run on every call keep their error messages out of line:
 // inlined into a kernel, a template literal would spend the caller's inlining
@@ -285,6 +285,19 @@ export class WasmBackend implements Backend {
     this.#scratch = this.#allocate(kernels.GEMM_SCRATCH_BYTES.value as number);
     this.#params = this.#allocate(64);
     this.#param = new Float64Array(memory.buffer, this.#params, 8);
+  }
+
+  /**
+   * Whether the TypeScript kernels take an element-wise job on `m`: float64, or
+   * too few elements to pay for a call into the kernels (see SMALL_ELEMENTS).
+   */
+  #onTypeScript(m: Matrix): boolean {
+    return m.dtype === 'float64' || m.rows * m.cols <= this.#smallElements;
+  }
+
+  /** Whether they take the product of `a` (as stored) with `n` columns (see SMALL_PRODUCT). */
+  #productOnTypeScript(a: Matrix, n: number): boolean {
+    return a.dtype === 'float64' || a.rows * a.cols * n <= this.#smallProduct;
   }
 
   /** Bytes of linear memory handed out so far (live or on a free list). */
@@ -429,9 +442,8 @@ export class WasmBackend implements Backend {
     // -sum exactly). More depth blocks add each block's share to w in turn, and the
     // TypeScript kernels of tiny matrices round otherwise: those take the two steps.
     if (
-      w.dtype === 'float64' ||
-      x.rows * x.cols * delta.cols <= this.#smallProduct ||
-      w.rows * w.cols <= this.#smallElements ||
+      this.#productOnTypeScript(x, delta.cols) ||
+      this.#onTypeScript(w) ||
       this.kernels.depthBlock(x.rows) !== x.rows
     ) {
       return false;
@@ -441,7 +453,7 @@ export class WasmBackend implements Backend {
   }
 
   gemm(transA: boolean, transB: boolean, alpha: number, a: Matrix, b: Matrix, beta: number, c: Matrix): void {
-    if (a.dtype === 'float64' || a.rows * a.cols * (transB ? b.rows : b.cols) <= this.#smallProduct) {
+    if (this.#productOnTypeScript(a, transB ? b.rows : b.cols)) {
       jsBackend.gemm(transA, transB, alpha, a, b, beta, c);
       return;
     }
@@ -462,7 +474,7 @@ export class WasmBackend implements Backend {
   }
 
   biasActivate(activation: ActivationName, v: Matrix, biases: Matrix, out: Matrix): void {
-    if (v.dtype === 'float64' || v.rows * v.cols <= this.#smallElements) {
+    if (this.#onTypeScript(v)) {
       jsBackend.biasActivate(activation, v, biases, out);
       return;
     }
@@ -488,7 +500,7 @@ export class WasmBackend implements Backend {
     upstream: Matrix,
     delta: Matrix,
   ): void {
-    if (v.dtype === 'float64' || v.rows * v.cols <= this.#smallElements) {
+    if (this.#onTypeScript(v)) {
       jsBackend.activationBackward(activation, v, out, upstream, delta);
       return;
     }
@@ -543,7 +555,7 @@ export class WasmBackend implements Backend {
     targets: Matrix,
     weights: ArrayLike<number> | null,
   ): void {
-    if (weights !== null || v.dtype === 'float64' || v.rows * v.cols <= this.#smallElements) {
+    if (weights !== null || this.#onTypeScript(v)) {
       lossSumKernel(loss, activation, v, out, targets, this.#param, weights);
       return;
     }
@@ -583,7 +595,7 @@ export class WasmBackend implements Backend {
     delta: Matrix,
     weights: ArrayLike<number> | null,
   ): void {
-    if (weights !== null || v.dtype === 'float64' || v.rows * v.cols <= this.#smallElements) {
+    if (weights !== null || this.#onTypeScript(v)) {
       lossDeltaKernel(loss, activation, v, out, targets, this.#param, delta, weights);
       return;
     }
@@ -603,7 +615,7 @@ export class WasmBackend implements Backend {
   }
 
   sumRows(alpha: number, a: Matrix, beta: number, out: Matrix): void {
-    if (a.dtype === 'float64' || a.rows * a.cols <= this.#smallElements) {
+    if (this.#onTypeScript(a)) {
       jsBackend.sumRows(alpha, a, beta, out);
       return;
     }
@@ -618,7 +630,7 @@ export class WasmBackend implements Backend {
   }
 
   #l1(w: Matrix, g: Matrix): void {
-    if (w.dtype === 'float64' || w.rows * w.cols <= this.#smallElements) {
+    if (this.#onTypeScript(w)) {
       l1Kernel(w, g, this.#param);
       return;
     }
@@ -634,7 +646,7 @@ export class WasmBackend implements Backend {
   }
 
   #sgd(w: Matrix, g: Matrix): void {
-    if (w.dtype === 'float64' || w.rows * w.cols <= this.#smallElements) {
+    if (this.#onTypeScript(w)) {
       sgdKernel(w, g, this.#param);
       return;
     }
@@ -662,7 +674,7 @@ export class WasmBackend implements Backend {
   }
 
   #momentum(w: Matrix, g: Matrix, b: Matrix, nesterov: boolean): void {
-    if (w.dtype === 'float64' || w.rows * w.cols <= this.#smallElements) {
+    if (this.#onTypeScript(w)) {
       momentumKernel(w, g, b, nesterov, this.#param);
       return;
     }
@@ -699,7 +711,7 @@ export class WasmBackend implements Backend {
 
   #adam(w: Matrix, g: Matrix, m: Matrix, s: Matrix, t: number): void {
     const param = this.#param;
-    if (w.dtype === 'float64' || w.rows * w.cols <= this.#smallElements) {
+    if (this.#onTypeScript(w)) {
       adamKernel(w, g, m, s, t, param);
       return;
     }
@@ -731,7 +743,7 @@ export class WasmBackend implements Backend {
   }
 
   #rmsprop(w: Matrix, g: Matrix, s: Matrix): void {
-    if (w.dtype === 'float64' || w.rows * w.cols <= this.#smallElements) {
+    if (this.#onTypeScript(w)) {
       rmspropKernel(w, g, s, this.#param);
       return;
     }
